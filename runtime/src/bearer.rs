@@ -1,0 +1,184 @@
+//! Finding a bearer token in a request (RFC 6750 §2, RFC 9110 §11.6.2).
+
+use actix_web::HttpRequest;
+use actix_web::http::header::AUTHORIZATION;
+
+use crate::error::{Denial, RequestProblem, TokenProblem};
+
+/// Where an authenticator looks for a bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TokenSource {
+    /// Accept `?access_token=` (RFC 6750 §2.3); off unless the application opts in.
+    pub(crate) query: bool,
+    /// Tokens longer than this are refused before any decoding.
+    pub(crate) max_len: usize,
+}
+
+/// The bearer token of `req`, or the denial that describes why there is none.
+pub(crate) fn bearer_token(req: &HttpRequest, source: TokenSource) -> Result<String, Denial> {
+    let mut headers = req.headers().get_all(AUTHORIZATION);
+    let header = headers.next();
+    if headers.next().is_some() {
+        return Err(Denial::InvalidRequest(
+            RequestProblem::DuplicateAuthorization,
+        ));
+    }
+    let query = query_token(req.query_string());
+    match (header, query) {
+        (Some(_), Some(_)) => Err(Denial::InvalidRequest(RequestProblem::TokenInSeveralPlaces)),
+        (Some(value), None) => parse_authorization(value.as_bytes(), source.max_len),
+        (None, Some(token)) if source.query => check_token(token?.as_bytes(), source.max_len),
+        (None, _) => Err(Denial::MissingCredentials),
+    }
+}
+
+/// Reads `Bearer <token>` from an `Authorization` field value.
+///
+/// The scheme is case-insensitive and followed by one or more spaces; whitespace around the
+/// value is not part of it. Any other scheme, or a bare token without a scheme, is treated as
+/// an unsupported scheme: the client did not send bearer credentials at all.
+pub(crate) fn parse_authorization(value: &[u8], max_len: usize) -> Result<String, Denial> {
+    let value = value.trim_ascii();
+    let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
+    let (scheme, rest) = value.split_at(scheme_end);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return Err(Denial::UnsupportedScheme);
+    }
+    check_token(rest.trim_ascii_start(), max_len)
+}
+
+/// Checks a token against RFC 6750's `b64token` grammar and the length cap.
+fn check_token(token: &[u8], max_len: usize) -> Result<String, Denial> {
+    if token.is_empty() {
+        return Err(Denial::InvalidToken(TokenProblem::Empty));
+    }
+    if token.len() > max_len {
+        return Err(Denial::InvalidToken(TokenProblem::TooLong));
+    }
+    let body_end = token.iter().position(|&b| b == b'=').unwrap_or(token.len());
+    let (body, padding) = token.split_at(body_end);
+    let body_ok = body.iter().all(|&b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+    });
+    if body.is_empty() || !body_ok || padding.iter().any(|&b| b != b'=') {
+        return Err(Denial::InvalidToken(TokenProblem::Malformed));
+    }
+    // Only ASCII passed the checks above, so this cannot fail; stay total anyway.
+    String::from_utf8(token.to_vec()).map_err(|_| Denial::InvalidToken(TokenProblem::Malformed))
+}
+
+/// The `access_token` query parameter, if the query has one. Two of them are a malformed request.
+fn query_token(query: &str) -> Option<Result<String, Denial>> {
+    if !query.contains("access_token") {
+        return None;
+    }
+    let mut tokens = form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "access_token")
+        .map(|(_, value)| value.into_owned());
+    let first = tokens.next()?;
+    Some(match tokens.next() {
+        Some(_) => Err(Denial::InvalidRequest(RequestProblem::TokenInSeveralPlaces)),
+        None => Ok(first),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(value: &str) -> Result<String, Denial> {
+        parse_authorization(value.as_bytes(), 8192)
+    }
+
+    #[test]
+    fn scheme_is_case_insensitive_and_whitespace_is_trimmed() {
+        for value in [
+            "Bearer abc",
+            "bearer abc",
+            "BEARER abc",
+            "  Bearer    abc  ",
+            "bEaReR abc\t",
+        ] {
+            assert_eq!(parse(value), Ok("abc".to_owned()), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_bare_tokens_are_unsupported() {
+        for value in [
+            "Basic dXNlcjpwYXNz",
+            "eyJhbGciOiJIUzI1NiJ9.e30.sig",
+            "Bearerabc",
+            "Token abc",
+            "",
+        ] {
+            assert_eq!(parse(value), Err(Denial::UnsupportedScheme), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn token_grammar_is_b64token() {
+        assert_eq!(
+            parse("Bearer a-b.c_d~e+f/g=="),
+            Ok("a-b.c_d~e+f/g==".to_owned())
+        );
+        for value in [
+            "Bearer a b",
+            "Bearer a\"b",
+            "Bearer a=b",
+            "Bearer ===",
+            "Bearer a,b",
+            "Bearer é",
+        ] {
+            assert_eq!(
+                parse(value),
+                Err(Denial::InvalidToken(TokenProblem::Malformed)),
+                "{value:?}"
+            );
+        }
+        for value in ["Bearer", "Bearer ", "bearer    "] {
+            assert_eq!(
+                parse(value),
+                Err(Denial::InvalidToken(TokenProblem::Empty)),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn length_is_capped_before_decoding() {
+        let long = format!("Bearer {}", "a".repeat(9000));
+        assert_eq!(
+            parse(&long),
+            Err(Denial::InvalidToken(TokenProblem::TooLong))
+        );
+        assert!(parse_authorization(long.as_bytes(), 10_000).is_ok());
+    }
+
+    #[test]
+    fn non_utf8_bytes_are_refused_not_panicked_on() {
+        assert_eq!(
+            parse_authorization(b"Bearer ab\xffcd", 8192),
+            Err(Denial::InvalidToken(TokenProblem::Malformed))
+        );
+        assert_eq!(
+            parse_authorization(b"\xff\xfe abc", 8192),
+            Err(Denial::UnsupportedScheme)
+        );
+    }
+
+    #[test]
+    fn query_tokens_are_found_and_doubles_refused() {
+        assert_eq!(query_token("a=1"), None);
+        assert_eq!(
+            query_token("access_token=abc&x=1"),
+            Some(Ok("abc".to_owned()))
+        );
+        assert_eq!(
+            query_token("access_token=a&access_token=b"),
+            Some(Err(Denial::InvalidRequest(
+                RequestProblem::TokenInSeveralPlaces
+            )))
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! Finding roles and other lists inside a token's claims.
+//!
+//! Identity providers disagree on where roles live (`roles`, `realm_access.roles`,
+//! `https://example.com/roles`, `cognito:groups`) and on their shape (a space-separated string
+//! or an array), so a [`ClaimPath`] names the place and [`string_list`] reads either shape.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// Where a claim lives in a token's payload: a path of object keys from the top.
+///
+/// `ClaimPath::from("realm_access.roles")` splits on dots; keys that contain dots themselves,
+/// such as Auth0's namespaced `https://example.com/roles`, are named with [`ClaimPath::key`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClaimPath(Box<[Box<str>]>);
+
+impl ClaimPath {
+    /// A dotted path: `"roles"`, `"realm_access.roles"`, `"resource_access.my-app.roles"`.
+    #[must_use]
+    pub fn dotted(path: &str) -> Self {
+        ClaimPath(path.split('.').map(Box::from).collect())
+    }
+
+    /// A single top-level key taken literally, dots and all: `"https://example.com/roles"`.
+    #[must_use]
+    pub fn key(key: &str) -> Self {
+        ClaimPath(Box::new([Box::from(key)]))
+    }
+
+    /// A path given key by key, each taken literally.
+    pub fn segments<I, S>(segments: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        ClaimPath(
+            segments
+                .into_iter()
+                .map(|s| Box::from(s.as_ref()))
+                .collect(),
+        )
+    }
+
+    /// The value at this path, if every key along it exists.
+    #[must_use]
+    pub fn find<'a>(&self, claims: &'a Map<String, Value>) -> Option<&'a Value> {
+        let (first, rest) = self.0.split_first()?;
+        rest.iter().try_fold(claims.get(&**first)?, |value, key| {
+            value.as_object()?.get(&**key)
+        })
+    }
+}
+
+impl From<&str> for ClaimPath {
+    fn from(path: &str) -> Self {
+        ClaimPath::dotted(path)
+    }
+}
+
+impl fmt::Debug for ClaimPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl fmt::Display for ClaimPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, key) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            f.write_str(key)?;
+        }
+        Ok(())
+    }
+}
+
+/// A claim whose value is not the shape a list of names can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WrongShape;
+
+/// Reads a list of names from a claim: a space-separated string (`"read write"`) or an array of
+/// strings (`["read", "write"]`). A missing claim is an empty list; any other shape, including
+/// an array holding a non-string, is [`WrongShape`] so the caller can deny rather than guess.
+pub(crate) fn string_list(value: Option<&Value>) -> Result<Vec<String>, WrongShape> {
+    match value {
+        None => Ok(Vec::new()),
+        Some(Value::String(names)) => Ok(names.split_whitespace().map(str::to_owned).collect()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned).ok_or(WrongShape))
+            .collect(),
+        Some(_) => Err(WrongShape),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn dotted_paths_walk_nested_objects() {
+        let c = claims(json!({"realm_access": {"roles": ["admin"]}, "roles": "x"}));
+        assert_eq!(
+            ClaimPath::from("realm_access.roles").find(&c),
+            Some(&json!(["admin"]))
+        );
+        assert_eq!(ClaimPath::from("roles").find(&c), Some(&json!("x")));
+        assert_eq!(ClaimPath::from("realm_access.missing").find(&c), None);
+        assert_eq!(ClaimPath::from("roles.deeper").find(&c), None);
+    }
+
+    #[test]
+    fn literal_keys_keep_their_dots() {
+        let c = claims(json!({"https://example.com/roles": ["editor"]}));
+        assert_eq!(
+            ClaimPath::key("https://example.com/roles").find(&c),
+            Some(&json!(["editor"]))
+        );
+        assert_eq!(ClaimPath::from("https://example.com/roles").find(&c), None);
+        assert_eq!(
+            ClaimPath::key("https://example.com/roles").to_string(),
+            "https://example.com/roles"
+        );
+    }
+
+    #[test]
+    fn lists_come_as_strings_or_arrays_and_nothing_else() {
+        assert_eq!(string_list(None), Ok(vec![]));
+        assert_eq!(
+            string_list(Some(&json!("a  b"))),
+            Ok(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            string_list(Some(&json!(["a", "b"]))),
+            Ok(vec!["a".into(), "b".into()])
+        );
+        for bad in [
+            json!(1),
+            json!(null),
+            json!({"a": 1}),
+            json!(["a", 1]),
+            json!([["a"]]),
+            json!(true),
+        ] {
+            assert_eq!(string_list(Some(&bad)), Err(WrongShape), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! What a denied request looks like on the wire.
+//!
+//! Every refusal is a [`GuardError`]: a [`Denial`] saying why, plus the `WWW-Authenticate`
+//! challenge the registered authenticator renders for it. The body is an RFC 9457
+//! `application/problem+json` document whose `detail` stays generic: the token, the secret and
+//! internal error text go to the server log, never to the client.
+
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+/// Why a guard refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Denial {
+    /// No credentials at all: 401 with a bare challenge (RFC 6750 §3.1).
+    MissingCredentials,
+    /// Credentials in a scheme no authenticator accepts, such as `Basic` on a bearer route or
+    /// a raw JWT without `Bearer `: 401 with a bare challenge, as if none had been sent.
+    UnsupportedScheme,
+    /// Credentials were presented but cannot be used: 401 with `error="invalid_token"`.
+    InvalidToken(TokenProblem),
+    /// The request itself is malformed: 400 with `error="invalid_request"`.
+    InvalidRequest(RequestProblem),
+    /// The caller is authenticated but the route's rule does not allow them: 403.
+    Forbidden,
+    /// The server cannot decide: 500, with the reason in the log only.
+    Misconfigured(Misconfiguration),
+}
+
+/// Why presented credentials could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenProblem {
+    /// `Bearer` followed by nothing.
+    Empty,
+    /// Longer than the configured cap; refused before any decoding.
+    TooLong,
+    /// Not a compact JWS: wrong characters, not three segments, bad base64 or JSON.
+    Malformed,
+    /// The header names an algorithm the key for it does not allow.
+    DisallowedAlgorithm,
+    /// No configured key matches the token's `kid` and `alg`.
+    UnknownKey,
+    /// The header lists `crit` extensions this server does not implement (RFC 7515 §4.1.11).
+    UnsupportedCritical,
+    /// The header's `typ` is not one this issuer's policy accepts (RFC 8725 §3.11).
+    WrongType,
+    /// The signature does not verify.
+    BadSignature,
+    /// `exp` is in the past, beyond the leeway.
+    Expired,
+    /// `nbf` is in the future, beyond the leeway.
+    NotYetValid,
+    /// `iss` is missing or not the configured issuer.
+    WrongIssuer,
+    /// `aud` is missing or names none of the configured audiences.
+    WrongAudience,
+    /// A claim the server requires (`exp`, `sub`) is missing or of the wrong type.
+    MissingClaim,
+    /// The claims do not fit the application's claims type.
+    UnusableClaims,
+}
+
+impl TokenProblem {
+    /// The `error_description` sent with `error="invalid_token"`. Plain ASCII without quotes or
+    /// backslashes, as RFC 6750 §3 requires.
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            TokenProblem::Empty => "The access token is empty",
+            TokenProblem::TooLong => "The access token is too long",
+            TokenProblem::Malformed => "The access token is malformed",
+            TokenProblem::DisallowedAlgorithm => "The token algorithm is not accepted",
+            TokenProblem::UnknownKey => "The token was signed with an unknown key",
+            TokenProblem::UnsupportedCritical => "The token uses an unsupported critical header",
+            TokenProblem::WrongType => "The token type is not accepted",
+            TokenProblem::BadSignature => "The token signature is invalid",
+            TokenProblem::Expired => "The access token expired",
+            TokenProblem::NotYetValid => "The access token is not yet valid",
+            TokenProblem::WrongIssuer => "The token issuer is not accepted",
+            TokenProblem::WrongAudience => "The token audience is not accepted",
+            TokenProblem::MissingClaim => "The token lacks a required claim",
+            TokenProblem::UnusableClaims => "The token claims are not usable",
+        }
+    }
+}
+
+/// Why a request is malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestProblem {
+    /// More than one `Authorization` header line (RFC 9110 §5.3: it is not a list field).
+    DuplicateAuthorization,
+    /// A token in the header and in the query string at once (RFC 6750 §2).
+    TokenInSeveralPlaces,
+}
+
+impl RequestProblem {
+    /// The `error_description` sent with `error="invalid_request"`.
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            RequestProblem::DuplicateAuthorization => "More than one Authorization header",
+            RequestProblem::TokenInSeveralPlaces => {
+                "The access token was sent in more than one place"
+            }
+        }
+    }
+}
+
+/// What the server lacks to decide on a guarded request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Misconfiguration {
+    /// No [`RouteGuard`](crate::RouteGuard) was registered with `App::app_data`.
+    NoRouteGuard,
+}
+
+impl Denial {
+    /// The HTTP status this denial answers with.
+    #[must_use]
+    pub fn status(self) -> StatusCode {
+        match self {
+            Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Denial::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Denial::Forbidden => StatusCode::FORBIDDEN,
+            Denial::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem document's `detail`: generic on purpose.
+    fn detail(self) -> &'static str {
+        match self {
+            Denial::MissingCredentials | Denial::UnsupportedScheme => {
+                "This resource requires authentication."
+            }
+            Denial::InvalidToken(_) => "The credentials presented are not valid.",
+            Denial::InvalidRequest(_) => "The request's credentials are malformed.",
+            Denial::Forbidden => "You are not allowed to access this resource.",
+            Denial::Misconfigured(_) => "The server cannot authorize this request.",
+        }
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Denial::MissingCredentials => f.write_str("no credentials"),
+            Denial::UnsupportedScheme => f.write_str("credentials in an unsupported scheme"),
+            Denial::InvalidToken(problem) => write!(f, "invalid token: {problem:?}"),
+            Denial::InvalidRequest(problem) => write!(f, "invalid request: {problem:?}"),
+            Denial::Forbidden => f.write_str("forbidden by the route's rule"),
+            Denial::Misconfigured(Misconfiguration::NoRouteGuard) => f.write_str(
+                "no RouteGuard registered: add `.app_data(RouteGuard::new(..))` to the App",
+            ),
+        }
+    }
+}
+
+/// A refused request: the reason and the challenge to send with it.
+///
+/// Implements [`ResponseError`], so it renders as the exact response a client must see.
+#[derive(Debug, Clone)]
+pub struct GuardError {
+    denial: Denial,
+    challenge: Option<HeaderValue>,
+}
+
+impl GuardError {
+    /// A refusal with an optional `WWW-Authenticate` value.
+    #[must_use]
+    pub fn new(denial: Denial, challenge: Option<HeaderValue>) -> Self {
+        GuardError { denial, challenge }
+    }
+
+    /// Why the request was refused.
+    #[must_use]
+    pub fn denial(&self) -> Denial {
+        self.denial
+    }
+
+    /// The `WWW-Authenticate` value sent with the response, if any.
+    #[must_use]
+    pub fn challenge(&self) -> Option<&HeaderValue> {
+        self.challenge.as_ref()
+    }
+}
+
+impl fmt::Display for GuardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.denial, f)
+    }
+}
+
+impl std::error::Error for GuardError {}
+
+impl ResponseError for GuardError {
+    fn status_code(&self) -> StatusCode {
+        self.denial.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let mut response = HttpResponse::build(status);
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if let Some(challenge) = &self.challenge {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge.clone()));
+        }
+        response.body(problem_body(status, self.denial.detail()))
+    }
+}
+
+/// An RFC 9457 problem document. `type` is `about:blank`, so `title` is the status phrase.
+fn problem_body(status: StatusCode, detail: &str) -> String {
+    serde_json::json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+    })
+    .to_string()
+}
+
+/// Renders a `Bearer` challenge for `denial` (RFC 6750 §3): bare for missing credentials,
+/// with `error` and `error_description` when credentials were presented but refused.
+#[must_use]
+pub fn bearer_challenge(realm: &str, denial: Denial) -> String {
+    let error = match denial {
+        Denial::InvalidToken(problem) => Some(("invalid_token", problem.description())),
+        Denial::InvalidRequest(problem) => Some(("invalid_request", problem.description())),
+        _ => None,
+    };
+    match error {
+        None => format!("Bearer realm=\"{realm}\""),
+        Some((code, description)) => format!(
+            "Bearer realm=\"{realm}\", error=\"{code}\", error_description=\"{description}\""
+        ),
+    }
+}

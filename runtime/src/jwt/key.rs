@@ -1,0 +1,135 @@
+//! Verification keys, each bound to the one algorithm it may verify.
+
+use std::fmt;
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+
+use crate::config::ConfigError;
+
+/// A key that verifies JWT signatures with exactly one algorithm.
+///
+/// The algorithm is fixed here, by the server, never by the token's `alg` header: a token
+/// signed with anything else is refused, which rules out `none` and RS256→HS256 key confusion
+/// (RFC 8725 §3.1).
+#[derive(Clone)]
+pub struct JwtKey {
+    pub(crate) kid: Option<String>,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) key: DecodingKey,
+}
+
+impl JwtKey {
+    /// An HMAC secret for `HS256`, `HS384` or `HS512`.
+    ///
+    /// Secrets shorter than the hash output (32, 48 or 64 bytes) are refused: they can be
+    /// brute-forced offline from a single token (RFC 7518 §3.2).
+    pub fn hmac(algorithm: Algorithm, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        let secret = secret.as_ref();
+        let min = match algorithm {
+            Algorithm::HS256 => 32,
+            Algorithm::HS384 => 48,
+            Algorithm::HS512 => 64,
+            other => {
+                return Err(wrong_family(
+                    other,
+                    "an HMAC secret",
+                    "HS256, HS384 or HS512",
+                ));
+            }
+        };
+        if secret.len() < min {
+            return Err(ConfigError::new(format!(
+                "the {algorithm:?} secret is {} bytes long; it must be at least {min} bytes \
+                 (the hash output size) so it cannot be guessed offline",
+                secret.len()
+            )));
+        }
+        Ok(Self::bind(algorithm, DecodingKey::from_secret(secret)))
+    }
+
+    /// An HMAC-SHA256 secret of at least 32 bytes.
+    pub fn hs256(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        Self::hmac(Algorithm::HS256, secret)
+    }
+
+    /// An RSA public key in PEM, for `RS256/384/512` or `PS256/384/512`.
+    pub fn rsa_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        match algorithm {
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512 => {
+                let key =
+                    DecodingKey::from_rsa_pem(pem.as_ref()).map_err(|e| bad_pem("RSA", &e))?;
+                Ok(Self::bind(algorithm, key))
+            }
+            other => Err(wrong_family(
+                other,
+                "an RSA key",
+                "RS256/384/512 or PS256/384/512",
+            )),
+        }
+    }
+
+    /// An elliptic-curve public key in PEM, for `ES256` (P-256) or `ES384` (P-384).
+    pub fn ec_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        match algorithm {
+            Algorithm::ES256 | Algorithm::ES384 => {
+                let key = DecodingKey::from_ec_pem(pem.as_ref()).map_err(|e| bad_pem("EC", &e))?;
+                Ok(Self::bind(algorithm, key))
+            }
+            other => Err(wrong_family(other, "an EC key", "ES256 or ES384")),
+        }
+    }
+
+    /// An Ed25519 public key in PEM, for `EdDSA`.
+    pub fn ed_pem(pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        let key = DecodingKey::from_ed_pem(pem.as_ref()).map_err(|e| bad_pem("Ed25519", &e))?;
+        Ok(Self::bind(Algorithm::EdDSA, key))
+    }
+
+    /// Names the key: a token whose header carries this `kid` is verified with this key only.
+    ///
+    /// A key without a `kid` verifies any token of its algorithm.
+    #[must_use]
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The one algorithm this key verifies.
+    #[must_use]
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    fn bind(algorithm: Algorithm, key: DecodingKey) -> Self {
+        JwtKey {
+            kid: None,
+            algorithm,
+            key,
+        }
+    }
+}
+
+impl fmt::Debug for JwtKey {
+    // The key material stays out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtKey")
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+fn wrong_family(algorithm: Algorithm, what: &str, expected: &str) -> ConfigError {
+    ConfigError::new(format!(
+        "{algorithm:?} cannot be used with {what}; use {expected}"
+    ))
+}
+
+fn bad_pem(kind: &str, error: &jsonwebtoken::errors::Error) -> ConfigError {
+    ConfigError::new(format!("not a valid {kind} public key in PEM: {error}"))
+}

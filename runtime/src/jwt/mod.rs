@@ -1,0 +1,301 @@
+//! Verifying JWT bearer tokens (RFC 7519, with the RFC 8725 best practices).
+
+mod header;
+mod key;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpRequest;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+
+use self::header::{Header, read_header};
+pub use self::key::JwtKey;
+use crate::authenticator::{AuthFuture, AuthResult, Authenticator};
+use crate::bearer::{TokenSource, bearer_token};
+use crate::claims::{ClaimPath, string_list};
+use crate::config::ConfigError;
+use crate::error::{Denial, TokenProblem, bearer_challenge};
+use crate::identity::Identity;
+
+/// The default cap on a bearer token's length, checked before any decoding.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// The default clock leeway for `exp` and `nbf`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
+
+/// Which `typ` header values a token may carry (RFC 8725 §3.11, RFC 9068 §2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// No `typ`, `JWT`, or the access-token type `at+jwt`: what Keycloak, Entra ID, Okta and
+    /// RFC 9068 issuers send. Other explicit types (`dpop+jwt`, `logout+jwt`, …) are refused,
+    /// since they mark tokens minted for another purpose.
+    Default,
+    /// Exactly `at+jwt` (or `application/at+jwt`), as RFC 9068 requires of access tokens.
+    AccessToken,
+    /// Any of these values, compared case-insensitively; include `""` to allow no `typ`.
+    OneOf(Vec<String>),
+}
+
+impl TokenType {
+    fn accepts(&self, typ: Option<&str>) -> bool {
+        let typ = typ.map(|t| t.strip_prefix("application/").unwrap_or(t));
+        match (self, typ) {
+            (TokenType::Default, None) => true,
+            (TokenType::Default, Some(t)) => {
+                t.eq_ignore_ascii_case("JWT") || t.eq_ignore_ascii_case("at+jwt")
+            }
+            (TokenType::AccessToken, t) => t.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt")),
+            (TokenType::OneOf(allowed), t) => {
+                let t = t.unwrap_or("");
+                allowed.iter().any(|a| a.eq_ignore_ascii_case(t))
+            }
+        }
+    }
+}
+
+/// Verifies JWT bearer tokens against configured keys and turns them into an [`Identity`].
+///
+/// ```
+/// use route_guard::{JwtAuthenticator, JwtKey, RouteGuard};
+///
+/// let jwt = JwtAuthenticator::builder()
+///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+///     .issuer("https://issuer.example")
+///     .audience("my-api")
+///     .roles_claim("realm_access.roles")
+///     .build()?;
+/// let guard = RouteGuard::new(jwt);
+/// # Ok::<(), route_guard::ConfigError>(())
+/// ```
+#[derive(Debug)]
+pub struct JwtAuthenticator {
+    keys: Vec<(JwtKey, Validation)>,
+    token_type: TokenType,
+    roles_claim: ClaimPath,
+    source: TokenSource,
+}
+
+/// Configures a [`JwtAuthenticator`]; see [`JwtAuthenticator::builder`].
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct JwtAuthenticatorBuilder {
+    keys: Vec<JwtKey>,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    leeway: Duration,
+    token_type: TokenType,
+    roles_claim: ClaimPath,
+    source: TokenSource,
+}
+
+impl JwtAuthenticator {
+    /// Starts a configuration: add at least one [`JwtKey`], then [`build`](JwtAuthenticatorBuilder::build).
+    pub fn builder() -> JwtAuthenticatorBuilder {
+        JwtAuthenticatorBuilder {
+            keys: Vec::new(),
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            leeway: DEFAULT_LEEWAY,
+            token_type: TokenType::Default,
+            roles_claim: ClaimPath::from("roles"),
+            source: TokenSource {
+                query: false,
+                max_len: DEFAULT_MAX_TOKEN_LEN,
+            },
+        }
+    }
+
+    /// Verifies one token, as the guard does for a request's bearer token.
+    pub fn verify(&self, token: &str) -> Result<Identity, TokenProblem> {
+        let header = read_header(token)?;
+        if !self.token_type.accepts(header.typ.as_deref()) {
+            return Err(TokenProblem::WrongType);
+        }
+        let mut outcome = Err(TokenProblem::UnknownKey);
+        for (key, validation) in self.candidates(&header)? {
+            outcome = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, validation)
+                .map_err(|error| token_problem(error.kind()));
+            // Only a signature mismatch lets another key of the same algorithm try.
+            if !matches!(outcome, Err(TokenProblem::BadSignature)) {
+                break;
+            }
+        }
+        self.identity(outcome?.claims)
+    }
+
+    /// The keys that may verify a token with this header: those whose `kid` matches (keys
+    /// without one match any `kid`) and whose algorithm is the header's.
+    fn candidates(
+        &self,
+        header: &Header,
+    ) -> Result<impl Iterator<Item = &(JwtKey, Validation)>, TokenProblem> {
+        let named = |(key, _): &&(JwtKey, Validation)| match (&key.kid, &header.kid) {
+            (Some(kid), Some(wanted)) => kid == wanted,
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        if !self.keys.iter().any(|entry| named(&entry)) {
+            return Err(TokenProblem::UnknownKey);
+        }
+        let usable =
+            move |entry: &&(JwtKey, Validation)| named(entry) && entry.0.algorithm == header.alg;
+        if !self.keys.iter().any(|entry| usable(&entry)) {
+            return Err(TokenProblem::DisallowedAlgorithm);
+        }
+        Ok(self.keys.iter().filter(usable))
+    }
+
+    fn identity(&self, claims: Map<String, Value>) -> Result<Identity, TokenProblem> {
+        let Some(Value::String(subject)) = claims.get("sub") else {
+            return Err(TokenProblem::MissingClaim);
+        };
+        let subject = subject.clone();
+        // A roles claim of the wrong shape leaves the caller without roles: role checks then
+        // answer 403, and the token remains good for routes that only need authentication.
+        let roles = string_list(self.roles_claim.find(&claims)).unwrap_or_else(|_| {
+            tracing::debug!(claim = %self.roles_claim, "route-guard: roles claim has the wrong type; no roles granted");
+            Vec::new()
+        });
+        Ok(Identity::new(subject, roles, claims))
+    }
+}
+
+/// Maps jsonwebtoken's verdict onto the problem a client is told about.
+fn token_problem(kind: &ErrorKind) -> TokenProblem {
+    match kind {
+        ErrorKind::InvalidSignature
+        | ErrorKind::InvalidEcdsaKey
+        | ErrorKind::InvalidEddsaKey
+        | ErrorKind::InvalidRsaKey(_) => TokenProblem::BadSignature,
+        ErrorKind::ExpiredSignature => TokenProblem::Expired,
+        ErrorKind::ImmatureSignature => TokenProblem::NotYetValid,
+        ErrorKind::InvalidIssuer => TokenProblem::WrongIssuer,
+        ErrorKind::InvalidAudience => TokenProblem::WrongAudience,
+        ErrorKind::MissingRequiredClaim(claim) if claim == "iss" => TokenProblem::WrongIssuer,
+        ErrorKind::MissingRequiredClaim(claim) if claim == "aud" => TokenProblem::WrongAudience,
+        ErrorKind::MissingRequiredClaim(_) | ErrorKind::InvalidClaimFormat(_) => {
+            TokenProblem::MissingClaim
+        }
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::MissingAlgorithm
+        | ErrorKind::UnsupportedAlgorithm => TokenProblem::DisallowedAlgorithm,
+        _ => TokenProblem::Malformed,
+    }
+}
+
+impl JwtAuthenticatorBuilder {
+    /// Adds a verification key. Several keys allow rotation; see [`JwtKey::with_kid`].
+    pub fn key(mut self, key: JwtKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Requires `iss` to be present and equal to `issuer` (call again to allow several).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Requires `aud` to be present and to name `audience` (call again to allow several).
+    ///
+    /// Without an audience, a token that carries `aud` is refused, as RFC 7519 §4.1.3 requires
+    /// of a recipient that does not identify itself with a value in it.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Clock skew allowed on `exp` and `nbf`; default 30 seconds.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Which `typ` header values are accepted; default [`TokenType::Default`].
+    pub fn token_type(mut self, token_type: TokenType) -> Self {
+        self.token_type = token_type;
+        self
+    }
+
+    /// Where the caller's roles are: default `roles`. A string claim is split on spaces; an
+    /// array must hold only strings. Use [`ClaimPath::key`] for keys that contain dots.
+    pub fn roles_claim(mut self, path: impl Into<ClaimPath>) -> Self {
+        self.roles_claim = path.into();
+        self
+    }
+
+    /// Also accepts a token in the `access_token` query parameter (RFC 6750 §2.3). Off by
+    /// default: URLs end up in logs and browser history.
+    pub fn allow_query_token(mut self, allow: bool) -> Self {
+        self.source.query = allow;
+        self
+    }
+
+    /// Caps a token's length in bytes; longer tokens are refused before decoding. Default 8 KiB.
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.source.max_len = max;
+        self
+    }
+
+    /// Checks the configuration and builds the authenticator.
+    pub fn build(self) -> Result<JwtAuthenticator, ConfigError> {
+        if self.keys.is_empty() {
+            return Err(ConfigError::new(
+                "a JwtAuthenticator needs at least one key: call `.key(JwtKey::...)`",
+            ));
+        }
+        if self.source.max_len == 0 {
+            return Err(ConfigError::new("max_token_len must be greater than zero"));
+        }
+        let keys = self
+            .keys
+            .iter()
+            .map(|key| (key.clone(), self.validation(key.algorithm)))
+            .collect();
+        Ok(JwtAuthenticator {
+            keys,
+            token_type: self.token_type,
+            roles_claim: self.roles_claim,
+            source: self.source,
+        })
+    }
+
+    /// jsonwebtoken's checks, tightened: `exp` required, `nbf` enforced, `iss` and `aud`
+    /// required whenever they are configured.
+    fn validation(&self, algorithm: Algorithm) -> Validation {
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = self.leeway.as_secs();
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        let mut required = vec!["exp"];
+        if !self.issuers.is_empty() {
+            validation.set_issuer(&self.issuers);
+            required.push("iss");
+        }
+        if !self.audiences.is_empty() {
+            validation.set_audience(&self.audiences);
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
+        validation
+    }
+}
+
+impl Authenticator for JwtAuthenticator {
+    fn authenticate(&self, req: &HttpRequest) -> AuthFuture {
+        let result: AuthResult = bearer_token(req, self.source).and_then(|token| {
+            self.verify(&token)
+                .map(Arc::new)
+                .map_err(Denial::InvalidToken)
+        });
+        AuthFuture::ready(result)
+    }
+
+    fn challenge(&self, realm: &str, denial: Denial) -> String {
+        bearer_challenge(realm, denial)
+    }
+}

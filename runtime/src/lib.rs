@@ -1,0 +1,82 @@
+//! Attribute macros that guard actix-web handlers.
+//!
+//! ```
+//! use actix_web::{App, Responder, get, web};
+//! use route_guard::{Authenticated, JwtAuthenticator, JwtKey, RouteGuard, require_auth, require_role};
+//!
+//! #[get("/me")]
+//! #[require_auth]
+//! async fn me(user: Authenticated) -> impl Responder {
+//!     web::Json(user.subject().to_owned())
+//! }
+//!
+//! #[get("/admin")]
+//! #[require_role("admin")]
+//! async fn admin() -> &'static str {
+//!     "hello, admin"
+//! }
+//!
+//! # fn main() -> Result<(), route_guard::ConfigError> {
+//! let jwt = JwtAuthenticator::builder()
+//!     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+//!     .issuer("https://issuer.example")
+//!     .audience("my-api")
+//!     .build()?;
+//! let guard = RouteGuard::new(jwt);
+//! let app = App::new().app_data(guard).service(me).service(admin);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A guarded handler runs only for a caller whose credentials verify and who satisfies the
+//! route's rule. Everyone else gets the answer the HTTP standards prescribe:
+//!
+//! - **401 Unauthorized** with a `WWW-Authenticate` challenge when credentials are missing or
+//!   unusable (RFC 9110 §15.5.2, RFC 6750 §3);
+//! - **403 Forbidden** when the caller is known but not allowed;
+//! - **400 Bad Request** when the request carries credentials twice;
+//! - **500** when no [`RouteGuard`] is registered: guards fail closed.
+//!
+//! Bodies are RFC 9457 `application/problem+json` documents that never echo the token.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod authenticator;
+mod bearer;
+mod claims;
+mod config;
+mod error;
+mod extract;
+mod guard;
+mod identity;
+mod jwt;
+mod policy;
+
+pub use authenticator::{AuthFuture, AuthResult, Authenticator};
+pub use claims::ClaimPath;
+pub use config::ConfigError;
+pub use error::{
+    Denial, GuardError, Misconfiguration, RequestProblem, TokenProblem, bearer_challenge,
+};
+pub use extract::{Authenticated, Guarded};
+pub use guard::{DEFAULT_REALM, RouteGuard, RouteGuardBuilder};
+pub use identity::{Identity, Roles};
+pub use jwt::{
+    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator, JwtAuthenticatorBuilder, JwtKey,
+    TokenType,
+};
+pub use policy::{Policy, Rule};
+
+/// The algorithms a [`JwtKey`] can be bound to, re-exported from `jsonwebtoken`.
+pub use jsonwebtoken::Algorithm;
+
+#[cfg(feature = "macros")]
+#[doc(inline)]
+pub use route_guard_macros::{require_auth, require_role};
+
+/// Paths the macros expand to. Not public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::extract::Guarded;
+    pub use crate::policy::{Policy, Rule};
+}

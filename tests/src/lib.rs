@@ -1,0 +1,1 @@
+//! The tests live in this package's `tests/` folder.

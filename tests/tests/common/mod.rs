@@ -1,0 +1,181 @@
+//! Shared fixtures: a test issuer, its keys, token minting and a client's view of a response.
+#![allow(dead_code, unreachable_pub)] // each test crate uses its own subset
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header;
+use actix_web::test::{self, TestRequest};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use route_guard::{JwtAuthenticator, JwtAuthenticatorBuilder, JwtKey, RouteGuard};
+use serde_json::{Value, json};
+
+pub const SECRET: &[u8] = b"route-guard test secret: 32+ bytes of entropy";
+pub const ISSUER: &str = "https://issuer.test";
+pub const AUDIENCE: &str = "test-api";
+pub const REALM: &str = "test";
+
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Claims of a valid token for `sub` with `roles`.
+pub fn claims(sub: &str, roles: &[&str]) -> Value {
+    json!({ "sub": sub, "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 600, "roles": roles })
+}
+
+/// Claims with `key` set to `value` (or removed, for `Value::Null`).
+pub fn with(mut claims: Value, key: &str, value: Value) -> Value {
+    if let Some(map) = claims.as_object_mut() {
+        if value.is_null() {
+            map.remove(key);
+        } else {
+            map.insert(key.to_owned(), value);
+        }
+    }
+    claims
+}
+
+pub fn sign(header: &Header, claims: &Value, key: &EncodingKey) -> String {
+    jsonwebtoken::encode(header, claims, key).expect("test token signs")
+}
+
+/// An HS256 token signed with [`SECRET`].
+pub fn hs256(claims: &Value) -> String {
+    sign(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(SECRET),
+    )
+}
+
+/// A token for `sub` holding `roles`, valid for ten minutes.
+pub fn token(sub: &str, roles: &[&str]) -> String {
+    hs256(&claims(sub, roles))
+}
+
+/// The test authenticator: HS256 over [`SECRET`], issuer and audience required.
+pub fn jwt_builder() -> JwtAuthenticatorBuilder {
+    JwtAuthenticator::builder()
+        .key(JwtKey::hs256(SECRET).expect("secret is long enough"))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+}
+
+pub fn guard_with(jwt: JwtAuthenticator) -> RouteGuard {
+    RouteGuard::builder(jwt)
+        .realm(REALM)
+        .build()
+        .expect("realm is valid")
+}
+
+pub fn guard() -> RouteGuard {
+    guard_with(jwt_builder().build().expect("config is valid"))
+}
+
+pub fn bearer(token: &str) -> (header::HeaderName, String) {
+    (header::AUTHORIZATION, format!("Bearer {token}"))
+}
+
+/// What a client sees of a response.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub challenge: Option<String>,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// Asserts a problem document with this status and nothing of `secret` in it.
+    pub fn assert_problem(&self, status: u16, secret: &str) {
+        assert_eq!(self.status, status, "{self:?}");
+        assert_eq!(
+            self.content_type.as_deref(),
+            Some("application/problem+json"),
+            "{self:?}"
+        );
+        let body = self.json();
+        assert_eq!(body["status"], status, "{self:?}");
+        assert_eq!(body["type"], "about:blank", "{self:?}");
+        assert!(
+            body["title"].is_string() && body["detail"].is_string(),
+            "{self:?}"
+        );
+        if !secret.is_empty() {
+            assert!(
+                !self.body.contains(secret),
+                "body echoes the credential: {self:?}"
+            );
+            let challenge = self.challenge.as_deref().unwrap_or("");
+            assert!(
+                !challenge.contains(secret),
+                "challenge echoes the credential: {self:?}"
+            );
+        }
+    }
+
+    /// Asserts 401 with a bare `Bearer realm="test"` challenge.
+    pub fn assert_bare_401(&self, secret: &str) {
+        self.assert_problem(401, secret);
+        assert_eq!(
+            self.challenge.as_deref(),
+            Some(r#"Bearer realm="test""#),
+            "{self:?}"
+        );
+    }
+
+    /// Asserts 401 `invalid_token` whose description contains `description`.
+    pub fn assert_invalid_token(&self, description: &str, secret: &str) {
+        self.assert_problem(401, secret);
+        let challenge = self.challenge.as_deref().unwrap_or("");
+        let expected =
+            format!(r#"Bearer realm="test", error="invalid_token", error_description=""#);
+        assert!(challenge.starts_with(&expected), "{self:?}");
+        assert!(
+            challenge.contains(description),
+            "wanted {description:?}: {self:?}"
+        );
+    }
+
+    /// Asserts 403 with a problem body and no challenge.
+    pub fn assert_forbidden(&self) {
+        self.assert_problem(403, "");
+        assert_eq!(self.challenge, None, "{self:?}");
+    }
+}
+
+pub async fn call<S, B>(app: &S, req: TestRequest) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let res = test::call_service(app, req.to_request()).await;
+    let text = |name| {
+        res.headers()
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let status = res.status().as_u16();
+    let challenge = text(header::WWW_AUTHENTICATE);
+    let content_type = text(header::CONTENT_TYPE);
+    let body = test::read_body(res).await;
+    Reply {
+        status,
+        challenge,
+        content_type,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+pub fn get(path: &str) -> TestRequest {
+    TestRequest::get().uri(path)
+}
