@@ -133,7 +133,7 @@ type SharedAuth = Shared<AuthFuture>;
 #[derive(Clone)]
 pub(crate) enum Resolution {
     Done(Result<Arc<crate::Identity>, GuardError>),
-    Pending(RouteGuard, SharedAuth),
+    Pending(RouteGuard, SharedAuth, Arc<str>),
 }
 
 impl Resolution {
@@ -141,7 +141,7 @@ impl Resolution {
     pub(crate) async fn finish(self) -> Result<Arc<crate::Identity>, GuardError> {
         match self {
             Resolution::Done(result) => result,
-            Resolution::Pending(guard, future) => finish(&guard, future.await),
+            Resolution::Pending(guard, future, path) => finish(&guard, future.await, &path),
         }
     }
 }
@@ -163,14 +163,18 @@ fn authenticate(req: &HttpRequest) -> Resolution {
         return Resolution::Done(Err(GuardError::new(denial, None)));
     };
     match guard.inner.authenticator.authenticate(req).into_ready() {
-        Ok(result) => Resolution::Done(finish(guard, result)),
-        Err(future) => Resolution::Pending(guard.clone(), future.shared()),
+        Ok(result) => Resolution::Done(finish(guard, result, req.path())),
+        Err(future) => Resolution::Pending(guard.clone(), future.shared(), req.path().into()),
     }
 }
 
-fn finish(guard: &RouteGuard, result: AuthResult) -> Result<Arc<crate::Identity>, GuardError> {
+fn finish(
+    guard: &RouteGuard,
+    result: AuthResult,
+    path: &str,
+) -> Result<Arc<crate::Identity>, GuardError> {
     result.map_err(|denial| {
-        tracing::debug!(%denial, "route-guard: credentials refused");
+        tracing::debug!(%denial, path, "route-guard: credentials refused");
         guard.reject(denial)
     })
 }

@@ -40,6 +40,9 @@
 //! Bodies are RFC 9457 `application/problem+json` documents that never echo the token.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// A guard runs on every request and must fail closed, never panic, whatever a client sends.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 mod authenticator;
 mod bearer;
@@ -80,3 +83,8 @@ pub mod __private {
     pub use crate::extract::Guarded;
     pub use crate::policy::{Policy, Rule};
 }
+
+/// The README's examples compile.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -137,8 +137,8 @@ impl Reply {
         self.assert_problem(401, secret);
         let challenge = self.challenge.as_deref().unwrap_or("");
         let expected =
-            format!(r#"Bearer realm="test", error="invalid_token", error_description=""#);
-        assert!(challenge.starts_with(&expected), "{self:?}");
+            r#"Bearer realm="test", error="invalid_token", error_description=""#;
+        assert!(challenge.starts_with(expected), "{self:?}");
         assert!(
             challenge.contains(description),
             "wanted {description:?}: {self:?}"
