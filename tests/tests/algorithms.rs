@@ -32,9 +32,10 @@ fn ok<T>(result: Result<T, impl std::fmt::Display>) -> T {
 /// The signing and verification keys for one algorithm.
 fn keys(alg: Algorithm) -> (EncodingKey, JwtKey) {
     match alg {
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
-            (EncodingKey::from_secret(HS512_SECRET), ok(JwtKey::hmac(alg, HS512_SECRET)))
-        }
+        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => (
+            EncodingKey::from_secret(HS512_SECRET),
+            ok(JwtKey::hmac(alg, HS512_SECRET)),
+        ),
         Algorithm::ES256 => (
             ok(EncodingKey::from_ec_pem(P256_PRIVATE.as_bytes())),
             ok(JwtKey::ec_pem(alg, P256_PUBLIC)),
@@ -43,8 +44,14 @@ fn keys(alg: Algorithm) -> (EncodingKey, JwtKey) {
             ok(EncodingKey::from_ec_pem(P384_PRIVATE.as_bytes())),
             ok(JwtKey::ec_pem(alg, P384_PUBLIC)),
         ),
-        Algorithm::EdDSA => (ok(EncodingKey::from_ed_pem(ED_PRIVATE.as_bytes())), ok(JwtKey::ed_pem(ED_PUBLIC))),
-        _ => (ok(EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes())), ok(JwtKey::rsa_pem(alg, RSA_PUBLIC))),
+        Algorithm::EdDSA => (
+            ok(EncodingKey::from_ed_pem(ED_PRIVATE.as_bytes())),
+            ok(JwtKey::ed_pem(ED_PUBLIC)),
+        ),
+        _ => (
+            ok(EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes())),
+            ok(JwtKey::rsa_pem(alg, RSA_PUBLIC)),
+        ),
     }
 }
 
@@ -64,17 +71,30 @@ const ALL: [Algorithm; 12] = [
 ];
 
 fn authenticator(key: JwtKey) -> JwtAuthenticator {
-    ok(JwtAuthenticator::builder().key(key).issuer(ISSUER).audience(AUDIENCE).build())
+    ok(JwtAuthenticator::builder()
+        .key(key)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build())
 }
 
 #[actix_web::test]
 async fn every_algorithm_verifies_its_own_tokens_and_refuses_a_flipped_byte() {
     for alg in ALL {
         let (signing, verifying) = keys(alg);
-        let app = init_service(App::new().app_data(guard_with(authenticator(verifying))).service(admin)).await;
+        let app = init_service(
+            App::new()
+                .app_data(guard_with(authenticator(verifying)))
+                .service(admin),
+        )
+        .await;
         let jwt = sign(&Header::new(alg), &claims("root", &["admin"]), &signing);
         let reply = call(&app, get("/admin").insert_header(bearer(&jwt))).await;
-        assert_eq!((reply.status, reply.body.as_str()), (200, "hello, admin"), "{alg:?}");
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (200, "hello, admin"),
+            "{alg:?}"
+        );
 
         // Flip one character of the signature (keeping it valid base64url).
         let mut tampered = jwt.clone().into_bytes();
@@ -91,7 +111,12 @@ async fn a_key_verifies_only_its_own_algorithm() {
     // Tokens of every other algorithm, signed with their own valid keys, are refused.
     for expected in ALL {
         let (_, verifying) = keys(expected);
-        let app = init_service(App::new().app_data(guard_with(authenticator(verifying))).service(admin)).await;
+        let app = init_service(
+            App::new()
+                .app_data(guard_with(authenticator(verifying)))
+                .service(admin),
+        )
+        .await;
         for other in ALL.into_iter().filter(|alg| *alg != expected) {
             let (signing, _) = keys(other);
             let jwt = sign(&Header::new(other), &claims("root", &["admin"]), &signing);
@@ -105,20 +130,32 @@ async fn a_key_verifies_only_its_own_algorithm() {
 async fn rs256_to_hs256_key_confusion_fails() {
     // The attacker signs HS256 with the server's *public* RSA key as the HMAC secret.
     let (_, verifying) = keys(Algorithm::RS256);
-    let app = init_service(App::new().app_data(guard_with(authenticator(verifying))).service(admin)).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard_with(authenticator(verifying)))
+            .service(admin),
+    )
+    .await;
     let forged = sign(
         &Header::new(Algorithm::HS256),
         &claims("mallory", &["admin"]),
         &EncodingKey::from_secret(RSA_PUBLIC.as_bytes()),
     );
-    call(&app, get("/admin").insert_header(bearer(&forged))).await.assert_invalid_token("algorithm", &forged);
+    call(&app, get("/admin").insert_header(bearer(&forged)))
+        .await
+        .assert_invalid_token("algorithm", &forged);
 }
 
 #[actix_web::test]
 async fn keys_with_kids_pick_the_right_key_and_rotation_works() {
     let old = ok(JwtKey::hs256(b"the old secret, thirty-two bytes or more")).with_kid("old");
     let new = ok(JwtKey::hs256(b"the new secret, thirty-two bytes or more")).with_kid("new");
-    let jwt = ok(JwtAuthenticator::builder().key(old).key(new).issuer(ISSUER).audience(AUDIENCE).build());
+    let jwt = ok(JwtAuthenticator::builder()
+        .key(old)
+        .key(new)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build());
     let app = init_service(App::new().app_data(guard_with(jwt)).service(admin)).await;
     for (kid, secret, status) in [
         ("old", &b"the old secret, thirty-two bytes or more"[..], 200),
@@ -127,14 +164,26 @@ async fn keys_with_kids_pick_the_right_key_and_rotation_works() {
     ] {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(kid.to_owned());
-        let token = sign(&header, &claims("root", &["admin"]), &EncodingKey::from_secret(secret));
-        assert_eq!(call(&app, get("/admin").insert_header(bearer(&token))).await.status, status, "{kid}");
+        let token = sign(
+            &header,
+            &claims("root", &["admin"]),
+            &EncodingKey::from_secret(secret),
+        );
+        assert_eq!(
+            call(&app, get("/admin").insert_header(bearer(&token)))
+                .await
+                .status,
+            status,
+            "{kid}"
+        );
     }
 }
 
 #[test]
 fn weak_or_mismatched_keys_are_refused_at_start_up() {
-    let message = |result: Result<JwtKey, ConfigError>| result.err().map(|e| e.to_string()).unwrap_or_default();
+    let message = |result: Result<JwtKey, ConfigError>| {
+        result.err().map(|e| e.to_string()).unwrap_or_default()
+    };
     assert!(message(JwtKey::hs256(b"short")).contains("at least 32 bytes"));
     assert!(message(JwtKey::hmac(Algorithm::HS384, [7u8; 47])).contains("at least 48 bytes"));
     assert!(message(JwtKey::hmac(Algorithm::HS512, [7u8; 63])).contains("at least 64 bytes"));
@@ -144,8 +193,14 @@ fn weak_or_mismatched_keys_are_refused_at_start_up() {
     assert!(message(JwtKey::rsa_pem(Algorithm::RS256, "not a pem")).contains("PEM"));
     assert!(message(JwtKey::ec_pem(Algorithm::EdDSA, P256_PUBLIC)).contains("EC"));
     assert!(message(JwtKey::ed_pem(RSA_PUBLIC)).contains("Ed25519"));
-    let no_key = JwtAuthenticator::builder().build().err().map(|e| e.to_string()).unwrap_or_default();
+    let no_key = JwtAuthenticator::builder()
+        .build()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(no_key.contains("at least one key"), "{no_key}");
-    let realm = route_guard::RouteGuard::builder(authenticator(keys(Algorithm::HS256).1)).realm("a\"b").build();
+    let realm = route_guard::RouteGuard::builder(authenticator(keys(Algorithm::HS256).1))
+        .realm("a\"b")
+        .build();
     assert!(realm.is_err());
 }

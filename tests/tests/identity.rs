@@ -27,11 +27,20 @@ struct Counting {
 impl Authenticator for Counting {
     fn authenticate(&self, req: &HttpRequest) -> AuthFuture {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        let value = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let result = match value.strip_prefix("Bearer ").and_then(|rest| rest.split_once(':')) {
-            Some((subject, roles)) => {
-                Ok(Arc::new(Identity::new(subject, roles.split(',').filter(|r| !r.is_empty()), Map::new())))
-            }
+        let value = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let result = match value
+            .strip_prefix("Bearer ")
+            .and_then(|rest| rest.split_once(':'))
+        {
+            Some((subject, roles)) => Ok(Arc::new(Identity::new(
+                subject,
+                roles.split(',').filter(|r| !r.is_empty()),
+                Map::new(),
+            ))),
             None => Err(Denial::MissingCredentials),
         };
         match self.delay {
@@ -65,7 +74,12 @@ async fn around() -> &'static str {
 
 fn counting(delay: Option<Duration>) -> (RouteGuard, Arc<AtomicUsize>) {
     let calls = Arc::new(AtomicUsize::new(0));
-    let guard = RouteGuard::builder(Counting { calls: calls.clone(), delay }).realm(REALM).build();
+    let guard = RouteGuard::builder(Counting {
+        calls: calls.clone(),
+        delay,
+    })
+    .realm(REALM)
+    .build();
     (guard.unwrap_or_else(|e| panic!("{e}")), calls)
 }
 
@@ -84,9 +98,20 @@ async fn credentials_are_verified_once_however_many_guards_ask() {
         ];
         for (path, authorization, status) in cases {
             let before = calls.load(Ordering::SeqCst);
-            let reply = call(&app, get(path).insert_header(("authorization", authorization))).await;
-            assert_eq!(reply.status, status, "{path} {authorization} {delay:?}: {reply:?}");
-            assert_eq!(calls.load(Ordering::SeqCst) - before, 1, "{path} {authorization} {delay:?}");
+            let reply = call(
+                &app,
+                get(path).insert_header(("authorization", authorization)),
+            )
+            .await;
+            assert_eq!(
+                reply.status, status,
+                "{path} {authorization} {delay:?}: {reply:?}"
+            );
+            assert_eq!(
+                calls.load(Ordering::SeqCst) - before,
+                1,
+                "{path} {authorization} {delay:?}"
+            );
             if status == 200 && path == "/stacked" {
                 assert_eq!(reply.body, "ann=ann");
             }
@@ -106,19 +131,36 @@ struct TenantClaims {
 
 #[get("/tenant")]
 async fn tenant(user: Authenticated<TenantClaims>) -> String {
-    format!("{} of {} at {}", user.subject(), user.claims().tenant, user.claims().level)
+    format!(
+        "{} of {} at {}",
+        user.subject(),
+        user.claims().tenant,
+        user.claims().level
+    )
 }
 
 #[actix_web::test]
 async fn typed_claims_are_deserialized_and_unfit_claims_are_401() {
     let app = init_service(App::new().app_data(guard()).service(tenant)).await;
-    let good = hs256(&with(with(claims("ann", &[]), "tenant", json!("acme")), "level", json!(3)));
+    let good = hs256(&with(
+        with(claims("ann", &[]), "tenant", json!("acme")),
+        "level",
+        json!(3),
+    ));
     let reply = call(&app, get("/tenant").insert_header(bearer(&good))).await;
-    assert_eq!((reply.status, reply.body.as_str()), (200, "ann of acme at 3"));
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (200, "ann of acme at 3")
+    );
 
-    for bad in [claims("ann", &[]), with(claims("ann", &[]), "tenant", json!(7))] {
+    for bad in [
+        claims("ann", &[]),
+        with(claims("ann", &[]), "tenant", json!(7)),
+    ] {
         let jwt = hs256(&bad);
-        call(&app, get("/tenant").insert_header(bearer(&jwt))).await.assert_invalid_token("not usable", &jwt);
+        call(&app, get("/tenant").insert_header(bearer(&jwt)))
+            .await
+            .assert_invalid_token("not usable", &jwt);
     }
     // `Authenticated` alone requires authentication.
     call(&app, get("/tenant")).await.assert_bare_401("");
@@ -136,9 +178,23 @@ async fn audit(proof: Guarded<Auditors>) -> String {
 
 #[actix_web::test]
 async fn a_hand_written_policy_guards_like_an_attribute() {
-    let app = init_service(App::new().app_data(guard()).route("/audit", web::get().to(audit))).await;
-    let reply = call(&app, get("/audit").insert_header(bearer(&token("ann", &["auditor"])))).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard())
+            .route("/audit", web::get().to(audit)),
+    )
+    .await;
+    let reply = call(
+        &app,
+        get("/audit").insert_header(bearer(&token("ann", &["auditor"]))),
+    )
+    .await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "audited by ann"));
-    call(&app, get("/audit").insert_header(bearer(&token("bob", &["user"])))).await.assert_forbidden();
+    call(
+        &app,
+        get("/audit").insert_header(bearer(&token("bob", &["user"]))),
+    )
+    .await
+    .assert_forbidden();
     call(&app, get("/audit")).await.assert_bare_401("");
 }
