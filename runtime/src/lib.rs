@@ -65,8 +65,8 @@ pub use extract::{Authenticated, Guarded};
 pub use guard::{DEFAULT_REALM, RouteGuard, RouteGuardBuilder};
 pub use identity::{Identity, Roles};
 pub use jwt::{
-    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator, JwtAuthenticatorBuilder, JwtKey,
-    TokenType,
+    DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator,
+    JwtAuthenticatorBuilder, JwtKey, TokenCache, TokenType,
 };
 pub use policy::{Policy, Rule};
 

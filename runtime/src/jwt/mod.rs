@@ -1,5 +1,6 @@
 //! Verifying JWT bearer tokens (RFC 7519, with the RFC 8725 best practices).
 
+mod cache;
 mod header;
 mod key;
 
@@ -11,6 +12,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
 
+use self::cache::{BoundCache, CacheChoice};
+pub use self::cache::{DEFAULT_CACHE_ENTRIES, TokenCache};
 use self::header::{Header, read_header};
 pub use self::key::JwtKey;
 use crate::authenticator::{AuthFuture, AuthResult, Authenticator};
@@ -77,6 +80,7 @@ pub struct JwtAuthenticator {
     token_type: TokenType,
     roles_claim: ClaimPath,
     source: TokenSource,
+    cache: Option<BoundCache>,
 }
 
 /// Configures a [`JwtAuthenticator`]; see [`JwtAuthenticator::builder`].
@@ -90,6 +94,7 @@ pub struct JwtAuthenticatorBuilder {
     token_type: TokenType,
     roles_claim: ClaimPath,
     source: TokenSource,
+    cache: CacheChoice,
 }
 
 impl JwtAuthenticator {
@@ -106,6 +111,18 @@ impl JwtAuthenticator {
                 query: false,
                 max_len: DEFAULT_MAX_TOKEN_LEN,
             },
+            cache: CacheChoice::Default,
+        }
+    }
+
+    /// [`verify`](Self::verify), answered from the verified-token cache when it holds the token.
+    fn verify_cached(&self, token: &str) -> Result<Arc<Identity>, TokenProblem> {
+        match &self.cache {
+            Some(cache) => {
+                let now = jsonwebtoken::get_current_timestamp();
+                cache.get_or_verify(token, now, || self.verify(token))
+            }
+            None => self.verify(token).map(Arc::new),
         }
     }
 
@@ -241,6 +258,20 @@ impl JwtAuthenticatorBuilder {
         self
     }
 
+    /// Remembers verified tokens in `cache` rather than the default one
+    /// ([`DEFAULT_CACHE_ENTRIES`] tokens, 4 KiB of memory budget each). Keep a clone of `cache`
+    /// to call [`TokenCache::invalidate_all`] when keys rotate or tokens are revoked.
+    pub fn cache(mut self, cache: TokenCache) -> Self {
+        self.cache = CacheChoice::Use(cache);
+        self
+    }
+
+    /// Verifies every token's signature on every request: no verified-token cache.
+    pub fn no_cache(mut self) -> Self {
+        self.cache = CacheChoice::Off;
+        self
+    }
+
     /// Checks the configuration and builds the authenticator.
     pub fn build(self) -> Result<JwtAuthenticator, ConfigError> {
         if self.keys.is_empty() {
@@ -261,6 +292,7 @@ impl JwtAuthenticatorBuilder {
             token_type: self.token_type,
             roles_claim: self.roles_claim,
             source: self.source,
+            cache: self.cache.bind(self.leeway.as_secs())?,
         })
     }
 
@@ -287,11 +319,8 @@ impl JwtAuthenticatorBuilder {
 
 impl Authenticator for JwtAuthenticator {
     fn authenticate(&self, req: &HttpRequest) -> AuthFuture {
-        let result: AuthResult = bearer_token(req, self.source).and_then(|token| {
-            self.verify(&token)
-                .map(Arc::new)
-                .map_err(Denial::InvalidToken)
-        });
+        let result: AuthResult = bearer_token(req, self.source)
+            .and_then(|token| self.verify_cached(&token).map_err(Denial::InvalidToken));
         AuthFuture::ready(result)
     }
 

@@ -1,0 +1,414 @@
+//! A cache of verified tokens, so a repeated token skips signature verification.
+//!
+//! RS256, ES256 and EdDSA verification costs tens of microseconds; clients send the same access
+//! token on every request until it expires. API gateways cache verified tokens for the same
+//! reason (Envoy's `jwt_authn` filter, `jwt_cache_config`). The cache never weakens a check:
+//!
+//! - it is keyed by the **whole** token, compared byte for byte, so no hash collision or shared
+//!   prefix lets one token pass as another;
+//! - a hit re-applies `exp` and `nbf` against the current time, so an entry never outlives its
+//!   token; an expired entry is dropped and answered `invalid_token` ("expired");
+//! - every entry records the key-set generation it was verified under; [`TokenCache::invalidate_all`]
+//!   bumps the generation (on key rotation, or to honour a revocation), and older entries are
+//!   never served again;
+//! - route rules run after the identity is found, on a hit as on a miss;
+//! - it is bounded by entry count and by an estimate of memory, and can be switched off with
+//!   [`JwtAuthenticatorBuilder::no_cache`](crate::JwtAuthenticatorBuilder::no_cache).
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+use serde_json::Value;
+
+use crate::config::ConfigError;
+use crate::error::TokenProblem;
+use crate::identity::Identity;
+
+/// The default number of tokens a [`JwtAuthenticator`](crate::JwtAuthenticator) remembers.
+pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
+
+/// The memory budget per entry assumed when only a count is given: room for a 1 KiB token
+/// and its decoded claims.
+const DEFAULT_BYTES_PER_ENTRY: u64 = 4 * 1024;
+
+/// What an entry costs beyond the token and its claims: the map nodes, `Arc`, roles, subject.
+const ENTRY_OVERHEAD: u64 = 256;
+
+/// A bounded, concurrent cache of verified tokens for one [`JwtAuthenticator`](crate::JwtAuthenticator).
+///
+/// It is a handle: clones share the same entries, so an application can keep one to call
+/// [`invalidate_all`](Self::invalidate_all) when it rotates keys or revokes tokens. Give each
+/// authenticator its own cache; entries verified by one are never served to another.
+///
+/// ```
+/// use route_guard::{JwtAuthenticator, JwtKey, TokenCache};
+///
+/// let cache = TokenCache::with_limits(50_000, 64 * 1024 * 1024);
+/// let jwt = JwtAuthenticator::builder()
+///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+///     .cache(cache.clone())
+///     .build()?;
+/// // Later, after rotating keys or revoking a session:
+/// cache.invalidate_all();
+/// # Ok::<(), route_guard::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct TokenCache {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    entries: Cache<Box<str>, Entry, EntryWeighter>,
+    generation: AtomicU64,
+    max_entries: usize,
+    max_bytes: u64,
+}
+
+/// A verified token's identity and the facts needed to re-check it without the signature.
+#[derive(Clone)]
+struct Entry {
+    identity: Arc<Identity>,
+    /// `exp + leeway`: the last second at which the token is still accepted.
+    expires_at: u64,
+    /// `nbf - leeway`, or 0 without `nbf`: the first second at which it is accepted.
+    not_before: u64,
+    generation: u64,
+    owner: u64,
+    bytes: u64,
+}
+
+/// Weighs an entry by its estimated memory, but never below `max_bytes / max_entries`: one
+/// weight capacity then bounds both the number of entries and their memory.
+#[derive(Clone)]
+struct EntryWeighter {
+    min_weight: u64,
+}
+
+impl Weighter<Box<str>, Entry> for EntryWeighter {
+    fn weight(&self, _token: &Box<str>, entry: &Entry) -> u64 {
+        entry.bytes.max(self.min_weight)
+    }
+}
+
+impl TokenCache {
+    /// A cache of at most `max_entries` tokens, with a memory budget of 4 KiB per entry.
+    #[must_use]
+    pub fn new(max_entries: usize) -> Self {
+        let max_bytes = (max_entries as u64).saturating_mul(DEFAULT_BYTES_PER_ENTRY);
+        Self::with_limits(max_entries, max_bytes)
+    }
+
+    /// A cache of at most `max_entries` tokens whose estimated memory (token, decoded claims
+    /// and bookkeeping) stays under `max_bytes`. Entries are evicted by the S3-FIFO policy of
+    /// [`quick_cache`]; a token too large for the budget is simply not cached.
+    #[must_use]
+    pub fn with_limits(max_entries: usize, max_bytes: u64) -> Self {
+        let min_weight = max_bytes
+            .checked_div(max_entries as u64)
+            .unwrap_or(1)
+            .max(1);
+        let weighter = EntryWeighter { min_weight };
+        TokenCache {
+            shared: Arc::new(Shared {
+                entries: Cache::with_weighter(max_entries, max_bytes, weighter),
+                generation: AtomicU64::new(0),
+                max_entries,
+                max_bytes,
+            }),
+        }
+    }
+
+    /// Forgets every cached token, and makes sure no verification still in flight can add one
+    /// verified under the old keys. Call it whenever the key set changes or a token is revoked.
+    pub fn invalidate_all(&self) {
+        // Bump first: a verification that read the old generation inserts a stale entry,
+        // which lookups then refuse, even if it lands after the clear.
+        self.shared.generation.fetch_add(1, Ordering::AcqRel);
+        self.shared.entries.clear();
+    }
+
+    /// Forgets one token, e.g. when a session is revoked.
+    pub fn invalidate(&self, token: &str) {
+        self.shared.entries.remove(token);
+    }
+
+    /// The number of tokens cached now.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.shared.entries.len()
+    }
+
+    /// Whether no token is cached.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.shared.entries.is_empty()
+    }
+
+    /// The key-set generation: it changes on every [`invalidate_all`](Self::invalidate_all).
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// The configured `(max_entries, max_bytes)`.
+    #[must_use]
+    pub fn limits(&self) -> (usize, u64) {
+        (self.shared.max_entries, self.shared.max_bytes)
+    }
+}
+
+impl fmt::Debug for TokenCache {
+    // Cached tokens are credentials: only the shape of the cache is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenCache")
+            .field("len", &self.len())
+            .field("max_entries", &self.shared.max_entries)
+            .field("max_bytes", &self.shared.max_bytes)
+            .field("generation", &self.generation())
+            .finish()
+    }
+}
+
+/// The cache setting of a builder.
+#[derive(Debug, Default)]
+pub(crate) enum CacheChoice {
+    #[default]
+    Default,
+    Use(TokenCache),
+    Off,
+}
+
+impl CacheChoice {
+    /// Ties the chosen cache to one authenticator and its clock leeway.
+    pub(crate) fn bind(self, leeway_secs: u64) -> Result<Option<BoundCache>, ConfigError> {
+        let cache = match self {
+            CacheChoice::Off => return Ok(None),
+            CacheChoice::Default => TokenCache::new(DEFAULT_CACHE_ENTRIES),
+            CacheChoice::Use(cache) => cache,
+        };
+        if cache.shared.max_entries == 0 || cache.shared.max_bytes == 0 {
+            return Err(ConfigError::new(
+                "a TokenCache needs room for at least one entry; use `.no_cache()` to switch it off",
+            ));
+        }
+        static OWNERS: AtomicU64 = AtomicU64::new(0);
+        Ok(Some(BoundCache {
+            cache,
+            owner: OWNERS.fetch_add(1, Ordering::Relaxed),
+            leeway: leeway_secs,
+        }))
+    }
+}
+
+/// A cache as one authenticator uses it.
+#[derive(Debug)]
+pub(crate) struct BoundCache {
+    cache: TokenCache,
+    /// Which authenticator verified an entry: another one may check other issuers or audiences.
+    owner: u64,
+    leeway: u64,
+}
+
+impl BoundCache {
+    /// The identity of `token`: from the cache if it holds a still-valid entry, otherwise from
+    /// `verify`, whose success is then remembered.
+    pub(crate) fn get_or_verify(
+        &self,
+        token: &str,
+        now: u64,
+        verify: impl FnOnce() -> Result<Identity, TokenProblem>,
+    ) -> Result<Arc<Identity>, TokenProblem> {
+        let shared = &*self.cache.shared;
+        let generation = shared.generation.load(Ordering::Acquire);
+        if let Some(entry) = shared.entries.get(token)
+            && entry.owner == self.owner
+            && entry.generation == generation
+        {
+            if now > entry.expires_at {
+                shared.entries.remove(token);
+                return Err(TokenProblem::Expired);
+            }
+            if now < entry.not_before {
+                return Err(TokenProblem::NotYetValid);
+            }
+            return Ok(entry.identity);
+        }
+        let identity = Arc::new(verify()?);
+        if let Some(entry) = self.entry(token, &identity, generation) {
+            shared.entries.insert(token.into(), entry);
+        }
+        Ok(identity)
+    }
+
+    /// The entry for a freshly verified token, or `None` when its `exp`/`nbf` cannot be read
+    /// as whole seconds (such a token is verified every time rather than cached on a guess).
+    fn entry(&self, token: &str, identity: &Arc<Identity>, generation: u64) -> Option<Entry> {
+        let claims = identity.claims();
+        let exp = seconds(claims.get("exp")?)?;
+        let nbf = match claims.get("nbf") {
+            None => 0,
+            Some(nbf) => seconds(nbf)?,
+        };
+        // The payload is the middle segment; its decoded JSON is about 3/4 of its base64 text,
+        // and a parsed `serde_json::Map` takes a few times the text.
+        let payload = token.split('.').nth(1).map_or(0, str::len) as u64;
+        Some(Entry {
+            identity: Arc::clone(identity),
+            expires_at: exp.saturating_add(self.leeway),
+            not_before: nbf.saturating_sub(self.leeway),
+            generation,
+            owner: self.owner,
+            bytes: token.len() as u64 + payload / 4 * 3 * 3 + ENTRY_OVERHEAD,
+        })
+    }
+}
+
+/// A NumericDate (RFC 7519 §2) as whole seconds, as jsonwebtoken reads it.
+fn seconds(value: &Value) -> Option<u64> {
+    match value.as_u64() {
+        Some(secs) => Some(secs),
+        // jsonwebtoken accepts fractional dates and rounds them (validation.rs, `numeric_type`).
+        None => value
+            .as_f64()
+            .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs < u64::MAX as f64)
+            .map(|secs| secs.round() as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use serde_json::{Map, json};
+
+    use super::*;
+
+    const NOW: u64 = 1_900_000_000;
+
+    fn identity(claims: Value) -> Identity {
+        let Value::Object(claims) = claims else {
+            return Identity::new("nobody", Vec::<String>::new(), Map::new());
+        };
+        Identity::new("alice", ["user"], claims)
+    }
+
+    fn bound(cache: &TokenCache, leeway: u64) -> BoundCache {
+        CacheChoice::Use(cache.clone())
+            .bind(leeway)
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Looks `token` up at `now`, counting the verifications the cache could not avoid.
+    fn lookup(
+        cache: &BoundCache,
+        token: &str,
+        now: u64,
+        claims: &Value,
+        calls: &Cell<u32>,
+    ) -> Result<Arc<Identity>, TokenProblem> {
+        cache.get_or_verify(token, now, || {
+            calls.set(calls.get() + 1);
+            Ok(identity(claims.clone()))
+        })
+    }
+
+    #[test]
+    fn a_hit_skips_verification_and_returns_the_same_identity() {
+        let cache = TokenCache::new(16);
+        let bound = bound(&cache, 0);
+        let (calls, claims) = (Cell::new(0), json!({ "exp": NOW + 60 }));
+        let first = lookup(&bound, "a.b.c", NOW, &claims, &calls).unwrap();
+        let second = lookup(&bound, "a.b.c", NOW + 1, &claims, &calls).unwrap();
+        assert_eq!(calls.get(), 1);
+        assert!(Arc::ptr_eq(&first, &second));
+    }
+
+    #[test]
+    fn a_hit_reapplies_exp_and_nbf_with_the_leeway() {
+        let cache = TokenCache::new(16);
+        let bound = bound(&cache, 5);
+        let calls = Cell::new(0);
+        let claims = json!({ "exp": NOW + 10, "nbf": NOW });
+        lookup(&bound, "t", NOW, &claims, &calls).unwrap();
+        // A clock stepped back before nbf - leeway.
+        let early = lookup(&bound, "t", NOW - 6, &claims, &calls);
+        assert_eq!(early.unwrap_err(), TokenProblem::NotYetValid);
+        assert!(lookup(&bound, "t", NOW + 15, &claims, &calls).is_ok());
+        let late = lookup(&bound, "t", NOW + 16, &claims, &calls);
+        assert_eq!(late.unwrap_err(), TokenProblem::Expired);
+        assert_eq!(calls.get(), 1);
+        assert!(cache.is_empty(), "the expired entry is dropped");
+    }
+
+    #[test]
+    fn invalidate_all_forces_verification_again() {
+        let cache = TokenCache::new(16);
+        let bound = bound(&cache, 0);
+        let (calls, claims) = (Cell::new(0), json!({ "exp": NOW + 60 }));
+        lookup(&bound, "t", NOW, &claims, &calls).unwrap();
+        cache.invalidate_all();
+        lookup(&bound, "t", NOW, &claims, &calls).unwrap();
+        assert_eq!(calls.get(), 2);
+    }
+
+    #[test]
+    fn a_verification_racing_a_key_rotation_is_not_served_afterwards() {
+        let cache = TokenCache::new(16);
+        let bound = bound(&cache, 0);
+        let claims = json!({ "exp": NOW + 60 });
+        // The keys change while this token is being verified under the old ones.
+        let result = bound.get_or_verify("t", NOW, || {
+            cache.invalidate_all();
+            Ok(identity(claims.clone()))
+        });
+        assert!(result.is_ok());
+        let calls = Cell::new(0);
+        lookup(&bound, "t", NOW, &claims, &calls).unwrap();
+        assert_eq!(calls.get(), 1, "the stale entry was served");
+    }
+
+    #[test]
+    fn entries_of_one_authenticator_are_not_served_to_another() {
+        let cache = TokenCache::new(16);
+        let (first, second) = (bound(&cache, 0), bound(&cache, 0));
+        let (calls, claims) = (Cell::new(0), json!({ "exp": NOW + 60 }));
+        lookup(&first, "t", NOW, &claims, &calls).unwrap();
+        lookup(&second, "t", NOW, &claims, &calls).unwrap();
+        assert_eq!(calls.get(), 2);
+    }
+
+    #[test]
+    fn failures_and_unreadable_dates_are_not_cached() {
+        let cache = TokenCache::new(16);
+        let bound = bound(&cache, 0);
+        let failed = bound.get_or_verify("bad", NOW, || Err(TokenProblem::BadSignature));
+        assert_eq!(failed.unwrap_err(), TokenProblem::BadSignature);
+        let calls = Cell::new(0);
+        for exp in [json!("soon"), json!(-1), json!(f64::MAX)] {
+            lookup(&bound, "t", NOW, &json!({ "exp": exp }), &calls).unwrap();
+        }
+        assert!(cache.is_empty());
+        // Fractional dates are read as jsonwebtoken reads them: rounded.
+        lookup(
+            &bound,
+            "f",
+            NOW,
+            &json!({ "exp": NOW as f64 + 0.6 }),
+            &calls,
+        )
+        .unwrap();
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn zero_capacity_is_a_configuration_error() {
+        for cache in [TokenCache::new(0), TokenCache::with_limits(10, 0)] {
+            assert!(CacheChoice::Use(cache).bind(0).is_err());
+        }
+        assert!(CacheChoice::Off.bind(0).unwrap().is_none());
+    }
+}
