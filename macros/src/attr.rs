@@ -2,54 +2,89 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
+use syn::parse::Parser as _;
 
-use crate::policy::{self, RoleArgs};
-use crate::{expand, exports, handler};
+use crate::policy::check::{Declared, check};
+use crate::policy::{Expr, Kind, parse};
+use crate::{exports, expand, handler, siblings};
 
-/// `#[require_auth]`: takes no arguments.
-pub(crate) fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
-    let span = Span::call_site();
-    let args = match args.into_iter().next() {
-        None => Ok(()),
-        Some(token) => Err(syn::Error::new(
-            token.span(),
-            "`#[require_auth]` takes no arguments; to require a role, \
-             write `#[require_role(\"admin\")]`",
-        )),
-    };
-    let rule = exports::rule(span);
-    expand_or_error(
-        args.map(|()| quote_spanned!(span=> #rule::Authenticated)),
-        handler::parse("require_auth", item.clone()),
-        item,
-        span,
-    )
+/// Which guard attribute is expanding.
+#[derive(Clone, Copy)]
+pub(crate) enum Attribute {
+    RequireAuth,
+    RequireRole,
+    RequireScope,
+    RequirePermission,
+    Require,
 }
 
-/// `#[require_role(expr)]`: one role or a combination of roles.
-pub(crate) fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
+impl Attribute {
+    pub(crate) const ALL: [Attribute; 5] = [
+        Attribute::RequireAuth,
+        Attribute::RequireRole,
+        Attribute::RequireScope,
+        Attribute::RequirePermission,
+        Attribute::Require,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Attribute::RequireAuth => "require_auth",
+            Attribute::RequireRole => "require_role",
+            Attribute::RequireScope => "require_scope",
+            Attribute::RequirePermission => "require_permission",
+            Attribute::Require => "require",
+        }
+    }
+
+    /// What a bare string means in this attribute's arguments.
+    fn bare(self) -> Option<Kind> {
+        match self {
+            Attribute::RequireRole => Some(Kind::Role),
+            Attribute::RequireScope => Some(Kind::Scope),
+            Attribute::RequirePermission => Some(Kind::Permission),
+            Attribute::RequireAuth | Attribute::Require => None,
+        }
+    }
+
+    /// Parses this attribute's arguments: `None` for `#[require_auth]`, which takes none.
+    pub(crate) fn parse_args(self, args: TokenStream) -> syn::Result<Option<Expr>> {
+        if let Attribute::RequireAuth = self {
+            return match args.into_iter().next() {
+                None => Ok(None),
+                Some(token) => Err(syn::Error::new(
+                    token.span(),
+                    "`#[require_auth]` takes no arguments; to require a role, \
+                     write `#[require_role(\"admin\")]`",
+                )),
+            };
+        }
+        let parser = |input: syn::parse::ParseStream<'_>| parse::parse_args(input, self.name(), self.bare());
+        parser.parse2(args).map(Some)
+    }
+}
+
+/// Expands one guard attribute on `item`.
+pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
     let span = Span::call_site();
-    let rule = syn::parse2::<RoleArgs>(args).and_then(|RoleArgs(expr)| {
-        let mut errors = Vec::new();
-        policy::validate(&expr, &mut errors);
-        combine(errors).map(|()| policy::rule_tokens(&expr, &exports::rule(span)))
+    let expr = attribute.parse_args(args).and_then(|expr| {
+        let errors = expr.as_ref().map(|expr| check(expr, &Declared::from_env())).unwrap_or_default();
+        combine(errors).map(|()| expr)
     });
-    expand_or_error(
-        rule,
-        handler::parse("require_role", item.clone()),
-        item,
-        span,
-    )
-}
-
-fn expand_or_error(
-    rule: syn::Result<TokenStream>,
-    function: syn::Result<syn::ItemFn>,
-    item: TokenStream,
-    span: Span,
-) -> TokenStream {
-    match (rule, function) {
-        (Ok(rule), Ok(function)) => expand::guarded_handler(function, rule, span),
+    let function = handler::parse(attribute.name(), item.clone());
+    match (expr, function) {
+        (Ok(expr), Ok(function)) => {
+            if let Err(error) = siblings::check(attribute, expr.as_ref(), &function) {
+                return expand::item_with_error(item, &error);
+            }
+            match expr {
+                Some(expr) => expand::guarded_handler(function, expand::Body::Expr(&expr), span),
+                None => {
+                    let rule = exports::rule(span);
+                    expand::guarded_handler(function, expand::Body::Rule(quote_spanned!(span=> #rule::Authenticated)), span)
+                }
+            }
+        }
         (Err(error), Ok(_)) | (Ok(_), Err(error)) => expand::item_with_error(item, &error),
         (Err(mut error), Err(other)) => {
             error.combine(other);

@@ -20,17 +20,42 @@ use syn::{FnArg, ItemFn};
 
 use crate::exports;
 use crate::handler::{GUARD_PARAM_PREFIX, injected_guards};
+use crate::policy::check::env_var;
+use crate::policy::tokens::rule_tokens;
+use crate::policy::{Expr, Kind};
+
+/// What the guard checks: a policy expression, or a ready rule (`#[require_auth]`).
+pub(crate) enum Body<'a> {
+    Expr(&'a Expr),
+    Rule(TokenStream),
+}
 
 /// The guarded handler: `function` with a `Guarded<Marker>` parameter whose marker carries
-/// `rule`. `span` is the attribute's, where errors in generated code should point.
-pub(crate) fn guarded_handler(mut function: ItemFn, rule: TokenStream, span: Span) -> TokenStream {
+/// the rule. `span` is the attribute's, where errors in generated code should point.
+pub(crate) fn guarded_handler(mut function: ItemFn, body: Body<'_>, span: Span) -> TokenStream {
     let index = injected_guards(&function);
     let marker = format_ident!("__route_guard_policy_{}_{}", function.sig.ident, index);
     let param = syn::Ident::new(&format!("{GUARD_PARAM_PREFIX}{index}"), Span::mixed_site());
     let vis = &function.vis;
-    let guarded = exports::guarded(span);
-    let policy = exports::policy(span);
-    let rule_type = exports::rule(span);
+    let (guarded, policy, rule_type) = (exports::guarded(span), exports::policy(span), exports::rule(span));
+
+    let (rule, adapters, scopes) = match body {
+        Body::Expr(expr) => {
+            let tokens = rule_tokens(expr, &marker, span);
+            (tokens.rule, tokens.adapters, tokens.scopes)
+        }
+        Body::Rule(rule) => (rule, Vec::new(), Vec::new()),
+    };
+    let scopes = (!scopes.is_empty()).then(|| {
+        let scopes = scopes.join(" ");
+        quote_spanned!(span=> const SCOPES: &'static str = #scopes;)
+    });
+    let adapters = (!adapters.is_empty()).then(|| {
+        quote_spanned! {span=>
+            #[automatically_derived]
+            impl #marker { #(#adapters)* }
+        }
+    });
 
     let input: FnArg = syn::parse_quote_spanned!(span=> #param: #guarded<#marker>);
     function.sig.inputs.insert(index, input);
@@ -40,13 +65,26 @@ pub(crate) fn guarded_handler(mut function: ItemFn, rule: TokenStream, span: Spa
         #[allow(non_camel_case_types)]
         #vis struct #marker;
 
+        #adapters
+
         #[automatically_derived]
         impl #policy for #marker {
             const RULE: #rule_type = #rule;
+            #scopes
         }
     };
+    output.extend(track_declarations(span));
     function.to_tokens(&mut output);
     output
+}
+
+/// Makes rustc record the declaration variables as inputs of the user's crate, so that cargo
+/// rebuilds it, and re-checks every name, when a declaration changes.
+fn track_declarations(span: Span) -> TokenStream {
+    let vars = [Kind::Role, Kind::Scope, Kind::Permission].map(env_var);
+    quote_spanned! {span=>
+        const _: () = { #(let _ = ::core::option_env!(#vars);)* };
+    }
 }
 
 /// On a macro error: the user's item unchanged, so the IDE keeps working and no cascade of

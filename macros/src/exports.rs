@@ -4,14 +4,25 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 
-pub(crate) fn guarded(span: Span) -> TokenStream {
-    quote_spanned!(span=> ::route_guard::__private::Guarded)
+macro_rules! exports {
+    ($($name:ident => $item:ident,)*) => {
+        $(
+            pub(crate) fn $name(span: Span) -> TokenStream {
+                quote_spanned!(span=> ::route_guard::__private::$item)
+            }
+        )*
+    };
 }
 
-pub(crate) fn policy(span: Span) -> TokenStream {
-    quote_spanned!(span=> ::route_guard::__private::Policy)
-}
-
-pub(crate) fn rule(span: Span) -> TokenStream {
-    quote_spanned!(span=> ::route_guard::__private::Rule)
+exports! {
+    guarded => Guarded,
+    policy => Policy,
+    rule => Rule,
+    predicate => Predicate,
+    predicate_future => PredicateFuture,
+    call_predicate => call_predicate,
+    identity => Identity,
+    request => HttpRequest,
+    role_name => role_name,
+    role_name_trait => RoleName,
 }

@@ -2,12 +2,16 @@
 //! attribute macros. Depend on `route-guard`, which re-exports them, rather than on this crate.
 
 mod attr;
-mod expand;
 mod exports;
+mod expand;
 mod handler;
 mod policy;
+mod role_name;
+mod siblings;
 
 use proc_macro::TokenStream;
+
+use crate::attr::Attribute;
 
 /// Requires an authenticated caller: the handler runs only for a request whose credentials
 /// verify; others get 401 with a `WWW-Authenticate` challenge.
@@ -29,15 +33,26 @@ use proc_macro::TokenStream;
 /// ```
 #[proc_macro_attribute]
 pub fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::require_auth(args.into(), item.into()).into()
+    attr::expand(Attribute::RequireAuth, args.into(), item.into()).into()
 }
 
 /// Requires an authenticated caller who holds a role: 401 without valid credentials, 403 for
 /// a caller without the role.
 ///
-/// The argument is one role in double quotes, or a combination: `any(...)` holds when at least
-/// one of its parts does, `all(...)` when every part does; they nest. Roles are read from the
-/// claim the authenticator is configured with (`roles` by default).
+/// The argument is one rule. A string is a role name; `Role::Admin` is a typed role (an enum
+/// that derives [`RoleName`](derive@RoleName)). `any(...)` holds when at least one of its rules
+/// does, `all(...)` when every one does, `not(...)` when its rule does not; they nest, and
+/// every form of [`require`](macro@require) is accepted too. Two bare roles are refused as
+/// ambiguous: say `any` or `all`.
+///
+/// Roles are read from the claim the authenticator is configured with (`roles` by default)
+/// and honour the application's role hierarchy. Several guard attributes on one handler must
+/// all pass; the credentials are still verified once.
+///
+/// To have role names checked at compile time, declare them once, e.g. in
+/// `.cargo/config.toml`: `[env] ROUTE_GUARD_ROLES = "admin editor viewer"`. A name outside
+/// the list then fails to compile, with a suggestion. `ROUTE_GUARD_SCOPES` and
+/// `ROUTE_GUARD_PERMISSIONS` do the same for scopes and permissions.
 ///
 /// # Examples
 ///
@@ -58,12 +73,124 @@ pub fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 ///
 /// #[get("/payroll")]
-/// #[require_role(all("finance", any("manager", "director")))]
+/// #[require_role(all("finance", any("manager", "director"), not("intern")))]
 /// async fn payroll() -> &'static str {
 ///     "salaries"
 /// }
 /// ```
 #[proc_macro_attribute]
 pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::require_role(args.into(), item.into()).into()
+    attr::expand(Attribute::RequireRole, args.into(), item.into()).into()
+}
+
+/// Requires OAuth scopes: a caller whose token lacks them gets 403 with
+/// `WWW-Authenticate: Bearer error="insufficient_scope", scope="..."` (RFC 6750 §3.1).
+///
+/// Scopes are read from `scope` (a space-separated string) or, when it is absent, `scp` (a
+/// string or an array, as Okta and Entra ID send). The same combinators as
+/// [`require_role`](macro@require_role) apply.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::{delete, get};
+/// use route_guard::require_scope;
+///
+/// #[get("/items")]
+/// #[require_scope("read:items")]
+/// async fn list_items() -> &'static str {
+///     "[]"
+/// }
+///
+/// #[delete("/items")]
+/// #[require_scope(all("read:items", "write:items"))]
+/// async fn clear_items() -> &'static str {
+///     "cleared"
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(Attribute::RequireScope, args.into(), item.into()).into()
+}
+
+/// Requires permissions, as Auth0's RBAC puts them in a `permissions` claim: 403 without.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::delete;
+/// use route_guard::require_permission;
+///
+/// #[delete("/items/{id}")]
+/// #[require_permission("items:delete")]
+/// async fn delete_item() -> &'static str {
+///     "deleted"
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn require_permission(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(Attribute::RequirePermission, args.into(), item.into()).into()
+}
+
+/// Requires a rule that mixes roles, scopes, permissions and application predicates.
+///
+/// Every leaf says what it is: `role("admin")` (or `role(Role::Admin)`), `scope("read")`,
+/// `permission("items:delete")`, and `policy(path)` (or `policy = path`) for an application
+/// function `async fn(&Identity, &HttpRequest) -> bool`, or one returning
+/// `Result<bool, E>` with `E: std::error::Error`. A predicate can read path parameters and
+/// app data and await a database; an `Err` answers 500 and is logged, never 200.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::{HttpRequest, put};
+/// use route_guard::{Identity, require};
+///
+/// /// The caller may edit the document they own.
+/// async fn owns_document(identity: &Identity, req: &HttpRequest) -> bool {
+///     req.match_info().get("owner") == Some(identity.subject())
+/// }
+///
+/// #[put("/documents/{owner}/{id}")]
+/// #[require(any(role("admin"), policy(owns_document)))]
+/// async fn edit_document() -> &'static str {
+///     "saved"
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn require(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(Attribute::Require, args.into(), item.into()).into()
+}
+
+/// Makes a fieldless enum a set of typed roles, usable in guards as `Role::Admin`.
+///
+/// Each variant's role name is its name in snake_case (`SuperUser` → `super_user`), unless
+/// `#[role_name("...")]` gives another. A misspelled variant in a guard is a compile error at
+/// that token.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::get;
+/// use route_guard::{RoleName, require_role};
+///
+/// #[derive(Clone, Copy, RoleName)]
+/// enum Role {
+///     Admin,
+///     Editor,
+///     #[role_name("read-only")]
+///     Viewer,
+/// }
+///
+/// #[get("/drafts")]
+/// #[require_role(any(Role::Admin, Role::Editor))]
+/// async fn drafts() -> &'static str {
+///     "drafts"
+/// }
+///
+/// assert_eq!(Role::Viewer.role_name(), "read-only");
+/// ```
+#[proc_macro_derive(RoleName, attributes(role_name))]
+pub fn derive_role_name(item: TokenStream) -> TokenStream {
+    role_name::derive(item.into()).into()
 }

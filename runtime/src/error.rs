@@ -26,6 +26,12 @@ pub enum Denial {
     InvalidRequest(RequestProblem),
     /// The caller is authenticated but the route's rule does not allow them: 403.
     Forbidden,
+    /// The rule needs OAuth scopes the credential lacks: 403 with
+    /// `error="insufficient_scope"` and the scopes the route names (RFC 6750 §3.1).
+    InsufficientScope(&'static str),
+    /// An application predicate failed to decide (e.g. its database is down): 500, with the
+    /// error in the log only. The guard fails closed.
+    PolicyFailed,
     /// The server cannot decide: 500, with the reason in the log only.
     Misconfigured(Misconfiguration),
 }
@@ -128,8 +134,8 @@ impl Denial {
                 StatusCode::UNAUTHORIZED
             }
             Denial::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Denial::Forbidden => StatusCode::FORBIDDEN,
-            Denial::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Denial::Forbidden | Denial::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Denial::Misconfigured(_) | Denial::PolicyFailed => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -142,7 +148,12 @@ impl Denial {
             Denial::InvalidToken(_) => "The credentials presented are not valid.",
             Denial::InvalidRequest(_) => "The request's credentials are malformed.",
             Denial::Forbidden => "You are not allowed to access this resource.",
-            Denial::Misconfigured(_) => "The server cannot authorize this request.",
+            Denial::InsufficientScope(_) => {
+                "The access token lacks a scope this resource requires."
+            }
+            Denial::Misconfigured(_) | Denial::PolicyFailed => {
+                "The server cannot authorize this request."
+            }
         }
     }
 }
@@ -155,6 +166,8 @@ impl fmt::Display for Denial {
             Denial::InvalidToken(problem) => write!(f, "invalid token: {problem:?}"),
             Denial::InvalidRequest(problem) => write!(f, "invalid request: {problem:?}"),
             Denial::Forbidden => f.write_str("forbidden by the route's rule"),
+            Denial::InsufficientScope(scopes) => write!(f, "missing scope among `{scopes}`"),
+            Denial::PolicyFailed => f.write_str("an application predicate failed"),
             Denial::Misconfigured(Misconfiguration::NoRouteGuard) => f.write_str(
                 "no RouteGuard registered: add `.app_data(RouteGuard::new(..))` to the App",
             ),
@@ -236,12 +249,24 @@ pub fn bearer_challenge(realm: &str, denial: Denial) -> String {
     let error = match denial {
         Denial::InvalidToken(problem) => Some(("invalid_token", problem.description())),
         Denial::InvalidRequest(problem) => Some(("invalid_request", problem.description())),
+        Denial::InsufficientScope(_) => Some((
+            "insufficient_scope",
+            "The access token lacks a required scope",
+        )),
         _ => None,
     };
-    match error {
-        None => format!("Bearer realm=\"{realm}\""),
-        Some((code, description)) => format!(
-            "Bearer realm=\"{realm}\", error=\"{code}\", error_description=\"{description}\""
-        ),
+    let mut challenge = format!("Bearer realm=\"{realm}\"");
+    if let Some((code, description)) = error {
+        challenge.push_str(&format!(
+            ", error=\"{code}\", error_description=\"{description}\""
+        ));
     }
+    // Scope tokens are `%x21 / %x23-5B / %x5D-7E` (RFC 6749 §3.3), so they need no escaping;
+    // the macros refuse anything else at compile time.
+    if let Denial::InsufficientScope(scopes) = denial
+        && !scopes.is_empty()
+    {
+        challenge.push_str(&format!(", scope=\"{scopes}\""));
+    }
+    challenge
 }

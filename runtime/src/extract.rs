@@ -12,8 +12,9 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::error::{Denial, GuardError, Misconfiguration, TokenProblem};
 use crate::guard::{Resolution, RouteGuard, resolve};
+use crate::hierarchy::RoleHierarchy;
 use crate::identity::{Identity, Roles};
-use crate::policy::Policy;
+use crate::policy::{Policy, Subject, Verdict, judge, judge_async};
 
 type ExtractFuture<T> =
     Either<Ready<Result<T, GuardError>>, LocalBoxFuture<'static, Result<T, GuardError>>>;
@@ -78,24 +79,68 @@ impl<P: Policy> FromRequest for Guarded<P> {
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if !const { P::RULE.has_predicate() } {
+            let req = req.clone();
+            return with_identity(&req.clone(), move |identity| {
+                let verdict = judge(&P::RULE, &subject(&req, &identity));
+                decide::<P>(&req, identity, verdict)
+            });
+        }
+        let resolution = resolve(req);
         let req = req.clone();
-        with_identity(&req.clone(), move |identity| {
-            if P::RULE.allows(&identity) {
-                Ok(Guarded {
-                    identity,
-                    policy: PhantomData,
-                })
-            } else {
-                tracing::debug!(
-                    subject = identity.subject(),
-                    path = req.path(),
-                    rule = ?P::RULE,
-                    "route-guard: forbidden by the route's rule"
-                );
-                Err(GuardError::new(Denial::Forbidden, None))
+        Either::Right(
+            async move {
+                let identity = resolution.finish().await?;
+                match judge_async(&P::RULE, subject(&req, &identity), &req).await {
+                    Ok(verdict) => decide::<P>(&req, identity, verdict),
+                    Err(error) => {
+                        tracing::error!(%error, rule = ?P::RULE, path = req.path(), "route-guard: a policy predicate failed");
+                        Err(GuardError::new(Denial::PolicyFailed, None))
+                    }
+                }
             }
-        })
+            .boxed_local(),
+        )
     }
+}
+
+/// What `identity` is checked against: itself and the application's role hierarchy.
+fn subject<'a>(req: &'a HttpRequest, identity: &'a Identity) -> Subject<'a> {
+    let hierarchy = req
+        .app_data::<RouteGuard>()
+        .map_or(RoleHierarchy::none(), RouteGuard::role_hierarchy);
+    Subject {
+        identity,
+        hierarchy,
+    }
+}
+
+fn decide<P: Policy>(
+    req: &HttpRequest,
+    identity: Arc<Identity>,
+    verdict: Verdict,
+) -> Result<Guarded<P>, GuardError> {
+    let denial = match verdict {
+        Verdict::Allow => {
+            return Ok(Guarded {
+                identity,
+                policy: PhantomData,
+            });
+        }
+        Verdict::MissingScope => Denial::InsufficientScope(P::SCOPES),
+        Verdict::Deny => Denial::Forbidden,
+    };
+    tracing::debug!(
+        subject = identity.subject(),
+        path = req.path(),
+        rule = ?P::RULE,
+        %denial,
+        "route-guard: refused by the route's rule"
+    );
+    Err(match req.app_data::<RouteGuard>() {
+        Some(guard) => guard.reject(denial),
+        None => GuardError::new(denial, None),
+    })
 }
 
 /// The authenticated caller, with their claims deserialized into `C`.
@@ -119,6 +164,7 @@ impl<P: Policy> FromRequest for Guarded<P> {
 /// ```
 pub struct Authenticated<C = IgnoredAny> {
     identity: Arc<Identity>,
+    guard: Option<RouteGuard>,
     claims: C,
 }
 
@@ -135,10 +181,19 @@ impl<C> Authenticated<C> {
         self.identity.roles()
     }
 
-    /// Whether the caller holds `role`.
+    /// Whether the caller holds `role`, directly or through the application's
+    /// [`RoleHierarchy`], exactly as `#[require_role]` decides.
     #[must_use]
     pub fn has_role(&self, role: &str) -> bool {
-        self.identity.has_role(role)
+        let hierarchy = self
+            .guard
+            .as_ref()
+            .map_or(RoleHierarchy::none(), RouteGuard::role_hierarchy);
+        Subject {
+            identity: &self.identity,
+            hierarchy,
+        }
+        .has_role(role)
     }
 
     /// The claims, as the application's type.
@@ -177,7 +232,11 @@ impl<C: DeserializeOwned + 'static> FromRequest for Authenticated<C> {
         let guard = req.app_data::<RouteGuard>().cloned();
         with_identity(req, move |identity| {
             match C::deserialize(identity.claims_value()) {
-                Ok(claims) => Ok(Authenticated { identity, claims }),
+                Ok(claims) => Ok(Authenticated {
+                    identity,
+                    guard,
+                    claims,
+                }),
                 Err(error) => {
                     tracing::debug!(%error, "route-guard: claims do not fit the application's type");
                     let denial = Denial::InvalidToken(TokenProblem::UnusableClaims);

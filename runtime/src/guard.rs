@@ -10,6 +10,7 @@ use futures_util::future::{FutureExt as _, Shared};
 use crate::authenticator::{AuthFuture, AuthResult, Authenticator};
 use crate::config::ConfigError;
 use crate::error::{Denial, GuardError, Misconfiguration};
+use crate::hierarchy::RoleHierarchy;
 
 /// The default protection space named in challenges.
 pub const DEFAULT_REALM: &str = "api";
@@ -37,6 +38,7 @@ pub struct RouteGuard {
 struct Inner {
     authenticator: Box<dyn Authenticator>,
     realm: Box<str>,
+    hierarchy: RoleHierarchy,
 }
 
 /// Configures a [`RouteGuard`]; see [`RouteGuard::builder`].
@@ -44,6 +46,7 @@ struct Inner {
 pub struct RouteGuardBuilder {
     authenticator: Box<dyn Authenticator>,
     realm: String,
+    hierarchy: RoleHierarchy,
 }
 
 impl RouteGuard {
@@ -53,6 +56,7 @@ impl RouteGuard {
             inner: Arc::new(Inner {
                 authenticator: Box::new(authenticator),
                 realm: DEFAULT_REALM.into(),
+                hierarchy: RoleHierarchy::default(),
             }),
         }
     }
@@ -62,6 +66,7 @@ impl RouteGuard {
         RouteGuardBuilder {
             authenticator: Box::new(authenticator),
             realm: DEFAULT_REALM.to_owned(),
+            hierarchy: RoleHierarchy::default(),
         }
     }
 
@@ -71,6 +76,12 @@ impl RouteGuard {
         &self.inner.realm
     }
 
+    /// The role hierarchy every role check honours.
+    #[must_use]
+    pub fn role_hierarchy(&self) -> &RoleHierarchy {
+        &self.inner.hierarchy
+    }
+
     /// The error response for `denial`, with the challenge it calls for.
     #[must_use]
     pub fn reject(&self, denial: Denial) -> GuardError {
@@ -78,14 +89,15 @@ impl RouteGuard {
             Denial::MissingCredentials
             | Denial::UnsupportedScheme
             | Denial::InvalidToken(_)
-            | Denial::InvalidRequest(_) => {
+            | Denial::InvalidRequest(_)
+            | Denial::InsufficientScope(_) => {
                 let value = self
                     .inner
                     .authenticator
                     .challenge(&self.inner.realm, denial);
                 HeaderValue::try_from(value).ok()
             }
-            Denial::Forbidden | Denial::Misconfigured(_) => None,
+            Denial::Forbidden | Denial::Misconfigured(_) | Denial::PolicyFailed => None,
         };
         GuardError::new(denial, challenge)
     }
@@ -106,6 +118,12 @@ impl RouteGuardBuilder {
         self
     }
 
+    /// Which roles include which, honoured by every role check; see [`RoleHierarchy`].
+    pub fn role_hierarchy(mut self, hierarchy: RoleHierarchy) -> Self {
+        self.hierarchy = hierarchy;
+        self
+    }
+
     /// Checks the configuration and builds the guard.
     pub fn build(self) -> Result<RouteGuard, ConfigError> {
         // The realm is sent inside a quoted-string: printable ASCII without `"` or `\`
@@ -121,6 +139,7 @@ impl RouteGuardBuilder {
             inner: Arc::new(Inner {
                 authenticator: self.authenticator,
                 realm: self.realm.into_boxed_str(),
+                hierarchy: self.hierarchy,
             }),
         })
     }

@@ -4,14 +4,17 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-/// The verified identity of a caller: subject, roles and every claim of the credential.
+/// The verified identity of a caller: subject, roles, scopes, permissions and every claim of
+/// the credential.
 ///
 /// An identity is built once per request by the registered authenticator and shared by every
 /// guard on the route and by [`Authenticated`](crate::Authenticated).
 #[derive(Clone, PartialEq)]
 pub struct Identity {
     subject: String,
-    roles: Roles,
+    roles: NameSet,
+    scopes: NameSet,
+    permissions: NameSet,
     claims: Value,
 }
 
@@ -26,9 +29,33 @@ impl Identity {
     {
         Identity {
             subject: subject.into(),
-            roles: Roles::new(roles.into_iter().map(Into::into)),
+            roles: NameSet::new(roles.into_iter().map(Into::into)),
+            scopes: NameSet::default(),
+            permissions: NameSet::default(),
             claims: Value::Object(claims),
         }
+    }
+
+    /// The identity with these OAuth scopes granted to its credential.
+    #[must_use]
+    pub fn with_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.scopes = NameSet::new(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// The identity with these permissions.
+    #[must_use]
+    pub fn with_permissions<I, S>(mut self, permissions: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.permissions = NameSet::new(permissions.into_iter().map(Into::into));
+        self
     }
 
     /// The subject (`sub`) the credential was issued to.
@@ -37,16 +64,41 @@ impl Identity {
         &self.subject
     }
 
-    /// The caller's roles, in sorted order without repeats.
+    /// The caller's roles as the credential states them, sorted without repeats. Roles a
+    /// [`RoleHierarchy`](crate::RoleHierarchy) implies are not listed.
     #[must_use]
-    pub fn roles(&self) -> &Roles {
+    pub fn roles(&self) -> &NameSet {
         &self.roles
     }
 
-    /// Whether the caller holds `role` (compared exactly, case-sensitively).
+    /// Whether the credential states `role` (compared exactly, case-sensitively).
     #[must_use]
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.contains(role)
+    }
+
+    /// The OAuth scopes granted to the credential.
+    #[must_use]
+    pub fn scopes(&self) -> &NameSet {
+        &self.scopes
+    }
+
+    /// Whether the credential was granted `scope`.
+    #[must_use]
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.contains(scope)
+    }
+
+    /// The caller's permissions.
+    #[must_use]
+    pub fn permissions(&self) -> &NameSet {
+        &self.permissions
+    }
+
+    /// Whether the caller holds `permission`.
+    #[must_use]
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.contains(permission)
     }
 
     /// Every claim of the credential, as a JSON object.
@@ -75,54 +127,60 @@ impl fmt::Debug for Identity {
         f.debug_struct("Identity")
             .field("subject", &self.subject)
             .field("roles", &self.roles)
+            .field("scopes", &self.scopes)
+            .field("permissions", &self.permissions)
             .finish_non_exhaustive()
     }
 }
 
-/// A caller's set of roles: sorted, without repeats, searched in logarithmic time.
+/// A set of names (roles, scopes, permissions): sorted, without repeats, searched in
+/// logarithmic time.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Roles(Box<[Box<str>]>);
+pub struct NameSet(Box<[Box<str>]>);
 
-impl Roles {
-    /// Collects roles, sorting them and dropping repeats.
-    pub fn new(roles: impl IntoIterator<Item = String>) -> Self {
-        let mut roles: Vec<Box<str>> = roles.into_iter().map(String::into_boxed_str).collect();
-        roles.sort_unstable();
-        roles.dedup();
-        Roles(roles.into_boxed_slice())
+/// The caller's roles.
+pub type Roles = NameSet;
+
+impl NameSet {
+    /// Collects names, sorting them and dropping repeats.
+    pub fn new(names: impl IntoIterator<Item = String>) -> Self {
+        let mut names: Vec<Box<str>> = names.into_iter().map(String::into_boxed_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        NameSet(names.into_boxed_slice())
     }
 
-    /// Whether `role` is in the set.
+    /// Whether `name` is in the set.
     #[must_use]
-    pub fn contains(&self, role: &str) -> bool {
-        self.0.binary_search_by(|held| (**held).cmp(role)).is_ok()
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.binary_search_by(|held| (**held).cmp(name)).is_ok()
     }
 
-    /// The number of roles.
+    /// The number of names.
     #[must_use]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
-    /// Whether there are no roles.
+    /// Whether the set is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    /// The roles in sorted order.
+    /// The names in sorted order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.0.iter().map(|role| &**role)
+        self.0.iter().map(|name| &**name)
     }
 }
 
-impl fmt::Debug for Roles {
+impl fmt::Debug for NameSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.iter()).finish()
     }
 }
 
-impl serde::Serialize for Roles {
+impl serde::Serialize for NameSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.iter())
     }

@@ -41,8 +41,16 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // A guard runs on every request and must fail closed, never panic, whatever a client sends.
-#![warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![warn(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 mod authenticator;
 mod bearer;
@@ -51,9 +59,12 @@ mod config;
 mod error;
 mod extract;
 mod guard;
+mod hierarchy;
 mod identity;
 mod jwt;
 mod policy;
+mod predicate;
+mod role;
 
 pub use authenticator::{AuthFuture, AuthResult, Authenticator};
 pub use claims::ClaimPath;
@@ -63,25 +74,35 @@ pub use error::{
 };
 pub use extract::{Authenticated, Guarded};
 pub use guard::{DEFAULT_REALM, RouteGuard, RouteGuardBuilder};
-pub use identity::{Identity, Roles};
+pub use hierarchy::{RoleHierarchy, RoleHierarchyBuilder};
+pub use identity::{Identity, NameSet, Roles};
 pub use jwt::{
     DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator,
     JwtAuthenticatorBuilder, JwtKey, TokenCache, TokenType,
 };
-pub use policy::{Policy, Rule};
+pub use policy::{Policy, Predicate, PredicateFuture, PredicateOutcome, Rule};
+pub use predicate::{PolicyFn, PolicyOutput};
+pub use role::RoleName;
 
 /// The algorithms a [`JwtKey`] can be bound to, re-exported from `jsonwebtoken`.
 pub use jsonwebtoken::Algorithm;
 
 #[cfg(feature = "macros")]
 #[doc(inline)]
-pub use route_guard_macros::{require_auth, require_role};
+pub use route_guard_macros::{
+    RoleName, require, require_auth, require_permission, require_role, require_scope,
+};
 
 /// Paths the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use actix_web::HttpRequest;
+
     pub use crate::extract::Guarded;
-    pub use crate::policy::{Policy, Rule};
+    pub use crate::identity::Identity;
+    pub use crate::policy::{Policy, Predicate, PredicateFuture, Rule};
+    pub use crate::predicate::call_predicate;
+    pub use crate::role::{RoleName, role_name};
 }
 
 /// The README's examples compile.

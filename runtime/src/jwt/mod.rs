@@ -79,6 +79,8 @@ pub struct JwtAuthenticator {
     keys: Vec<(JwtKey, Validation)>,
     token_type: TokenType,
     roles_claim: ClaimPath,
+    scopes_claim: ScopesClaim,
+    permissions_claim: ClaimPath,
     source: TokenSource,
     cache: Option<BoundCache>,
 }
@@ -93,6 +95,8 @@ pub struct JwtAuthenticatorBuilder {
     leeway: Duration,
     token_type: TokenType,
     roles_claim: ClaimPath,
+    scopes_claim: ScopesClaim,
+    permissions_claim: ClaimPath,
     source: TokenSource,
     cache: CacheChoice,
 }
@@ -107,6 +111,8 @@ impl JwtAuthenticator {
             leeway: DEFAULT_LEEWAY,
             token_type: TokenType::Default,
             roles_claim: ClaimPath::from("roles"),
+            scopes_claim: ScopesClaim::Standard,
+            permissions_claim: ClaimPath::from("permissions"),
             source: TokenSource {
                 query: false,
                 max_len: DEFAULT_MAX_TOKEN_LEN,
@@ -171,14 +177,37 @@ impl JwtAuthenticator {
             return Err(TokenProblem::MissingClaim);
         };
         let subject = subject.clone();
-        // A roles claim of the wrong shape leaves the caller without roles: role checks then
-        // answer 403, and the token remains good for routes that only need authentication.
-        let roles = string_list(self.roles_claim.find(&claims)).unwrap_or_else(|_| {
-            tracing::debug!(claim = %self.roles_claim, "route-guard: roles claim has the wrong type; no roles granted");
-            Vec::new()
-        });
-        Ok(Identity::new(subject, roles, claims))
+        let roles = names(&self.roles_claim, &claims);
+        let scopes = match &self.scopes_claim {
+            // RFC 8693 §4.2 / RFC 9068 name it `scope`; Okta and Entra ID send `scp`.
+            ScopesClaim::Standard => match claims.get("scope") {
+                Some(_) => names(&ClaimPath::key("scope"), &claims),
+                None => names(&ClaimPath::key("scp"), &claims),
+            },
+            ScopesClaim::At(path) => names(path, &claims),
+        };
+        let permissions = names(&self.permissions_claim, &claims);
+        Ok(Identity::new(subject, roles, claims)
+            .with_scopes(scopes)
+            .with_permissions(permissions))
     }
+}
+
+/// Where scopes are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ScopesClaim {
+    /// `scope`, or `scp` when there is no `scope`.
+    Standard,
+    At(ClaimPath),
+}
+
+/// The list of names at `path`. A claim of the wrong shape grants nothing: checks on it then
+/// answer 403, and the token remains good for routes that only need authentication.
+fn names(path: &ClaimPath, claims: &Map<String, Value>) -> Vec<String> {
+    string_list(path.find(claims)).unwrap_or_else(|_| {
+        tracing::debug!(claim = %path, "route-guard: claim has the wrong type; nothing granted from it");
+        Vec::new()
+    })
 }
 
 /// Maps jsonwebtoken's verdict onto the problem a client is told about.
@@ -245,6 +274,19 @@ impl JwtAuthenticatorBuilder {
         self
     }
 
+    /// Where the token's OAuth scopes are: by default `scope` (a space-separated string), or
+    /// `scp` (a string or an array, as Okta and Entra ID send) when `scope` is absent.
+    pub fn scopes_claim(mut self, path: impl Into<ClaimPath>) -> Self {
+        self.scopes_claim = ScopesClaim::At(path.into());
+        self
+    }
+
+    /// Where the caller's permissions are: default `permissions` (Auth0's RBAC claim).
+    pub fn permissions_claim(mut self, path: impl Into<ClaimPath>) -> Self {
+        self.permissions_claim = path.into();
+        self
+    }
+
     /// Also accepts a token in the `access_token` query parameter (RFC 6750 §2.3). Off by
     /// default: URLs end up in logs and browser history.
     pub fn allow_query_token(mut self, allow: bool) -> Self {
@@ -291,6 +333,8 @@ impl JwtAuthenticatorBuilder {
             keys,
             token_type: self.token_type,
             roles_claim: self.roles_claim,
+            scopes_claim: self.scopes_claim,
+            permissions_claim: self.permissions_claim,
             source: self.source,
             cache: self.cache.bind(self.leeway.as_secs())?,
         })

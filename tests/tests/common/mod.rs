@@ -136,8 +136,7 @@ impl Reply {
     pub fn assert_invalid_token(&self, description: &str, secret: &str) {
         self.assert_problem(401, secret);
         let challenge = self.challenge.as_deref().unwrap_or("");
-        let expected =
-            r#"Bearer realm="test", error="invalid_token", error_description=""#;
+        let expected = r#"Bearer realm="test", error="invalid_token", error_description=""#;
         assert!(challenge.starts_with(expected), "{self:?}");
         assert!(
             challenge.contains(description),

@@ -1,0 +1,176 @@
+//! The rules a policy expression must follow, one function each, all run in one pass so the
+//! user sees every problem at once.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::Span;
+use syn::LitStr;
+
+use super::{Expr, Kind, Leaf};
+
+/// Every problem in `expr`, given the names the application declared (if it did).
+pub(crate) fn check(expr: &Expr, declared: &Declared) -> Vec<syn::Error> {
+    let mut errors = Vec::new();
+    walk(expr, &mut |node| {
+        match node {
+            Expr::Leaf(Leaf::Name(kind, name)) => {
+                name_is_usable(*kind, name, &mut errors);
+                name_is_declared(*kind, name, declared, &mut errors);
+            }
+            Expr::Any(span, items) => list_is_sound("any", *span, items, &mut errors),
+            Expr::All(span, items) => {
+                list_is_sound("all", *span, items, &mut errors);
+                no_contradiction(items.iter(), &mut errors);
+            }
+            Expr::Leaf(_) | Expr::Not(..) => {}
+        }
+    });
+    errors
+}
+
+fn walk<'a>(expr: &'a Expr, visit: &mut impl FnMut(&'a Expr)) {
+    visit(expr);
+    match expr {
+        Expr::Leaf(_) => {}
+        Expr::Any(_, items) | Expr::All(_, items) => items.iter().for_each(|item| walk(item, visit)),
+        Expr::Not(_, item) => walk(item, visit),
+    }
+}
+
+/// Names are non-empty and free of whitespace (claims are split on it, so such a name could
+/// never match); scopes also keep to RFC 6749 §3.3's characters, since they are echoed in the
+/// `insufficient_scope` challenge.
+fn name_is_usable(kind: Kind, name: &LitStr, errors: &mut Vec<syn::Error>) {
+    let value = name.value();
+    let what = kind.keyword();
+    if value.is_empty() {
+        errors.push(syn::Error::new(name.span(), format!("{what} name cannot be empty")));
+    } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        errors.push(syn::Error::new(
+            name.span(),
+            format!(
+                "{what} name cannot contain whitespace or control characters: claims are \
+                 split on spaces, so `{value}` could never match"
+            ),
+        ));
+    } else if kind == Kind::Scope && value.chars().any(|c| !c.is_ascii() || c == '"' || c == '\\') {
+        errors.push(syn::Error::new(
+            name.span(),
+            "scope names are printable ASCII without `\"` or `\\` (RFC 6749 §3.3)",
+        ));
+    }
+}
+
+/// `any()`/`all()` are not empty and name nothing twice.
+fn list_is_sound(combinator: &str, span: Span, items: &[Expr], errors: &mut Vec<syn::Error>) {
+    if items.is_empty() {
+        errors.push(syn::Error::new(
+            span,
+            format!("`{combinator}()` needs at least one rule: `{combinator}(\"a\", \"b\")`"),
+        ));
+    }
+    let mut seen = BTreeMap::new();
+    for item in items {
+        if let Expr::Leaf(leaf) = item
+            && seen.insert(leaf.key(), ()).is_some()
+        {
+            errors.push(syn::Error::new(
+                leaf.span(),
+                format!("`{}` is specified more than once in `{combinator}(...)`", leaf.key()),
+            ));
+        }
+    }
+}
+
+/// Rules that must all hold may not require both `x` and `not(x)`: no caller could pass.
+pub(crate) fn no_contradiction<'a>(items: impl Iterator<Item = &'a Expr>, errors: &mut Vec<syn::Error>) {
+    let mut required = BTreeMap::new();
+    let mut refused = Vec::new();
+    for item in items {
+        match item {
+            Expr::Leaf(leaf) => {
+                required.insert(leaf.key(), ());
+            }
+            Expr::Not(_, inner) => {
+                if let Expr::Leaf(leaf) = &**inner {
+                    refused.push(leaf);
+                }
+            }
+            _ => {}
+        }
+    }
+    for leaf in refused {
+        if required.contains_key(&leaf.key()) {
+            errors.push(syn::Error::new(
+                leaf.span(),
+                format!("these rules contradict each other: `{0}` and `not({0})` can never both hold", leaf.key()),
+            ));
+        }
+    }
+}
+
+/// The names an application declared through `ROUTE_GUARD_ROLES`, `ROUTE_GUARD_SCOPES` and
+/// `ROUTE_GUARD_PERMISSIONS` (space- or comma-separated, usually set in the `[env]` table of
+/// `.cargo/config.toml`). An undeclared kind is not checked.
+#[derive(Default)]
+pub(crate) struct Declared {
+    roles: Option<Vec<String>>,
+    scopes: Option<Vec<String>>,
+    permissions: Option<Vec<String>>,
+}
+
+/// The environment variable that declares names of `kind`.
+pub(crate) fn env_var(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Role => "ROUTE_GUARD_ROLES",
+        Kind::Scope => "ROUTE_GUARD_SCOPES",
+        Kind::Permission => "ROUTE_GUARD_PERMISSIONS",
+    }
+}
+
+impl Declared {
+    pub(crate) fn from_env() -> Self {
+        let read = |kind| {
+            std::env::var(env_var(kind)).ok().map(|value| {
+                value.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+            })
+        };
+        Declared { roles: read(Kind::Role), scopes: read(Kind::Scope), permissions: read(Kind::Permission) }
+    }
+
+    fn of(&self, kind: Kind) -> Option<&[String]> {
+        match kind {
+            Kind::Role => self.roles.as_deref(),
+            Kind::Scope => self.scopes.as_deref(),
+            Kind::Permission => self.permissions.as_deref(),
+        }
+    }
+}
+
+/// When the application declared its names, every name used must be one of them.
+fn name_is_declared(kind: Kind, name: &LitStr, declared: &Declared, errors: &mut Vec<syn::Error>) {
+    let Some(names) = declared.of(kind) else { return };
+    let value = name.value();
+    if value.is_empty() || names.iter().any(|n| *n == value) {
+        return;
+    }
+    let closest = names
+        .iter()
+        .map(|n| (strsim::damerau_levenshtein(n, &value), n))
+        .filter(|(distance, n)| *distance <= n.len().max(2) / 2)
+        .min();
+    let hint = match closest {
+        Some((_, n)) => format!("did you mean `\"{n}\"`? "),
+        None => String::new(),
+    };
+    errors.push(syn::Error::new(
+        name.span(),
+        format!(
+            "unknown {} `\"{value}\"`: {hint}the declared {}s are {} (from {})",
+            kind.keyword(),
+            kind.keyword(),
+            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            env_var(kind)
+        ),
+    ));
+}

@@ -1,0 +1,75 @@
+//! The policy language every guard attribute shares.
+//!
+//! ```text
+//! rule := "name"                       a role, scope or permission, by the attribute
+//!       | Type::Variant                a typed role (an enum deriving `RoleName`)
+//!       | role("name" | Type::Variant) | scope("name") | permission("name")
+//!       | policy(path) | policy = path  an application predicate
+//!       | any(rule, ...) | all(rule, ...) | not(rule)
+//! ```
+//!
+//! Parsing builds an [`Expr`] that keeps every token for error spans; [`check`] collects all
+//! problems in one pass; [`tokens`] turns a checked expression into a `Rule` constant.
+
+pub(crate) mod check;
+pub(crate) mod parse;
+pub(crate) mod tokens;
+
+use proc_macro2::Span;
+use syn::{LitStr, Path};
+
+/// What a bare string means in a given attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Role,
+    Scope,
+    Permission,
+}
+
+impl Kind {
+    pub(crate) fn keyword(self) -> &'static str {
+        match self {
+            Kind::Role => "role",
+            Kind::Scope => "scope",
+            Kind::Permission => "permission",
+        }
+    }
+}
+
+/// A rule's leaf.
+pub(crate) enum Leaf {
+    Name(Kind, LitStr),
+    TypedRole(Path),
+    Predicate(Path),
+}
+
+/// A policy expression.
+pub(crate) enum Expr {
+    Leaf(Leaf),
+    Any(Span, Vec<Expr>),
+    All(Span, Vec<Expr>),
+    Not(Span, Box<Expr>),
+}
+
+impl Leaf {
+    /// A key that is equal for leaves that mean the same thing.
+    pub(crate) fn key(&self) -> String {
+        match self {
+            Leaf::Name(kind, name) => format!("{}({:?})", kind.keyword(), name.value()),
+            Leaf::TypedRole(path) => format!("role({})", path_string(path)),
+            Leaf::Predicate(path) => format!("policy({})", path_string(path)),
+        }
+    }
+
+    pub(crate) fn span(&self) -> Span {
+        match self {
+            Leaf::Name(_, name) => name.span(),
+            Leaf::TypedRole(path) | Leaf::Predicate(path) => syn::spanned::Spanned::span(path),
+        }
+    }
+}
+
+/// A path as written, without the spaces token printing inserts.
+pub(crate) fn path_string(path: &Path) -> String {
+    quote::quote!(#path).to_string().replace(' ', "")
+}

@@ -1,0 +1,164 @@
+//! Parsing policy expressions.
+
+use proc_macro2::Span;
+use syn::parse::ParseStream;
+use syn::{Ident, LitStr, Path, Token, parenthesized};
+
+use super::{Expr, Kind, Leaf};
+
+/// The arguments of a guard attribute: exactly one expression. `bare` is what a bare string
+/// means there (`None` in `#[require]`, where every leaf says what it is).
+pub(crate) fn parse_args(input: ParseStream<'_>, attribute: &str, bare: Option<Kind>) -> syn::Result<Expr> {
+    if input.is_empty() {
+        return Err(input.error(format!("expected a rule, e.g. {}", example(attribute, bare))));
+    }
+    let mut exprs = parse_list(input, bare)?.into_iter();
+    match (exprs.next(), exprs.next()) {
+        (Some(first), None) => Ok(first),
+        _ => Err(syn::Error::new(
+            Span::call_site(),
+            "several rules need a combinator: write `any(\"a\", \"b\")` if one of them is \
+             enough, or `all(\"a\", \"b\")` if every one is required",
+        )),
+    }
+}
+
+/// `rule, rule, ...` with an optional trailing comma, up to the end of `input`.
+fn parse_list(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Vec<Expr>> {
+    let mut items = Vec::new();
+    while !input.is_empty() {
+        items.push(parse_expr(input, bare)?);
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(items)
+}
+
+fn example(attribute: &str, bare: Option<Kind>) -> String {
+    match bare {
+        Some(Kind::Role) => format!("`#[{attribute}(\"admin\")]` or `#[{attribute}(any(\"admin\", \"auditor\"))]`"),
+        Some(Kind::Scope) => format!("`#[{attribute}(\"read:items\")]`"),
+        Some(Kind::Permission) => format!("`#[{attribute}(\"items:delete\")]`"),
+        None => format!("`#[{attribute}(any(role(\"admin\"), policy = crate::owns_document))]`"),
+    }
+}
+
+/// The combinators and leaf keywords, for "expected one of" messages.
+const KEYWORDS: &str = "`any(...)`, `all(...)`, `not(...)`, `role(...)`, `scope(...)`, \
+                        `permission(...)` or `policy(...)`";
+
+fn parse_expr(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Expr> {
+    if input.peek(LitStr) {
+        let name: LitStr = input.parse()?;
+        return match bare {
+            Some(kind) => Ok(Expr::Leaf(Leaf::Name(kind, name))),
+            None => Err(syn::Error::new(
+                name.span(),
+                format!(
+                    "say what this name is: `role({0})`, `scope({0})` or `permission({0})`",
+                    name.token()
+                ),
+            )),
+        };
+    }
+    if input.peek(Ident) && (input.peek2(syn::token::Paren) || input.peek2(Token![=])) {
+        let keyword: Ident = input.parse()?;
+        return parse_keyword(input, keyword, bare);
+    }
+    if input.peek(Ident) || input.peek(Token![crate]) || input.peek(Token![self]) || input.peek(Token![super]) || input.peek(Token![::]) {
+        let path: Path = input.parse()?;
+        return typed_role(path, bare);
+    }
+    let token: proc_macro2::TokenTree = input.parse()?;
+    Err(syn::Error::new(
+        token.span(),
+        format!("expected a name in double quotes, e.g. `\"admin\"`, or {KEYWORDS}; found `{token}`"),
+    ))
+}
+
+fn parse_keyword(input: ParseStream<'_>, keyword: Ident, bare: Option<Kind>) -> syn::Result<Expr> {
+    let span = keyword.span();
+    let name = keyword.to_string();
+    if name == "policy" && input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        return Ok(Expr::Leaf(Leaf::Predicate(input.parse()?)));
+    }
+    if input.peek(Token![=]) {
+        return Err(syn::Error::new(span, format!("unknown key `{name}`; only `policy = path` takes `=`")));
+    }
+    let content;
+    parenthesized!(content in input);
+    let list = || parse_list(&content, bare);
+    match name.as_str() {
+        "any" => Ok(Expr::Any(span, list()?)),
+        "all" => Ok(Expr::All(span, list()?)),
+        "not" => {
+            let mut items = list()?;
+            match (items.pop(), items.is_empty()) {
+                (Some(item), true) => Ok(Expr::Not(span, Box::new(item))),
+                _ => Err(syn::Error::new(span, "`not(...)` takes exactly one rule: `not(\"guest\")`")),
+            }
+        }
+        "role" => single_leaf(&content, span, Kind::Role, true),
+        "scope" => single_leaf(&content, span, Kind::Scope, false),
+        "permission" => single_leaf(&content, span, Kind::Permission, false),
+        "policy" => {
+            let path: Path = content.parse()?;
+            end_of(&content, "policy(path)")?;
+            Ok(Expr::Leaf(Leaf::Predicate(path)))
+        }
+        _ => Err(syn::Error::new(span, format!("unknown combinator `{name}`; expected {KEYWORDS}"))),
+    }
+}
+
+/// `role("admin")`, `role(Role::Admin)`, `scope("read")`, `permission("x")`.
+fn single_leaf(content: ParseStream<'_>, span: Span, kind: Kind, typed: bool) -> syn::Result<Expr> {
+    let keyword = kind.keyword();
+    let leaf = if content.peek(LitStr) {
+        Leaf::Name(kind, content.parse()?)
+    } else if typed && (content.peek(Ident) || content.peek(Token![crate]) || content.peek(Token![::])) {
+        match typed_role(content.parse()?, Some(Kind::Role))? {
+            Expr::Leaf(leaf) => leaf,
+            other => return Ok(other),
+        }
+    } else {
+        return Err(syn::Error::new(
+            if content.is_empty() { span } else { content.span() },
+            format!("`{keyword}(...)` takes one name in double quotes: `{keyword}(\"name\")`"),
+        ));
+    };
+    end_of(content, &format!("{keyword}(\"name\")"))?;
+    Ok(Expr::Leaf(leaf))
+}
+
+fn end_of(content: ParseStream<'_>, form: &str) -> syn::Result<()> {
+    if content.is_empty() {
+        Ok(())
+    } else {
+        Err(content.error(format!("unexpected tokens: this takes exactly one argument, `{form}`")))
+    }
+}
+
+/// `Role::Admin` where a role is expected: a variant of an enum deriving `RoleName`.
+fn typed_role(path: Path, bare: Option<Kind>) -> syn::Result<Expr> {
+    let span = syn::spanned::Spanned::span(&path);
+    if bare == Some(Kind::Role) && path.segments.len() >= 2 {
+        return Ok(Expr::Leaf(Leaf::TypedRole(path)));
+    }
+    let shown = super::path_string(&path);
+    Err(syn::Error::new(
+        span,
+        match bare {
+            Some(Kind::Role) | None => format!(
+                "expected a role name in double quotes, e.g. `\"{shown}\"`, or a typed role \
+                 such as `Role::Admin` (an enum that derives `route_guard::RoleName`)"
+            ),
+            Some(kind) => format!(
+                "expected a {} name in double quotes, e.g. `\"{shown}\"`",
+                kind.keyword()
+            ),
+        },
+    ))
+}
