@@ -48,7 +48,7 @@ pub(crate) fn parse_authorization(value: &[u8], max_len: usize) -> Result<String
 }
 
 /// Checks a token against RFC 6750's `b64token` grammar and the length cap.
-fn check_token(token: &[u8], max_len: usize) -> Result<String, Denial> {
+pub(crate) fn check_token(token: &[u8], max_len: usize) -> Result<String, Denial> {
     if token.is_empty() {
         return Err(Denial::InvalidToken(TokenProblem::Empty));
     }

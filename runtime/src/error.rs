@@ -34,6 +34,13 @@ pub enum Denial {
     PolicyFailed,
     /// The server cannot decide: 500, with the reason in the log only.
     Misconfigured(Misconfiguration),
+    /// Credentials cannot be checked right now, e.g. no signing key could be fetched from the
+    /// identity provider yet, or the user store is down: 503 with `Retry-After` (RFC 9110
+    /// §15.6.4), never a 401 that would blame valid credentials.
+    Unavailable {
+        /// Seconds the client should wait before retrying.
+        retry_after_secs: u32,
+    },
 }
 
 /// Why presented credentials could not be used.
@@ -68,6 +75,9 @@ pub enum TokenProblem {
     MissingClaim,
     /// The claims do not fit the application's claims type.
     UnusableClaims,
+    /// A user name and password, or an API key, that match no known account. Unknown users and
+    /// wrong passwords are told apart only in the server log.
+    WrongCredentials,
 }
 
 impl TokenProblem {
@@ -90,6 +100,7 @@ impl TokenProblem {
             TokenProblem::WrongAudience => "The token audience is not accepted",
             TokenProblem::MissingClaim => "The token lacks a required claim",
             TokenProblem::UnusableClaims => "The token claims are not usable",
+            TokenProblem::WrongCredentials => "The credentials are not valid",
         }
     }
 }
@@ -102,6 +113,8 @@ pub enum RequestProblem {
     DuplicateAuthorization,
     /// A token in the header and in the query string at once (RFC 6750 §2).
     TokenInSeveralPlaces,
+    /// The header an API key is read from was sent more than once.
+    DuplicateKeyHeader,
 }
 
 impl RequestProblem {
@@ -113,6 +126,7 @@ impl RequestProblem {
             RequestProblem::TokenInSeveralPlaces => {
                 "The access token was sent in more than one place"
             }
+            RequestProblem::DuplicateKeyHeader => "More than one API key header",
         }
     }
 }
@@ -136,6 +150,7 @@ impl Denial {
             Denial::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Denial::Forbidden | Denial::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Denial::Misconfigured(_) | Denial::PolicyFailed => StatusCode::INTERNAL_SERVER_ERROR,
+            Denial::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -154,6 +169,9 @@ impl Denial {
             Denial::Misconfigured(_) | Denial::PolicyFailed => {
                 "The server cannot authorize this request."
             }
+            Denial::Unavailable { .. } => {
+                "The server cannot check credentials right now; retry later."
+            }
         }
     }
 }
@@ -168,6 +186,12 @@ impl fmt::Display for Denial {
             Denial::Forbidden => f.write_str("forbidden by the route's rule"),
             Denial::InsufficientScope(scopes) => write!(f, "missing scope among `{scopes}`"),
             Denial::PolicyFailed => f.write_str("an application predicate failed"),
+            Denial::Unavailable { retry_after_secs } => {
+                write!(
+                    f,
+                    "credentials cannot be checked now; retry in {retry_after_secs} s"
+                )
+            }
             Denial::Misconfigured(Misconfiguration::NoRouteGuard) => f.write_str(
                 "no RouteGuard registered: add `.app_data(RouteGuard::new(..))` to the App",
             ),
@@ -175,20 +199,29 @@ impl fmt::Display for Denial {
     }
 }
 
-/// A refused request: the reason and the challenge to send with it.
+/// A refused request: the reason and the challenges to send with it.
 ///
 /// Implements [`ResponseError`], so it renders as the exact response a client must see.
 #[derive(Debug, Clone)]
 pub struct GuardError {
     denial: Denial,
-    challenge: Option<HeaderValue>,
+    challenges: Vec<HeaderValue>,
 }
 
 impl GuardError {
     /// A refusal with an optional `WWW-Authenticate` value.
     #[must_use]
     pub fn new(denial: Denial, challenge: Option<HeaderValue>) -> Self {
-        GuardError { denial, challenge }
+        GuardError {
+            denial,
+            challenges: challenge.into_iter().collect(),
+        }
+    }
+
+    /// A refusal with one `WWW-Authenticate` line per accepted scheme (RFC 9110 §11.6.1).
+    #[must_use]
+    pub fn with_challenges(denial: Denial, challenges: Vec<HeaderValue>) -> Self {
+        GuardError { denial, challenges }
     }
 
     /// Why the request was refused.
@@ -197,10 +230,16 @@ impl GuardError {
         self.denial
     }
 
-    /// The `WWW-Authenticate` value sent with the response, if any.
+    /// The first `WWW-Authenticate` value sent with the response, if any.
     #[must_use]
     pub fn challenge(&self) -> Option<&HeaderValue> {
-        self.challenge.as_ref()
+        self.challenges.first()
+    }
+
+    /// Every `WWW-Authenticate` value sent with the response, one header line each.
+    #[must_use]
+    pub fn challenges(&self) -> &[HeaderValue] {
+        &self.challenges
     }
 }
 
@@ -224,8 +263,11 @@ impl ResponseError for GuardError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         ));
-        if let Some(challenge) = &self.challenge {
-            response.insert_header((header::WWW_AUTHENTICATE, challenge.clone()));
+        for challenge in &self.challenges {
+            response.append_header((header::WWW_AUTHENTICATE, challenge.clone()));
+        }
+        if let Denial::Unavailable { retry_after_secs } = self.denial {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs));
         }
         response.body(problem_body(status, self.denial.detail()))
     }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
 use actix_web::{HttpMessage as _, HttpRequest};
-use futures_util::future::{FutureExt as _, Shared};
+use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared};
 
-use crate::authenticator::{AuthFuture, AuthResult, Authenticator};
+use crate::authenticator::Authenticator;
+use crate::chain::{self, Enrich, Outcome, Started};
 use crate::config::ConfigError;
 use crate::error::{Denial, GuardError, Misconfiguration};
 use crate::hierarchy::RoleHierarchy;
@@ -36,7 +37,8 @@ pub struct RouteGuard {
 }
 
 struct Inner {
-    authenticator: Box<dyn Authenticator>,
+    authenticators: Box<[Box<dyn Authenticator>]>,
+    enricher: Option<Box<dyn Enrich>>,
     realm: Box<str>,
     hierarchy: RoleHierarchy,
 }
@@ -44,7 +46,8 @@ struct Inner {
 /// Configures a [`RouteGuard`]; see [`RouteGuard::builder`].
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct RouteGuardBuilder {
-    authenticator: Box<dyn Authenticator>,
+    authenticators: Vec<Box<dyn Authenticator>>,
+    enricher: Option<Box<dyn Enrich>>,
     realm: String,
     hierarchy: RoleHierarchy,
 }
@@ -54,7 +57,8 @@ impl RouteGuard {
     pub fn new(authenticator: impl Authenticator) -> Self {
         RouteGuard {
             inner: Arc::new(Inner {
-                authenticator: Box::new(authenticator),
+                authenticators: Box::new([Box::new(authenticator) as Box<dyn Authenticator>]),
+                enricher: None,
                 realm: DEFAULT_REALM.into(),
                 hierarchy: RoleHierarchy::default(),
             }),
@@ -64,7 +68,8 @@ impl RouteGuard {
     /// Starts a configuration with more settings than [`RouteGuard::new`] takes.
     pub fn builder(authenticator: impl Authenticator) -> RouteGuardBuilder {
         RouteGuardBuilder {
-            authenticator: Box::new(authenticator),
+            authenticators: vec![Box::new(authenticator)],
+            enricher: None,
             realm: DEFAULT_REALM.to_owned(),
             hierarchy: RoleHierarchy::default(),
         }
@@ -82,24 +87,60 @@ impl RouteGuard {
         &self.inner.hierarchy
     }
 
-    /// The error response for `denial`, with the challenge it calls for.
+    /// The error response for `denial`, with the challenges it calls for, as decided by the
+    /// first registered authenticator.
     #[must_use]
     pub fn reject(&self, denial: Denial) -> GuardError {
-        let challenge = match denial {
-            Denial::MissingCredentials
-            | Denial::UnsupportedScheme
-            | Denial::InvalidToken(_)
-            | Denial::InvalidRequest(_)
-            | Denial::InsufficientScope(_) => {
-                let value = self
-                    .inner
-                    .authenticator
-                    .challenge(&self.inner.realm, denial);
-                HeaderValue::try_from(value).ok()
-            }
-            Denial::Forbidden | Denial::Misconfigured(_) | Denial::PolicyFailed => None,
+        self.reject_by(0, denial)
+    }
+
+    /// The error response for `denial` decided by authenticator `by` (`usize::MAX`: by none).
+    ///
+    /// A 401 lists every accepted scheme: `by`'s challenge for the denial, the others' bare
+    /// ones (RFC 9110 §11.6.1). A 400 or an `insufficient_scope` 403 carries `by`'s only.
+    pub(crate) fn reject_by(&self, by: usize, denial: Denial) -> GuardError {
+        let realm = &self.inner.realm;
+        let challenge = |authenticator: &dyn Authenticator, denial| {
+            HeaderValue::try_from(authenticator.challenge(realm, denial)).ok()
         };
-        GuardError::new(denial, challenge)
+        let challenges = match denial {
+            Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_) => {
+                let all = self.inner.authenticators.iter().enumerate();
+                all.filter_map(|(index, authenticator)| {
+                    let own = if index == by {
+                        denial
+                    } else {
+                        Denial::MissingCredentials
+                    };
+                    challenge(&**authenticator, own)
+                })
+                .collect()
+            }
+            Denial::InvalidRequest(_) | Denial::InsufficientScope(_) => {
+                let decider = self
+                    .inner
+                    .authenticators
+                    .get(by)
+                    .or(self.inner.authenticators.first());
+                decider
+                    .and_then(|a| challenge(&**a, denial))
+                    .into_iter()
+                    .collect()
+            }
+            Denial::Forbidden
+            | Denial::Misconfigured(_)
+            | Denial::PolicyFailed
+            | Denial::Unavailable { .. } => Vec::new(),
+        };
+        GuardError::with_challenges(denial, challenges)
+    }
+
+    pub(crate) fn authenticators(&self) -> &[Box<dyn Authenticator>] {
+        &self.inner.authenticators
+    }
+
+    pub(crate) fn enricher(&self) -> Option<&dyn Enrich> {
+        self.inner.enricher.as_deref()
     }
 }
 
@@ -115,6 +156,34 @@ impl RouteGuardBuilder {
     /// The protection space named in every challenge (RFC 9110 §11.5); default `api`.
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
         self.realm = realm.into();
+        self
+    }
+
+    /// Also accepts credentials `authenticator` understands, e.g. Basic or an API key beside
+    /// bearer tokens. Authenticators are asked in order; one that finds none of its
+    /// credentials defers to the next, and a 401 lists every scheme's challenge.
+    ///
+    /// ```
+    /// use route_guard::{ApiKeyAuthenticator, JwtAuthenticator, JwtKey, RouteGuard};
+    ///
+    /// let jwt = JwtAuthenticator::builder()
+    ///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+    ///     .build()?;
+    /// let keys = ApiKeyAuthenticator::builder()
+    ///     .key("a long random key for the nightly export job", "export-job", ["exporter"])
+    ///     .build()?;
+    /// let guard = RouteGuard::builder(jwt).or(keys).build()?;
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    pub fn or(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticators.push(Box::new(authenticator));
+        self
+    }
+
+    /// Runs `hook` after authentication to load or add roles from the application's own
+    /// store; see [`Enrich`].
+    pub fn enrich(mut self, hook: impl Enrich) -> Self {
+        self.enricher = Some(Box::new(hook));
         self
     }
 
@@ -137,7 +206,8 @@ impl RouteGuardBuilder {
         }
         Ok(RouteGuard {
             inner: Arc::new(Inner {
-                authenticator: self.authenticator,
+                authenticators: self.authenticators.into_boxed_slice(),
+                enricher: self.enricher,
                 realm: self.realm.into_boxed_str(),
                 hierarchy: self.hierarchy,
             }),
@@ -145,22 +215,20 @@ impl RouteGuardBuilder {
     }
 }
 
-type SharedAuth = Shared<AuthFuture>;
-
 /// The outcome of authenticating a request. It is kept in the request's extensions so that
 /// every guard and extractor on the route shares one verification.
 #[derive(Clone)]
 pub(crate) enum Resolution {
-    Done(Result<Arc<crate::Identity>, GuardError>),
-    Pending(RouteGuard, SharedAuth, Arc<str>),
+    Done(Outcome),
+    Pending(Shared<LocalBoxFuture<'static, Outcome>>),
 }
 
 impl Resolution {
-    /// Waits for a pending authentication, turning a denial into its response.
-    pub(crate) async fn finish(self) -> Result<Arc<crate::Identity>, GuardError> {
+    /// Waits for a pending authentication.
+    pub(crate) async fn finish(self) -> Outcome {
         match self {
             Resolution::Done(result) => result,
-            Resolution::Pending(guard, future, path) => finish(&guard, future.await, &path),
+            Resolution::Pending(future) => future.await,
         }
     }
 }
@@ -181,19 +249,8 @@ fn authenticate(req: &HttpRequest) -> Resolution {
         tracing::error!(path = req.path(), "route-guard: {denial}");
         return Resolution::Done(Err(GuardError::new(denial, None)));
     };
-    match guard.inner.authenticator.authenticate(req).into_ready() {
-        Ok(result) => Resolution::Done(finish(guard, result, req.path())),
-        Err(future) => Resolution::Pending(guard.clone(), future.shared(), req.path().into()),
+    match chain::authenticate(guard, req) {
+        Started::Now(outcome) => Resolution::Done(outcome),
+        Started::Later(future) => Resolution::Pending(future.shared()),
     }
-}
-
-fn finish(
-    guard: &RouteGuard,
-    result: AuthResult,
-    path: &str,
-) -> Result<Arc<crate::Identity>, GuardError> {
-    result.map_err(|denial| {
-        tracing::debug!(%denial, path, "route-guard: credentials refused");
-        guard.reject(denial)
-    })
 }

@@ -52,8 +52,11 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+mod api_key;
 mod authenticator;
+mod basic;
 mod bearer;
+mod chain;
 mod claims;
 mod config;
 mod error;
@@ -66,7 +69,14 @@ mod policy;
 mod predicate;
 mod role;
 
+pub use api_key::{
+    ApiKeyAuthenticator, ApiKeyAuthenticatorBuilder, DEFAULT_API_KEY_HEADER, api_key_digest,
+};
 pub use authenticator::{AuthFuture, AuthResult, Authenticator};
+pub use basic::{
+    Argon2Users, BasicAuthenticator, StoreError, StoredUser, UserLookup, UserStore, hash_password,
+};
+pub use chain::Enrich;
 pub use claims::ClaimPath;
 pub use config::ConfigError;
 pub use error::{
@@ -78,8 +88,11 @@ pub use hierarchy::{RoleHierarchy, RoleHierarchyBuilder};
 pub use identity::{Identity, NameSet, Roles};
 pub use jwt::{
     DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator,
-    JwtAuthenticatorBuilder, JwtKey, TokenCache, TokenType,
+    JwtAuthenticatorBuilder, JwtKey, Preset, TokenCache, TokenType,
 };
+#[cfg(feature = "jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
+pub use jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
 pub use policy::{Policy, Predicate, PredicateFuture, PredicateOutcome, Rule};
 pub use predicate::{PolicyFn, PolicyOutput};
 pub use role::RoleName;
@@ -92,6 +105,10 @@ pub use jsonwebtoken::Algorithm;
 pub use route_guard_macros::{
     RoleName, require, require_auth, require_permission, require_role, require_scope,
 };
+
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 /// Paths the macros expand to. Not public API: it may change in any release.
 #[doc(hidden)]

@@ -204,7 +204,7 @@ impl CacheChoice {
 }
 
 /// A cache as one authenticator uses it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct BoundCache {
     cache: TokenCache,
     /// Which authenticator verified an entry: another one may check other issuers or audiences.
@@ -213,6 +213,11 @@ pub(crate) struct BoundCache {
 }
 
 impl BoundCache {
+    /// The cache itself, for whoever must invalidate it (the JWKS fetcher, when keys go).
+    pub(crate) fn token_cache(&self) -> &TokenCache {
+        &self.cache
+    }
+
     /// The identity of `token`: from the cache if it holds a still-valid entry, otherwise from
     /// `verify`, whose success is then remembered.
     pub(crate) fn get_or_verify(

@@ -1,8 +1,15 @@
 //! Verifying JWT bearer tokens (RFC 7519, with the RFC 8725 best practices).
 
 mod cache;
+mod extras;
+#[cfg(feature = "jwks")]
+mod fetch;
 mod header;
+mod jwk;
 mod key;
+mod preset;
+#[cfg(feature = "jwks")]
+mod remote;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +23,11 @@ use self::cache::{BoundCache, CacheChoice};
 pub use self::cache::{DEFAULT_CACHE_ENTRIES, TokenCache};
 use self::header::{Header, read_header};
 pub use self::key::JwtKey;
-use crate::authenticator::{AuthFuture, AuthResult, Authenticator};
-use crate::bearer::{TokenSource, bearer_token};
+pub use self::preset::Preset;
+#[cfg(feature = "jwks")]
+pub use self::remote::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
+use crate::authenticator::{AuthFuture, Authenticator};
+use crate::bearer::TokenSource;
 use crate::claims::{ClaimPath, string_list};
 use crate::config::ConfigError;
 use crate::error::{Denial, TokenProblem, bearer_challenge};
@@ -74,7 +84,7 @@ impl TokenType {
 /// let guard = RouteGuard::new(jwt);
 /// # Ok::<(), route_guard::ConfigError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct JwtAuthenticator {
     keys: Vec<(JwtKey, Validation)>,
     token_type: TokenType,
@@ -83,6 +93,7 @@ pub struct JwtAuthenticator {
     permissions_claim: ClaimPath,
     source: TokenSource,
     cache: Option<BoundCache>,
+    extras: extras::Extras,
 }
 
 /// Configures a [`JwtAuthenticator`]; see [`JwtAuthenticator::builder`].
@@ -99,6 +110,7 @@ pub struct JwtAuthenticatorBuilder {
     permissions_claim: ClaimPath,
     source: TokenSource,
     cache: CacheChoice,
+    extras: extras::ExtrasBuilder,
 }
 
 impl JwtAuthenticator {
@@ -118,6 +130,7 @@ impl JwtAuthenticator {
                 max_len: DEFAULT_MAX_TOKEN_LEN,
             },
             cache: CacheChoice::Default,
+            extras: extras::ExtrasBuilder::default(),
         }
     }
 
@@ -133,13 +146,18 @@ impl JwtAuthenticator {
     }
 
     /// Verifies one token, as the guard does for a request's bearer token.
+    ///
+    /// Keys fetched from a [`Jwks`] are used as cached; this call never waits for a fetch
+    /// (the guard does, for a token naming an unknown key).
     pub fn verify(&self, token: &str) -> Result<Identity, TokenProblem> {
         let header = read_header(token)?;
         if !self.token_type.accepts(header.typ.as_deref()) {
             return Err(TokenProblem::WrongType);
         }
+        let fetched = self.fetched_keys();
+        let fetched = fetched.as_deref().map_or(&[][..], |set| &set.keys);
         let mut outcome = Err(TokenProblem::UnknownKey);
-        for (key, validation) in self.candidates(&header)? {
+        for (key, validation) in candidates(&self.keys, fetched, &header)? {
             outcome = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, validation)
                 .map_err(|error| token_problem(error.kind()));
             // Only a signature mismatch lets another key of the same algorithm try.
@@ -150,26 +168,13 @@ impl JwtAuthenticator {
         self.identity(outcome?.claims)
     }
 
-    /// The keys that may verify a token with this header: those whose `kid` matches (keys
-    /// without one match any `kid`) and whose algorithm is the header's.
-    fn candidates(
-        &self,
-        header: &Header,
-    ) -> Result<impl Iterator<Item = &(JwtKey, Validation)>, TokenProblem> {
-        let named = |(key, _): &&(JwtKey, Validation)| match (&key.kid, &header.kid) {
-            (Some(kid), Some(wanted)) => kid == wanted,
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        if !self.keys.iter().any(|entry| named(&entry)) {
-            return Err(TokenProblem::UnknownKey);
+    /// The keys fetched from the JWKS, if one is configured.
+    fn fetched_keys(&self) -> Option<Arc<jwk::KeySet>> {
+        #[cfg(feature = "jwks")]
+        if let Some(remote) = &self.extras.remote {
+            return Some(remote.current());
         }
-        let usable =
-            move |entry: &&(JwtKey, Validation)| named(entry) && entry.0.algorithm == header.alg;
-        if !self.keys.iter().any(|entry| usable(&entry)) {
-            return Err(TokenProblem::DisallowedAlgorithm);
-        }
-        Ok(self.keys.iter().filter(usable))
+        None
     }
 
     fn identity(&self, claims: Map<String, Value>) -> Result<Identity, TokenProblem> {
@@ -177,7 +182,8 @@ impl JwtAuthenticator {
             return Err(TokenProblem::MissingClaim);
         };
         let subject = subject.clone();
-        let roles = names(&self.roles_claim, &claims);
+        self.extras.check(&claims)?;
+        let roles = extras::all_roles(&self.roles_claim, &self.extras.more_roles, &claims);
         let scopes = match &self.scopes_claim {
             // RFC 8693 §4.2 / RFC 9068 name it `scope`; Okta and Entra ID send `scp`.
             ScopesClaim::Standard => match claims.get("scope") {
@@ -191,6 +197,30 @@ impl JwtAuthenticator {
             .with_scopes(scopes)
             .with_permissions(permissions))
     }
+}
+
+/// The keys that may verify a token with this header, configured ones first: those whose
+/// `kid` matches (keys without one match any `kid`) and whose algorithm is the header's.
+fn candidates<'a>(
+    configured: &'a [(JwtKey, Validation)],
+    fetched: &'a [(JwtKey, Validation)],
+    header: &'a Header,
+) -> Result<impl Iterator<Item = &'a (JwtKey, Validation)>, TokenProblem> {
+    let named = |(key, _): &&(JwtKey, Validation)| match (&key.kid, &header.kid) {
+        (Some(kid), Some(wanted)) => kid == wanted,
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    let all = || configured.iter().chain(fetched);
+    if !all().any(|entry| named(&entry)) {
+        return Err(TokenProblem::UnknownKey);
+    }
+    let usable =
+        move |entry: &&(JwtKey, Validation)| named(entry) && entry.0.algorithm == header.alg;
+    if !all().any(|entry| usable(&entry)) {
+        return Err(TokenProblem::DisallowedAlgorithm);
+    }
+    Ok(all().filter(usable))
 }
 
 /// Where scopes are read from.
@@ -316,11 +346,8 @@ impl JwtAuthenticatorBuilder {
 
     /// Checks the configuration and builds the authenticator.
     pub fn build(self) -> Result<JwtAuthenticator, ConfigError> {
-        if self.keys.is_empty() {
-            return Err(ConfigError::new(
-                "a JwtAuthenticator needs at least one key: call `.key(JwtKey::...)`",
-            ));
-        }
+        #[allow(unused_mut)] // the fetched keys are added with the `jwks` feature only
+        let mut extras = self.build_extras()?;
         if self.source.max_len == 0 {
             return Err(ConfigError::new("max_token_len must be greater than zero"));
         }
@@ -329,6 +356,14 @@ impl JwtAuthenticatorBuilder {
             .iter()
             .map(|key| (key.clone(), self.validation(key.algorithm)))
             .collect();
+        #[cfg(feature = "jwks")]
+        let plan = self.remote_plan();
+        let cache = self.cache.bind(self.leeway.as_secs())?;
+        #[cfg(feature = "jwks")]
+        {
+            let token_cache = cache.as_ref().map(|bound| bound.token_cache().clone());
+            extras.remote = extras::start_remote(plan, token_cache)?;
+        }
         Ok(JwtAuthenticator {
             keys,
             token_type: self.token_type,
@@ -336,7 +371,8 @@ impl JwtAuthenticatorBuilder {
             scopes_claim: self.scopes_claim,
             permissions_claim: self.permissions_claim,
             source: self.source,
-            cache: self.cache.bind(self.leeway.as_secs())?,
+            cache,
+            extras,
         })
     }
 
@@ -363,9 +399,10 @@ impl JwtAuthenticatorBuilder {
 
 impl Authenticator for JwtAuthenticator {
     fn authenticate(&self, req: &HttpRequest) -> AuthFuture {
-        let result: AuthResult = bearer_token(req, self.source)
-            .and_then(|token| self.verify_cached(&token).map_err(Denial::InvalidToken));
-        AuthFuture::ready(result)
+        match self.token(req) {
+            Ok(token) => self.authenticate_token(token),
+            Err(denial) => AuthFuture::ready(Err(denial)),
+        }
     }
 
     fn challenge(&self, realm: &str, denial: Denial) -> String {

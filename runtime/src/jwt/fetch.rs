@@ -1,0 +1,223 @@
+//! Fetching key material over HTTP, defensively: bounded bodies, timeouts, HTTPS only (plain
+//! HTTP to a loopback address aside, for development and tests), cache lifetimes read from the
+//! provider's headers (RFC 9111 §5.2.2.1).
+
+use std::time::Duration;
+
+use reqwest::header::{AGE, CACHE_CONTROL, HeaderMap};
+use reqwest::{Client, StatusCode, Url};
+use serde::Deserialize;
+
+/// Why a fetch produced nothing usable. Logged, never shown to clients.
+pub(crate) type FetchError = String;
+
+/// A document and how long its provider says it stays fresh.
+pub(crate) struct Fetched {
+    pub(crate) body: Vec<u8>,
+    pub(crate) max_age: Option<Duration>,
+}
+
+/// Checks that `url` may serve key material: `https`, or `http` to a loopback host.
+pub(crate) fn check_url(url: &str) -> Result<Url, String> {
+    let parsed = Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if is_loopback(&parsed) => Ok(parsed),
+        _ => Err(format!(
+            "{url:?} must use https (plain http is accepted for loopback addresses only): \
+             keys fetched in clear text can be replaced by anyone on the path"
+        )),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+/// An HTTP client for key material.
+pub(crate) fn client(connect_timeout: Duration, timeout: Duration) -> Result<Client, String> {
+    Client::builder()
+        .connect_timeout(connect_timeout)
+        .timeout(timeout)
+        // Fetches are minutes apart and may run on any worker's runtime: a pooled connection
+        // would belong to the runtime that opened it, so none is kept.
+        .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("route-guard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// GETs `url`, reading at most `max_body` bytes of a 200 answer.
+pub(crate) async fn get(
+    client: &Client,
+    url: &Url,
+    max_body: usize,
+) -> Result<Fetched, FetchError> {
+    let mut response = client
+        .get(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    if response.status() != StatusCode::OK {
+        return Err(format!("GET {url}: status {}", response.status()));
+    }
+    if response
+        .content_length()
+        .is_some_and(|len| len > max_body as u64)
+    {
+        return Err(format!("GET {url}: body larger than {max_body} bytes"));
+    }
+    let max_age = max_age(response.headers());
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("GET {url}: {e}"))?
+    {
+        if body.len() + chunk.len() > max_body {
+            return Err(format!("GET {url}: body larger than {max_body} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Fetched { body, max_age })
+}
+
+/// The freshness lifetime the provider grants: `max-age` less `Age`; zero for `no-store` or
+/// `no-cache` (RFC 9111 §5.2.2). `None` when the headers say nothing.
+pub(crate) fn max_age(headers: &HeaderMap) -> Option<Duration> {
+    let mut max_age = None;
+    for value in headers.get_all(CACHE_CONTROL) {
+        let Ok(value) = value.to_str() else { continue };
+        for directive in value.split(',').map(str::trim) {
+            let (name, argument) = directive.split_once('=').unwrap_or((directive, ""));
+            match name.to_ascii_lowercase().as_str() {
+                "no-store" | "no-cache" => return Some(Duration::ZERO),
+                "max-age" => max_age = argument.trim_matches('"').parse::<u64>().ok(),
+                _ => {}
+            }
+        }
+    }
+    let age = headers
+        .get(AGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    max_age.map(|secs| Duration::from_secs(secs.saturating_sub(age)))
+}
+
+/// The part of an OpenID Provider's metadata the guard needs (OpenID Connect Discovery 1.0 §3).
+#[derive(Deserialize)]
+struct Metadata {
+    issuer: String,
+    jwks_uri: String,
+}
+
+/// The discovery document's address for `issuer` (OpenID Connect Discovery 1.0 §4.1): the
+/// issuer without a trailing `/`, then `/.well-known/openid-configuration`.
+pub(crate) fn discovery_url(issuer: &str) -> Result<Url, String> {
+    check_url(&format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    ))
+}
+
+/// Reads a discovery document and returns its `jwks_uri`, after checking that it speaks for
+/// `issuer` exactly (Discovery §4.3: otherwise another issuer's keys could be substituted).
+pub(crate) fn jwks_uri(document: &[u8], issuer: &str) -> Result<Url, FetchError> {
+    let metadata: Metadata = serde_json::from_slice(document)
+        .map_err(|e| format!("the discovery document is not usable: {e}"))?;
+    if metadata.issuer != issuer {
+        return Err(format!(
+            "the discovery document names issuer {:?}, not the configured {issuer:?}",
+            metadata.issuer
+        ));
+    }
+    check_url(&metadata.jwks_uri)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn cache_lifetimes_come_from_max_age_less_age() {
+        let secs = |pairs| max_age(&headers(pairs)).map(|d| d.as_secs());
+        assert_eq!(secs(&[]), None);
+        assert_eq!(
+            secs(&[("cache-control", "public, max-age=3600")]),
+            Some(3600)
+        );
+        assert_eq!(
+            secs(&[("cache-control", "Max-Age=\"60\""), ("age", "20")]),
+            Some(40)
+        );
+        assert_eq!(
+            secs(&[("cache-control", "max-age=10"), ("age", "99")]),
+            Some(0)
+        );
+        assert_eq!(secs(&[("cache-control", "max-age=60, no-cache")]), Some(0));
+        assert_eq!(secs(&[("cache-control", "no-store")]), Some(0));
+        assert_eq!(secs(&[("cache-control", "max-age=soon")]), None);
+    }
+
+    #[test]
+    fn key_material_travels_over_https_or_loopback_only() {
+        for good in [
+            "https://idp.example/jwks",
+            "http://127.0.0.1:8080/jwks",
+            "http://[::1]/jwks",
+            "http://localhost/jwks",
+        ] {
+            assert!(check_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://idp.example/jwks",
+            "ftp://127.0.0.1/",
+            "file:///etc/jwks",
+            "jwks",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn discovery_must_speak_for_the_configured_issuer() {
+        let doc = br#"{"issuer":"https://idp.example","jwks_uri":"https://idp.example/k"}"#;
+        assert_eq!(
+            jwks_uri(doc, "https://idp.example").unwrap().as_str(),
+            "https://idp.example/k"
+        );
+        assert!(jwks_uri(doc, "https://idp.example/").is_err());
+        assert!(jwks_uri(doc, "https://evil.example").is_err());
+        let clear = br#"{"issuer":"https://idp.example","jwks_uri":"http://idp.example/k"}"#;
+        assert!(jwks_uri(clear, "https://idp.example").is_err());
+        assert!(jwks_uri(b"<html>", "https://idp.example").is_err());
+        assert_eq!(
+            discovery_url("https://idp.example/realms/a/")
+                .unwrap()
+                .as_str(),
+            "https://idp.example/realms/a/.well-known/openid-configuration"
+        );
+    }
+}

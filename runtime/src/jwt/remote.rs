@@ -1,0 +1,343 @@
+//! Keys fetched from a JWKS URL or found through OpenID Connect discovery, cached and refreshed
+//! without ever blocking a request on a healthy cache.
+//!
+//! - One key set is shared by every worker (`ArcSwap`): reading it is a lock-free load.
+//! - A refresh runs as its own task, so a client that disconnects cannot cancel it, and at most
+//!   one runs at a time (single flight).
+//! - A refresh starts when the set is past the lifetime the provider's `Cache-Control` grants
+//!   (or the configured interval), or when a token names a `kid` the set lacks, but never
+//!   sooner than the cooldown after the previous attempt: clients cannot make the guard hammer
+//!   the provider.
+//! - A failed refresh (timeout, 5xx, garbage, an oversized body, no usable key) keeps the last
+//!   good set.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use jsonwebtoken::Validation;
+use reqwest::{Client, Url};
+use tokio::sync::watch;
+
+use super::cache::TokenCache;
+use super::fetch::{self, FetchError};
+use super::jwk::{KeySet, parse_jwks};
+use crate::config::ConfigError;
+
+/// Where a [`JwtAuthenticator`](crate::JwtAuthenticator) fetches its keys, and how often.
+///
+/// ```
+/// use std::time::Duration;
+/// use route_guard::{Jwks, JwtAuthenticator};
+///
+/// // The issuer's discovery document names the JWKS; `iss` must then equal the issuer.
+/// let jwt = JwtAuthenticator::builder()
+///     .jwks(Jwks::discover("https://login.example.com/realms/acme"))
+///     .audience("my-api")
+///     .build()?;
+///
+/// // Or a JWKS URL directly, refreshed every five minutes unless the provider's cache headers
+/// // say otherwise.
+/// let jwt = JwtAuthenticator::builder()
+///     .jwks(Jwks::url("https://login.example.com/keys").refresh_interval(Duration::from_secs(300)))
+///     .issuer("https://login.example.com")
+///     .audience("my-api")
+///     .build()?;
+/// # Ok::<(), route_guard::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Jwks {
+    pub(crate) source: Source,
+    refresh_interval: Duration,
+    max_cache: Duration,
+    cooldown: Duration,
+    timeout: Duration,
+    max_body: usize,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    Url(String),
+    Discover(String),
+}
+
+/// How long a key set is used when the provider sends no cache headers.
+pub const DEFAULT_JWKS_REFRESH: Duration = Duration::from_secs(600);
+/// The least time between two fetches, whatever clients send.
+pub const DEFAULT_JWKS_COOLDOWN: Duration = Duration::from_secs(30);
+
+impl Jwks {
+    /// Keys from this JWKS URL (`https`, or `http` to a loopback address).
+    pub fn url(url: impl Into<String>) -> Self {
+        Self::new(Source::Url(url.into()))
+    }
+
+    /// Keys from the JWKS that `issuer`'s `/.well-known/openid-configuration` names. The
+    /// document must name exactly this issuer, and tokens must carry it in `iss`.
+    pub fn discover(issuer: impl Into<String>) -> Self {
+        Self::new(Source::Discover(issuer.into()))
+    }
+
+    fn new(source: Source) -> Self {
+        Jwks {
+            source,
+            refresh_interval: DEFAULT_JWKS_REFRESH,
+            max_cache: Duration::from_secs(24 * 3600),
+            cooldown: DEFAULT_JWKS_COOLDOWN,
+            timeout: Duration::from_secs(10),
+            max_body: 512 * 1024,
+        }
+    }
+
+    /// How long keys are used when the provider's answer has no `Cache-Control: max-age`;
+    /// default 10 minutes. A `max-age` is honoured between the cooldown and 24 hours.
+    pub fn refresh_interval(mut self, interval: Duration) -> Self {
+        self.refresh_interval = interval;
+        self
+    }
+
+    /// The least time between two fetches, for an unknown `kid` or after a failure; default
+    /// 30 seconds. Also the `Retry-After` of a 503 while no key could be fetched yet.
+    pub fn cooldown(mut self, cooldown: Duration) -> Self {
+        self.cooldown = cooldown;
+        self
+    }
+
+    /// How long one fetch may take, connection included; default 10 seconds.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The largest document accepted, in bytes; default 512 KiB.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+}
+
+/// The fetched keys and the machinery that refreshes them.
+pub(crate) struct RemoteKeys {
+    settings: Jwks,
+    client: Client,
+    /// The discovery document's address and the issuer it must name, when discovering.
+    discovery: Option<(Url, String)>,
+    jwks_url: Mutex<Option<Url>>,
+    /// The validation every fetched key is paired with, by algorithm.
+    validations: Vec<Validation>,
+    keys: ArcSwap<KeySet>,
+    control: Mutex<Control>,
+    /// Counts finished refresh attempts; waiters watch it.
+    done: watch::Sender<u64>,
+    /// Verified tokens to forget when a key disappears.
+    cache: Option<TokenCache>,
+}
+
+#[derive(Default)]
+struct Control {
+    in_flight: bool,
+    last_attempt: Option<Instant>,
+}
+
+impl RemoteKeys {
+    pub(crate) fn new(
+        settings: Jwks,
+        validations: Vec<Validation>,
+        cache: Option<TokenCache>,
+    ) -> Result<Self, ConfigError> {
+        if settings.cooldown.is_zero() || settings.timeout.is_zero() || settings.max_body == 0 {
+            return Err(ConfigError::new(
+                "the JWKS cooldown, timeout and max_body must be greater than zero",
+            ));
+        }
+        let (discovery, jwks_url) = match &settings.source {
+            Source::Url(url) => (None, Some(fetch::check_url(url).map_err(ConfigError::new)?)),
+            Source::Discover(issuer) => {
+                let url = fetch::discovery_url(issuer).map_err(ConfigError::new)?;
+                (Some((url, issuer.clone())), None)
+            }
+        };
+        let connect = settings.timeout.min(Duration::from_secs(5));
+        let client = fetch::client(connect, settings.timeout).map_err(ConfigError::new)?;
+        Ok(RemoteKeys {
+            settings,
+            client,
+            discovery,
+            jwks_url: Mutex::new(jwks_url),
+            validations,
+            keys: ArcSwap::from_pointee(KeySet::default()),
+            control: Mutex::new(Control::default()),
+            done: watch::Sender::new(0),
+            cache,
+        })
+    }
+
+    /// The keys to verify with now. Starts a background refresh when they are stale.
+    pub(crate) fn current(self: &Arc<Self>) -> Arc<KeySet> {
+        let keys = self.keys.load_full();
+        if keys.loaded
+            && keys
+                .fresh_until
+                .is_some_and(|until| Instant::now() >= until)
+        {
+            self.start();
+        }
+        keys
+    }
+
+    /// A refresh to wait for, because a token named a key the set lacks: the one in flight, or
+    /// a new one unless the cooldown forbids it.
+    pub(crate) fn refresh_for_unknown_key(self: &Arc<Self>) -> Option<watch::Receiver<u64>> {
+        let receiver = self.done.subscribe();
+        self.start().then_some(receiver)
+    }
+
+    /// Waits (at most one fetch timeout) for the refresh `receiver` watches, then returns the
+    /// keys.
+    pub(crate) async fn wait(&self, mut receiver: watch::Receiver<u64>) -> Arc<KeySet> {
+        let patience = self.settings.timeout + Duration::from_secs(1);
+        // Timed out or the task was dropped with its runtime: use whatever keys there are.
+        let _ = tokio::time::timeout(patience, receiver.changed()).await;
+        self.keys.load_full()
+    }
+
+    /// Seconds until another fetch may start: the `Retry-After` of a 503.
+    pub(crate) fn retry_after_secs(&self) -> u32 {
+        let control = self.control();
+        let remaining = control.last_attempt.map_or(Duration::ZERO, |last| {
+            self.settings.cooldown.saturating_sub(last.elapsed())
+        });
+        u32::try_from(remaining.as_secs().max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// Fetches now, whatever the cooldown, and reports how many keys are in use.
+    pub(crate) async fn load(self: &Arc<Self>) -> Result<usize, FetchError> {
+        let outcome = self.fetch().await;
+        self.control().last_attempt = Some(Instant::now());
+        self.install(outcome)
+    }
+
+    fn control(&self) -> MutexGuard<'_, Control> {
+        self.control.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts a refresh task unless one is running (`true` then too) or the cooldown since the
+    /// last attempt has not passed (`false`).
+    fn start(self: &Arc<Self>) -> bool {
+        let mut control = self.control();
+        if control.in_flight {
+            return true;
+        }
+        if control
+            .last_attempt
+            .is_some_and(|last| last.elapsed() < self.settings.cooldown)
+        {
+            return false;
+        }
+        // Outside a runtime (a direct `verify` call in a plain test) there is nothing to run
+        // the task on; the cached keys are all there is.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        control.in_flight = true;
+        control.last_attempt = Some(Instant::now());
+        drop(control);
+        let finish = Finish(self.clone());
+        runtime.spawn(async move {
+            let outcome = finish.0.fetch().await;
+            let _ = finish.0.install(outcome);
+        });
+        true
+    }
+
+    /// Puts a fetched set in use, or keeps the last good one.
+    fn install(
+        &self,
+        outcome: Result<(KeySet, Duration), FetchError>,
+    ) -> Result<usize, FetchError> {
+        let (mut fresh, lifetime) = match outcome {
+            Ok(set) if set.0.keys.is_empty() => Err("the JWKS holds no usable key".to_owned()),
+            other => other,
+        }
+        .inspect_err(|error| {
+            tracing::warn!("route-guard: JWKS refresh failed, keeping the last good keys: {error}");
+        })?;
+        let lifetime = lifetime.clamp(self.settings.cooldown, self.settings.max_cache);
+        fresh.fresh_until = Instant::now().checked_add(lifetime);
+        let count = fresh.keys.len();
+        let previous = self.keys.swap(Arc::new(fresh));
+        let current = self.keys.load();
+        let removed = previous.keys.iter().any(|(old, _)| {
+            !current
+                .keys
+                .iter()
+                .any(|(new, _)| new.kid == old.kid && new.algorithm == old.algorithm)
+        });
+        if removed && let Some(cache) = &self.cache {
+            // A token verified with a withdrawn key must not live on in the cache.
+            cache.invalidate_all();
+        }
+        tracing::debug!(keys = count, "route-guard: JWKS refreshed");
+        Ok(count)
+    }
+
+    /// One fetch: discovery when needed, then the key set.
+    async fn fetch(&self) -> Result<(KeySet, Duration), FetchError> {
+        let known = self
+            .jwks_url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let url = match (known, &self.discovery) {
+            (Some(url), _) => url,
+            (None, Some((discovery, issuer))) => {
+                let document = fetch::get(&self.client, discovery, self.settings.max_body).await?;
+                let url = fetch::jwks_uri(&document.body, issuer)?;
+                *self.jwks_url.lock().unwrap_or_else(PoisonError::into_inner) = Some(url.clone());
+                url
+            }
+            (None, None) => return Err("no JWKS URL".into()),
+        };
+        let fetched = fetch::get(&self.client, &url, self.settings.max_body).await;
+        if fetched.is_err() && self.discovery.is_some() {
+            // The provider may have moved its keys: discover again next time.
+            *self.jwks_url.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
+        let fetched = fetched?;
+        let keys = parse_jwks(&fetched.body)?
+            .into_iter()
+            .filter_map(|key| {
+                let validation = self
+                    .validations
+                    .iter()
+                    .find(|v| v.algorithms.first() == Some(&key.algorithm))?;
+                Some((key, validation.clone()))
+            })
+            .collect();
+        let lifetime = fetched.max_age.unwrap_or(self.settings.refresh_interval);
+        Ok((KeySet::loaded(keys), lifetime))
+    }
+}
+
+/// Marks the refresh finished however its task ends: completed, or dropped with its runtime.
+struct Finish(Arc<RemoteKeys>);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        self.0.control().in_flight = false;
+        self.0
+            .done
+            .send_modify(|attempts| *attempts = attempts.wrapping_add(1));
+    }
+}
+
+impl fmt::Debug for RemoteKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteKeys")
+            .field("source", &self.settings.source)
+            .field("keys", &self.keys.load().keys.len())
+            .finish_non_exhaustive()
+    }
+}
