@@ -38,13 +38,17 @@ pub struct Documents(Mutex<HashMap<u32, String>>);
 
 /// An editor of the document: its owner. Reads app data and the path, as a policy may.
 pub async fn owns_document(identity: &Identity, req: &HttpRequest) -> bool {
-    let id = req.match_info().get("id").and_then(|id| id.parse::<u32>().ok());
+    let id = req
+        .match_info()
+        .get("id")
+        .and_then(|id| id.parse::<u32>().ok());
     let documents = req.app_data::<web::Data<Documents>>();
     match (id, documents) {
-        (Some(id), Some(documents)) => documents
-            .0
-            .lock()
-            .is_ok_and(|owners| owners.get(&id).is_some_and(|owner| owner == identity.subject())),
+        (Some(id), Some(documents)) => documents.0.lock().is_ok_and(|owners| {
+            owners
+                .get(&id)
+                .is_some_and(|owner| owner == identity.subject())
+        }),
         _ => false,
     }
 }
@@ -69,7 +73,10 @@ async fn exports() -> &'static str {
 
 /// The example's routes.
 pub fn routes(config: &mut web::ServiceConfig) {
-    config.service(list_documents).service(edit_document).service(exports);
+    config
+        .service(list_documents)
+        .service(edit_document)
+        .service(exports);
 }
 
 /// The guard, with `admin ⊇ editor ⊇ viewer`.
@@ -78,22 +85,35 @@ pub fn guard() -> Result<RouteGuard, ConfigError> {
         .includes(Role::Admin.role_name(), [Role::Editor.role_name()])
         .includes(Role::Editor.role_name(), [Role::Viewer.role_name()])
         .build()?;
-    let jwt = JwtAuthenticator::builder().key(JwtKey::hs256(SECRET)?).build()?;
-    RouteGuard::builder(jwt).realm("policies").role_hierarchy(hierarchy).build()
+    let jwt = JwtAuthenticator::builder()
+        .key(JwtKey::hs256(SECRET)?)
+        .build()?;
+    RouteGuard::builder(jwt)
+        .realm("policies")
+        .role_hierarchy(hierarchy)
+        .build()
 }
 
 /// The example's documents: 1 belongs to `olga`, 2 to `peter`.
 pub fn documents() -> web::Data<Documents> {
-    let owners = [(1, "olga".to_owned()), (2, "peter".to_owned())].into_iter().collect();
+    let owners = [(1, "olga".to_owned()), (2, "peter".to_owned())]
+        .into_iter()
+        .collect();
     web::Data::new(Documents(Mutex::new(owners)))
 }
 
 /// A token for `sub` with `roles` and `scope`, valid for an hour.
 pub fn mint(sub: &str, roles: &[&str], scope: &str) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let claims = json!({ "sub": sub, "roles": roles, "scope": scope, "exp": now + 3600 });
-    jsonwebtoken::encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET.as_bytes()))
-        .unwrap_or_default()
+    jsonwebtoken::encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap_or_default()
 }
 
 #[actix_web::main]
@@ -102,18 +122,51 @@ async fn main() -> std::io::Result<()> {
     let guard = guard().map_err(std::io::Error::other)?;
     let documents = documents();
     let server = HttpServer::new(move || {
-        App::new().app_data(guard.clone()).app_data(documents.clone()).configure(routes)
+        App::new()
+            .app_data(guard.clone())
+            .app_data(documents.clone())
+            .configure(routes)
     })
     .workers(1)
     .bind(&addr)?;
     let base = format!("http://{addr}");
     let lines = [
-        ("200: an admin is a viewer through the hierarchy", "GET", mint("ada", &["admin"], ""), "/documents"),
-        ("200: olga owns document 1", "PUT", mint("olga", &[], ""), "/documents/1"),
-        ("403: olga does not own document 2", "PUT", mint("olga", &[], ""), "/documents/2"),
-        ("200: an editor edits any document", "PUT", mint("ed", &["editor"], ""), "/documents/2"),
-        ("403 insufficient_scope: no export:read scope", "GET", mint("ada", &["admin"], "openid"), "/exports"),
-        ("200: the scope is granted", "GET", mint("bot", &[], "export:read"), "/exports"),
+        (
+            "200: an admin is a viewer through the hierarchy",
+            "GET",
+            mint("ada", &["admin"], ""),
+            "/documents",
+        ),
+        (
+            "200: olga owns document 1",
+            "PUT",
+            mint("olga", &[], ""),
+            "/documents/1",
+        ),
+        (
+            "403: olga does not own document 2",
+            "PUT",
+            mint("olga", &[], ""),
+            "/documents/2",
+        ),
+        (
+            "200: an editor edits any document",
+            "PUT",
+            mint("ed", &["editor"], ""),
+            "/documents/2",
+        ),
+        (
+            "403 insufficient_scope: no export:read scope",
+            "GET",
+            mint("ada", &["admin"], "openid"),
+            "/exports",
+        ),
+        (
+            "200: the scope is granted",
+            "GET",
+            mint("bot", &[], "export:read"),
+            "/exports",
+        ),
     ];
     println!("policies example listening on {base}\n");
     for (what, method, token, path) in lines {

@@ -6,7 +6,7 @@ use syn::parse::Parser as _;
 
 use crate::policy::check::{Declared, check};
 use crate::policy::{Expr, Kind, parse};
-use crate::{exports, expand, handler, siblings};
+use crate::{expand, exports, handler, siblings};
 
 /// Which guard attribute is expanding.
 #[derive(Clone, Copy)]
@@ -59,7 +59,8 @@ impl Attribute {
                 )),
             };
         }
-        let parser = |input: syn::parse::ParseStream<'_>| parse::parse_args(input, self.name(), self.bare());
+        let parser =
+            |input: syn::parse::ParseStream<'_>| parse::parse_args(input, self.name(), self.bare());
         parser.parse2(args).map(Some)
     }
 }
@@ -68,7 +69,10 @@ impl Attribute {
 pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
     let span = Span::call_site();
     let expr = attribute.parse_args(args).and_then(|expr| {
-        let errors = expr.as_ref().map(|expr| check(expr, &Declared::from_env())).unwrap_or_default();
+        let errors = expr
+            .as_ref()
+            .map(|expr| check(expr, &Declared::from_env()))
+            .unwrap_or_default();
         combine(errors).map(|()| expr)
     });
     let function = handler::parse(attribute.name(), item.clone());
@@ -81,7 +85,11 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
                 Some(expr) => expand::guarded_handler(function, expand::Body::Expr(&expr), span),
                 None => {
                     let rule = exports::rule(span);
-                    expand::guarded_handler(function, expand::Body::Rule(quote_spanned!(span=> #rule::Authenticated)), span)
+                    expand::guarded_handler(
+                        function,
+                        expand::Body::Rule(quote_spanned!(span=> #rule::Authenticated)),
+                        span,
+                    )
                 }
             }
         }

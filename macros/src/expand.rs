@@ -37,7 +37,11 @@ pub(crate) fn guarded_handler(mut function: ItemFn, body: Body<'_>, span: Span) 
     let marker = format_ident!("__route_guard_policy_{}_{}", function.sig.ident, index);
     let param = syn::Ident::new(&format!("{GUARD_PARAM_PREFIX}{index}"), Span::mixed_site());
     let vis = &function.vis;
-    let (guarded, policy, rule_type) = (exports::guarded(span), exports::policy(span), exports::rule(span));
+    let (guarded, policy, rule_type) = (
+        exports::guarded(span),
+        exports::policy(span),
+        exports::rule(span),
+    );
 
     let (rule, adapters, scopes) = match body {
         Body::Expr(expr) => {

@@ -2,8 +2,8 @@
 //! attribute macros. Depend on `route-guard`, which re-exports them, rather than on this crate.
 
 mod attr;
-mod exports;
 mod expand;
+mod exports;
 mod handler;
 mod policy;
 mod role_name;

@@ -27,7 +27,10 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let mut names: Vec<(String, Span)> = Vec::new();
     for variant in &data.variants {
         if !matches!(variant.fields, Fields::Unit) {
-            errors.push(syn::Error::new_spanned(&variant.fields, "a role variant cannot carry data"));
+            errors.push(syn::Error::new_spanned(
+                &variant.fields,
+                "a role variant cannot carry data",
+            ));
         }
         if let Some((eq, _)) = &variant.discriminant {
             errors.push(syn::Error::new(
@@ -38,9 +41,15 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         match role_name(variant) {
             Ok((name, span)) => {
                 if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    errors.push(syn::Error::new(span, "a role name must be non-empty without whitespace"));
+                    errors.push(syn::Error::new(
+                        span,
+                        "a role name must be non-empty without whitespace",
+                    ));
                 } else if names.iter().any(|(seen, _)| *seen == name) {
-                    errors.push(syn::Error::new(span, format!("role name `{name}` is specified more than once")));
+                    errors.push(syn::Error::new(
+                        span,
+                        format!("role name `{name}` is specified more than once"),
+                    ));
                 }
                 names.push((name, span));
             }
@@ -54,10 +63,14 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let trait_path = exports::role_name_trait(span);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let literals = names.iter().map(|(name, span)| LitStr::new(name, *span));
-    let arms = data.variants.iter().zip(&names).map(|(variant, (name, _))| {
-        let v = &variant.ident;
-        quote_spanned!(span=> #ident::#v => #name)
-    });
+    let arms = data
+        .variants
+        .iter()
+        .zip(&names)
+        .map(|(variant, (name, _))| {
+            let v = &variant.ident;
+            quote_spanned!(span=> #ident::#v => #name)
+        });
     Ok(quote_spanned! {span=>
         #[automatically_derived]
         impl #impl_generics #trait_path for #ident #ty_generics #where_clause {
@@ -73,14 +86,29 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
 /// The variant's role name: `#[role_name("...")]`, or its identifier in snake_case.
 fn role_name(variant: &syn::Variant) -> syn::Result<(String, Span)> {
     let mut named = None;
-    for attr in variant.attrs.iter().filter(|a| a.path().is_ident("role_name")) {
+    for attr in variant
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("role_name"))
+    {
         if named.is_some() {
-            return Err(syn::Error::new_spanned(attr, "`#[role_name]` is specified more than once"));
+            return Err(syn::Error::new_spanned(
+                attr,
+                "`#[role_name]` is specified more than once",
+            ));
         }
         let lit: LitStr = attr.parse_args().map_err(|e| {
-            syn::Error::new(e.span(), "expected a name in double quotes: `#[role_name(\"read-only\")]`")
+            syn::Error::new(
+                e.span(),
+                "expected a name in double quotes: `#[role_name(\"read-only\")]`",
+            )
         })?;
         named = Some((lit.value(), lit.span()));
     }
-    Ok(named.unwrap_or_else(|| (variant.ident.to_string().to_snake_case(), variant.ident.span())))
+    Ok(named.unwrap_or_else(|| {
+        (
+            variant.ident.to_string().to_snake_case(),
+            variant.ident.span(),
+        )
+    }))
 }

@@ -10,10 +10,19 @@ use syn::ItemFn;
 use crate::attr::Attribute;
 use crate::policy::Expr;
 
-pub(crate) fn check(attribute: Attribute, expr: Option<&Expr>, function: &ItemFn) -> syn::Result<()> {
+pub(crate) fn check(
+    attribute: Attribute,
+    expr: Option<&Expr>,
+    function: &ItemFn,
+) -> syn::Result<()> {
     let mut siblings = Vec::new();
     for attr in &function.attrs {
-        let Some(name) = attr.path().segments.last().map(|segment| segment.ident.to_string()) else {
+        let Some(name) = attr
+            .path()
+            .segments
+            .last()
+            .map(|segment| segment.ident.to_string())
+        else {
             continue;
         };
         let Some(kind) = Attribute::ALL.into_iter().find(|a| a.name() == name) else {
@@ -24,10 +33,21 @@ pub(crate) fn check(attribute: Attribute, expr: Option<&Expr>, function: &ItemFn
             syn::Meta::List(list) => list.tokens.clone(),
             syn::Meta::NameValue(_) => continue,
         };
-        if kind.name() == attribute.name() && expr.map(canonical) == kind.parse_args(args.clone()).ok().flatten().as_ref().map(canonical) {
+        if kind.name() == attribute.name()
+            && expr.map(canonical)
+                == kind
+                    .parse_args(args.clone())
+                    .ok()
+                    .flatten()
+                    .as_ref()
+                    .map(canonical)
+        {
             return Err(syn::Error::new(
                 proc_macro2::Span::call_site(),
-                format!("`#[{}]` with these arguments is specified more than once on this handler", attribute.name()),
+                format!(
+                    "`#[{}]` with these arguments is specified more than once on this handler",
+                    attribute.name()
+                ),
             ));
         }
         if let Ok(Some(sibling)) = kind.parse_args(args) {
@@ -42,7 +62,9 @@ pub(crate) fn check(attribute: Attribute, expr: Option<&Expr>, function: &ItemFn
         for &refusal in refused.iter() {
             if let Expr::Not(_, inner) = refusal
                 && let Expr::Leaf(leaf) = &**inner
-                && required.iter().any(|r| matches!(r, Expr::Leaf(l) if l.key() == leaf.key()))
+                && required
+                    .iter()
+                    .any(|r| matches!(r, Expr::Leaf(l) if l.key() == leaf.key()))
             {
                 errors.push(syn::Error::new(
                     leaf.span(),
@@ -70,8 +92,14 @@ fn conjuncts(expr: &Expr) -> Vec<&Expr> {
 fn canonical(expr: &Expr) -> String {
     match expr {
         Expr::Leaf(leaf) => leaf.key(),
-        Expr::Any(_, items) => format!("any({})", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
-        Expr::All(_, items) => format!("all({})", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        Expr::Any(_, items) => format!(
+            "any({})",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        Expr::All(_, items) => format!(
+            "all({})",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
         Expr::Not(_, item) => format!("not({})", canonical(item)),
     }
 }

@@ -11,19 +11,17 @@ use super::{Expr, Kind, Leaf};
 /// Every problem in `expr`, given the names the application declared (if it did).
 pub(crate) fn check(expr: &Expr, declared: &Declared) -> Vec<syn::Error> {
     let mut errors = Vec::new();
-    walk(expr, &mut |node| {
-        match node {
-            Expr::Leaf(Leaf::Name(kind, name)) => {
-                name_is_usable(*kind, name, &mut errors);
-                name_is_declared(*kind, name, declared, &mut errors);
-            }
-            Expr::Any(span, items) => list_is_sound("any", *span, items, &mut errors),
-            Expr::All(span, items) => {
-                list_is_sound("all", *span, items, &mut errors);
-                no_contradiction(items.iter(), &mut errors);
-            }
-            Expr::Leaf(_) | Expr::Not(..) => {}
+    walk(expr, &mut |node| match node {
+        Expr::Leaf(Leaf::Name(kind, name)) => {
+            name_is_usable(*kind, name, &mut errors);
+            name_is_declared(*kind, name, declared, &mut errors);
         }
+        Expr::Any(span, items) => list_is_sound("any", *span, items, &mut errors),
+        Expr::All(span, items) => {
+            list_is_sound("all", *span, items, &mut errors);
+            no_contradiction(items.iter(), &mut errors);
+        }
+        Expr::Leaf(_) | Expr::Not(..) => {}
     });
     errors
 }
@@ -32,7 +30,9 @@ fn walk<'a>(expr: &'a Expr, visit: &mut impl FnMut(&'a Expr)) {
     visit(expr);
     match expr {
         Expr::Leaf(_) => {}
-        Expr::Any(_, items) | Expr::All(_, items) => items.iter().for_each(|item| walk(item, visit)),
+        Expr::Any(_, items) | Expr::All(_, items) => {
+            items.iter().for_each(|item| walk(item, visit))
+        }
         Expr::Not(_, item) => walk(item, visit),
     }
 }
@@ -44,7 +44,10 @@ fn name_is_usable(kind: Kind, name: &LitStr, errors: &mut Vec<syn::Error>) {
     let value = name.value();
     let what = kind.keyword();
     if value.is_empty() {
-        errors.push(syn::Error::new(name.span(), format!("{what} name cannot be empty")));
+        errors.push(syn::Error::new(
+            name.span(),
+            format!("{what} name cannot be empty"),
+        ));
     } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         errors.push(syn::Error::new(
             name.span(),
@@ -53,7 +56,11 @@ fn name_is_usable(kind: Kind, name: &LitStr, errors: &mut Vec<syn::Error>) {
                  split on spaces, so `{value}` could never match"
             ),
         ));
-    } else if kind == Kind::Scope && value.chars().any(|c| !c.is_ascii() || c == '"' || c == '\\') {
+    } else if kind == Kind::Scope
+        && value
+            .chars()
+            .any(|c| !c.is_ascii() || c == '"' || c == '\\')
+    {
         errors.push(syn::Error::new(
             name.span(),
             "scope names are printable ASCII without `\"` or `\\` (RFC 6749 §3.3)",
@@ -76,14 +83,20 @@ fn list_is_sound(combinator: &str, span: Span, items: &[Expr], errors: &mut Vec<
         {
             errors.push(syn::Error::new(
                 leaf.span(),
-                format!("`{}` is specified more than once in `{combinator}(...)`", leaf.key()),
+                format!(
+                    "`{}` is specified more than once in `{combinator}(...)`",
+                    leaf.key()
+                ),
             ));
         }
     }
 }
 
 /// Rules that must all hold may not require both `x` and `not(x)`: no caller could pass.
-pub(crate) fn no_contradiction<'a>(items: impl Iterator<Item = &'a Expr>, errors: &mut Vec<syn::Error>) {
+pub(crate) fn no_contradiction<'a>(
+    items: impl Iterator<Item = &'a Expr>,
+    errors: &mut Vec<syn::Error>,
+) {
     let mut required = BTreeMap::new();
     let mut refused = Vec::new();
     for item in items {
@@ -103,7 +116,10 @@ pub(crate) fn no_contradiction<'a>(items: impl Iterator<Item = &'a Expr>, errors
         if required.contains_key(&leaf.key()) {
             errors.push(syn::Error::new(
                 leaf.span(),
-                format!("these rules contradict each other: `{0}` and `not({0})` can never both hold", leaf.key()),
+                format!(
+                    "these rules contradict each other: `{0}` and `not({0})` can never both hold",
+                    leaf.key()
+                ),
             ));
         }
     }
@@ -132,10 +148,18 @@ impl Declared {
     pub(crate) fn from_env() -> Self {
         let read = |kind| {
             std::env::var(env_var(kind)).ok().map(|value| {
-                value.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+                value
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
             })
         };
-        Declared { roles: read(Kind::Role), scopes: read(Kind::Scope), permissions: read(Kind::Permission) }
+        Declared {
+            roles: read(Kind::Role),
+            scopes: read(Kind::Scope),
+            permissions: read(Kind::Permission),
+        }
     }
 
     fn of(&self, kind: Kind) -> Option<&[String]> {
@@ -149,7 +173,9 @@ impl Declared {
 
 /// When the application declared its names, every name used must be one of them.
 fn name_is_declared(kind: Kind, name: &LitStr, declared: &Declared, errors: &mut Vec<syn::Error>) {
-    let Some(names) = declared.of(kind) else { return };
+    let Some(names) = declared.of(kind) else {
+        return;
+    };
     let value = name.value();
     if value.is_empty() || names.iter().any(|n| *n == value) {
         return;
@@ -169,7 +195,11 @@ fn name_is_declared(kind: Kind, name: &LitStr, declared: &Declared, errors: &mut
             "unknown {} `\"{value}\"`: {hint}the declared {}s are {} (from {})",
             kind.keyword(),
             kind.keyword(),
-            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             env_var(kind)
         ),
     ));

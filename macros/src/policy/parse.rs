@@ -8,9 +8,16 @@ use super::{Expr, Kind, Leaf};
 
 /// The arguments of a guard attribute: exactly one expression. `bare` is what a bare string
 /// means there (`None` in `#[require]`, where every leaf says what it is).
-pub(crate) fn parse_args(input: ParseStream<'_>, attribute: &str, bare: Option<Kind>) -> syn::Result<Expr> {
+pub(crate) fn parse_args(
+    input: ParseStream<'_>,
+    attribute: &str,
+    bare: Option<Kind>,
+) -> syn::Result<Expr> {
     if input.is_empty() {
-        return Err(input.error(format!("expected a rule, e.g. {}", example(attribute, bare))));
+        return Err(input.error(format!(
+            "expected a rule, e.g. {}",
+            example(attribute, bare)
+        )));
     }
     let mut exprs = parse_list(input, bare)?.into_iter();
     match (exprs.next(), exprs.next()) {
@@ -38,7 +45,9 @@ fn parse_list(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Vec<Exp
 
 fn example(attribute: &str, bare: Option<Kind>) -> String {
     match bare {
-        Some(Kind::Role) => format!("`#[{attribute}(\"admin\")]` or `#[{attribute}(any(\"admin\", \"auditor\"))]`"),
+        Some(Kind::Role) => {
+            format!("`#[{attribute}(\"admin\")]` or `#[{attribute}(any(\"admin\", \"auditor\"))]`")
+        }
         Some(Kind::Scope) => format!("`#[{attribute}(\"read:items\")]`"),
         Some(Kind::Permission) => format!("`#[{attribute}(\"items:delete\")]`"),
         None => format!("`#[{attribute}(any(role(\"admin\"), policy = crate::owns_document))]`"),
@@ -67,14 +76,21 @@ fn parse_expr(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Expr> {
         let keyword: Ident = input.parse()?;
         return parse_keyword(input, keyword, bare);
     }
-    if input.peek(Ident) || input.peek(Token![crate]) || input.peek(Token![self]) || input.peek(Token![super]) || input.peek(Token![::]) {
+    if input.peek(Ident)
+        || input.peek(Token![crate])
+        || input.peek(Token![self])
+        || input.peek(Token![super])
+        || input.peek(Token![::])
+    {
         let path: Path = input.parse()?;
         return typed_role(path, bare);
     }
     let token: proc_macro2::TokenTree = input.parse()?;
     Err(syn::Error::new(
         token.span(),
-        format!("expected a name in double quotes, e.g. `\"admin\"`, or {KEYWORDS}; found `{token}`"),
+        format!(
+            "expected a name in double quotes, e.g. `\"admin\"`, or {KEYWORDS}; found `{token}`"
+        ),
     ))
 }
 
@@ -86,7 +102,10 @@ fn parse_keyword(input: ParseStream<'_>, keyword: Ident, bare: Option<Kind>) -> 
         return Ok(Expr::Leaf(Leaf::Predicate(input.parse()?)));
     }
     if input.peek(Token![=]) {
-        return Err(syn::Error::new(span, format!("unknown key `{name}`; only `policy = path` takes `=`")));
+        return Err(syn::Error::new(
+            span,
+            format!("unknown key `{name}`; only `policy = path` takes `=`"),
+        ));
     }
     let content;
     parenthesized!(content in input);
@@ -98,7 +117,10 @@ fn parse_keyword(input: ParseStream<'_>, keyword: Ident, bare: Option<Kind>) -> 
             let mut items = list()?;
             match (items.pop(), items.is_empty()) {
                 (Some(item), true) => Ok(Expr::Not(span, Box::new(item))),
-                _ => Err(syn::Error::new(span, "`not(...)` takes exactly one rule: `not(\"guest\")`")),
+                _ => Err(syn::Error::new(
+                    span,
+                    "`not(...)` takes exactly one rule: `not(\"guest\")`",
+                )),
             }
         }
         "role" => single_leaf(&content, span, Kind::Role, true),
@@ -109,7 +131,10 @@ fn parse_keyword(input: ParseStream<'_>, keyword: Ident, bare: Option<Kind>) -> 
             end_of(&content, "policy(path)")?;
             Ok(Expr::Leaf(Leaf::Predicate(path)))
         }
-        _ => Err(syn::Error::new(span, format!("unknown combinator `{name}`; expected {KEYWORDS}"))),
+        _ => Err(syn::Error::new(
+            span,
+            format!("unknown combinator `{name}`; expected {KEYWORDS}"),
+        )),
     }
 }
 
@@ -118,14 +143,20 @@ fn single_leaf(content: ParseStream<'_>, span: Span, kind: Kind, typed: bool) ->
     let keyword = kind.keyword();
     let leaf = if content.peek(LitStr) {
         Leaf::Name(kind, content.parse()?)
-    } else if typed && (content.peek(Ident) || content.peek(Token![crate]) || content.peek(Token![::])) {
+    } else if typed
+        && (content.peek(Ident) || content.peek(Token![crate]) || content.peek(Token![::]))
+    {
         match typed_role(content.parse()?, Some(Kind::Role))? {
             Expr::Leaf(leaf) => leaf,
             other => return Ok(other),
         }
     } else {
         return Err(syn::Error::new(
-            if content.is_empty() { span } else { content.span() },
+            if content.is_empty() {
+                span
+            } else {
+                content.span()
+            },
             format!("`{keyword}(...)` takes one name in double quotes: `{keyword}(\"name\")`"),
         ));
     };
@@ -137,7 +168,9 @@ fn end_of(content: ParseStream<'_>, form: &str) -> syn::Result<()> {
     if content.is_empty() {
         Ok(())
     } else {
-        Err(content.error(format!("unexpected tokens: this takes exactly one argument, `{form}`")))
+        Err(content.error(format!(
+            "unexpected tokens: this takes exactly one argument, `{form}`"
+        )))
     }
 }
 

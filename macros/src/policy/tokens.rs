@@ -15,7 +15,11 @@ pub(crate) struct RuleTokens {
 }
 
 pub(crate) fn rule_tokens(expr: &Expr, marker: &syn::Ident, span: Span) -> RuleTokens {
-    let mut out = RuleTokens { rule: TokenStream::new(), adapters: Vec::new(), scopes: Vec::new() };
+    let mut out = RuleTokens {
+        rule: TokenStream::new(),
+        adapters: Vec::new(),
+        scopes: Vec::new(),
+    };
     out.rule = build(expr, marker, span, &mut out.adapters, &mut out.scopes);
     out
 }
@@ -29,7 +33,10 @@ fn build(
 ) -> TokenStream {
     let rule = exports::rule(span);
     let mut list = |items: &[Expr]| -> Vec<TokenStream> {
-        items.iter().map(|item| build(item, marker, span, adapters, scopes)).collect()
+        items
+            .iter()
+            .map(|item| build(item, marker, span, adapters, scopes))
+            .collect()
     };
     match expr {
         Expr::Any(s, items) => {
@@ -67,7 +74,11 @@ fn build(
         Expr::Leaf(Leaf::Predicate(path)) => {
             let adapter = format_ident!("__route_guard_predicate_{}", adapters.len());
             let call = exports::call_predicate(span);
-            let (identity, request, future) = (exports::identity(span), exports::request(span), exports::predicate_future(span));
+            let (identity, request, future) = (
+                exports::identity(span),
+                exports::request(span),
+                exports::predicate_future(span),
+            );
             adapters.push(quote_spanned! {span=>
                 #[doc(hidden)]
                 fn #adapter<'a>(identity: &'a #identity, request: &'a #request) -> #future<'a> {
