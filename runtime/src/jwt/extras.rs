@@ -239,6 +239,10 @@ impl JwtAuthenticator {
     /// Verifies `token`; when it names a key the fetched set lacks, waits for the refresh that
     /// may bring it (RFC 7517 §5 rotation), or answers 503 while no key could ever be fetched.
     pub(crate) fn authenticate_token(&self, token: String) -> AuthFuture {
+        #[cfg(feature = "jwks")]
+        if let Some(remote) = &self.extras.remote {
+            remote.touch();
+        }
         match self.verify_cached(&token) {
             #[cfg(feature = "jwks")]
             Err(TokenProblem::UnknownKey) if self.extras.remote.is_some() => self.await_keys(token),

@@ -177,14 +177,23 @@ impl RemoteKeys {
     /// The keys to verify with now. Starts a background refresh when they are stale.
     pub(crate) fn current(self: &Arc<Self>) -> Arc<KeySet> {
         let keys = self.keys.load_full();
-        if keys.loaded
-            && keys
-                .fresh_until
-                .is_some_and(|until| Instant::now() >= until)
-        {
+        self.refresh_if_stale(&keys);
+        keys
+    }
+
+    /// Starts a background refresh if the keys are past their lifetime. Called on every
+    /// request, including those the verified-token cache answers, so that a key the provider
+    /// withdrew stops working within one lifetime however busy the cache is.
+    fn refresh_if_stale(self: &Arc<Self>, keys: &KeySet) {
+        let now = Instant::now();
+        if keys.loaded && keys.fresh_until.is_some_and(|until| now >= until) {
             self.start();
         }
-        keys
+    }
+
+    /// [`refresh_if_stale`](Self::refresh_if_stale) on the keys in use.
+    pub(crate) fn touch(self: &Arc<Self>) {
+        self.refresh_if_stale(&self.keys.load());
     }
 
     /// A refresh to wait for, because a token named a key the set lacks: the one in flight, or
