@@ -2,29 +2,37 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
-use syn::parse::Parser as _;
+use syn::parse::{ParseStream, Parser as _};
 
 use crate::policy::check::{Declared, check};
-use crate::policy::{Expr, Kind, parse};
+use crate::policy::{Args, Expr, Kind, Leaf, parse};
 use crate::{expand, exports, handler, siblings};
 
 /// Which guard attribute is expanding.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Attribute {
     RequireAuth,
     RequireRole,
     RequireScope,
     RequirePermission,
     Require,
+    RequireIp,
+    DenyIp,
+    AllowCountries,
+    BlockCountries,
 }
 
 impl Attribute {
-    pub(crate) const ALL: [Attribute; 5] = [
+    pub(crate) const ALL: [Attribute; 9] = [
         Attribute::RequireAuth,
         Attribute::RequireRole,
         Attribute::RequireScope,
         Attribute::RequirePermission,
         Attribute::Require,
+        Attribute::RequireIp,
+        Attribute::DenyIp,
+        Attribute::AllowCountries,
+        Attribute::BlockCountries,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -34,6 +42,10 @@ impl Attribute {
             Attribute::RequireScope => "require_scope",
             Attribute::RequirePermission => "require_permission",
             Attribute::Require => "require",
+            Attribute::RequireIp => "require_ip",
+            Attribute::DenyIp => "deny_ip",
+            Attribute::AllowCountries => "allow_countries",
+            Attribute::BlockCountries => "block_countries",
         }
     }
 
@@ -43,53 +55,76 @@ impl Attribute {
             Attribute::RequireRole => Some(Kind::Role),
             Attribute::RequireScope => Some(Kind::Scope),
             Attribute::RequirePermission => Some(Kind::Permission),
-            Attribute::RequireAuth | Attribute::Require => None,
+            _ => None,
         }
     }
 
     /// Parses this attribute's arguments: `None` for `#[require_auth]`, which takes none.
-    pub(crate) fn parse_args(self, args: TokenStream) -> syn::Result<Option<Expr>> {
-        if let Attribute::RequireAuth = self {
-            return match args.into_iter().next() {
+    pub(crate) fn parse_args(self, args: TokenStream) -> syn::Result<Option<Args>> {
+        let list =
+            |leaf: fn(Span, Vec<syn::LitStr>) -> Leaf, example: &'static str, negate: bool| {
+                move |input: ParseStream<'_>| {
+                    let (leaf, hide) = parse::parse_list_args(input, self.name(), leaf, example)?;
+                    let expr = Expr::Leaf(leaf);
+                    let expr = if negate {
+                        Expr::Not(Span::call_site(), Box::new(expr))
+                    } else {
+                        expr
+                    };
+                    Ok(Some(Args { expr, hide }))
+                }
+            };
+        match self {
+            Attribute::RequireAuth => match args.into_iter().next() {
                 None => Ok(None),
                 Some(token) => Err(syn::Error::new(
                     token.span(),
                     "`#[require_auth]` takes no arguments; to require a role, \
                      write `#[require_role(\"admin\")]`",
                 )),
-            };
+            },
+            Attribute::RequireIp => list(Leaf::Ip, "\"10.0.0.0/8\"", false).parse2(args),
+            Attribute::DenyIp => list(Leaf::Ip, "\"10.0.0.0/8\"", true).parse2(args),
+            Attribute::AllowCountries => list(Leaf::Country, "\"DE\", \"FR\"", false).parse2(args),
+            Attribute::BlockCountries => list(Leaf::Country, "\"DE\", \"FR\"", true).parse2(args),
+            _ => {
+                let parser =
+                    |input: ParseStream<'_>| parse::parse_args(input, self.name(), self.bare());
+                parser.parse2(args).map(Some)
+            }
         }
-        let parser =
-            |input: syn::parse::ParseStream<'_>| parse::parse_args(input, self.name(), self.bare());
-        parser.parse2(args).map(Some)
     }
 }
 
 /// Expands one guard attribute on `item`.
 pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
     let span = Span::call_site();
-    let expr = attribute.parse_args(args).and_then(|expr| {
-        let errors = expr
+    let args = attribute.parse_args(args).and_then(|args| {
+        let errors = args
             .as_ref()
-            .map(|expr| check(expr, &Declared::from_env()))
+            .map(|args| check(&args.expr, &Declared::from_env()))
             .unwrap_or_default();
-        combine(errors).map(|()| expr)
+        combine(errors).map(|()| args)
     });
     let function = handler::parse(attribute.name(), item.clone());
-    match (expr, function) {
-        (Ok(expr), Ok(function)) => {
-            if let Err(error) = siblings::check(attribute, expr.as_ref(), &function) {
+    match (args, function) {
+        (Ok(args), Ok(function)) => {
+            if let Err(error) =
+                siblings::check(attribute, args.as_ref().map(|a| &a.expr), &function)
+            {
                 return expand::item_with_error(item, &error);
             }
-            match expr {
-                Some(expr) => expand::guarded_handler(function, expand::Body::Expr(&expr), span),
+            match args {
+                Some(args) => expand::guarded_handler(
+                    function,
+                    expand::Body::Expr(&args.expr),
+                    args.hide.is_some(),
+                    span,
+                ),
                 None => {
                     let rule = exports::rule(span);
-                    expand::guarded_handler(
-                        function,
-                        expand::Body::Rule(quote_spanned!(span=> #rule::Authenticated)),
-                        span,
-                    )
+                    let body = expand::Body::Rule(quote_spanned!(span=> #rule::Authenticated));
+                    expand::guarded_handler(function, body, false, span)
                 }
             }
         }
@@ -98,6 +133,19 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
             error.combine(other);
             expand::item_with_error(item, &error)
         }
+    }
+}
+
+/// `rule!(...)`: the `#[require]` grammar, as an expression.
+pub(crate) fn rule(input: TokenStream) -> TokenStream {
+    let span = Span::call_site();
+    let parser = |input: ParseStream<'_>| parse::parse_args(input, "rule!", None);
+    let args = parser
+        .parse2(input)
+        .and_then(|args| combine(check(&args.expr, &Declared::from_env())).map(|()| args));
+    match args {
+        Ok(args) => expand::policy_ref(expand::Body::Expr(&args.expr), args.hide.is_some(), span),
+        Err(error) => error.to_compile_error(),
     }
 }
 

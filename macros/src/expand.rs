@@ -32,20 +32,43 @@ pub(crate) enum Body<'a> {
 
 /// The guarded handler: `function` with a `Guarded<Marker>` parameter whose marker carries
 /// the rule. `span` is the attribute's, where errors in generated code should point.
-pub(crate) fn guarded_handler(mut function: ItemFn, body: Body<'_>, span: Span) -> TokenStream {
+pub(crate) fn guarded_handler(
+    mut function: ItemFn,
+    body: Body<'_>,
+    hide: bool,
+    span: Span,
+) -> TokenStream {
     let index = injected_guards(&function);
     let marker = format_ident!("__route_guard_policy_{}_{}", function.sig.ident, index);
     let param = syn::Ident::new(&format!("{GUARD_PARAM_PREFIX}{index}"), Span::mixed_site());
-    let vis = &function.vis;
-    let (guarded, policy, rule_type) = (
-        exports::guarded(span),
-        exports::policy(span),
-        exports::rule(span),
-    );
+    let guarded = exports::guarded(span);
+    let input: FnArg = syn::parse_quote_spanned!(span=> #param: #guarded<#marker>);
+    let mut output = policy_items(&marker, &function.vis, body, hide, span);
+    function.sig.inputs.insert(index, input);
+    function.to_tokens(&mut output);
+    output
+}
 
+/// `rule!(...)`: a `PolicyRef` for a rule, as a block expression.
+pub(crate) fn policy_ref(body: Body<'_>, hide: bool, span: Span) -> TokenStream {
+    let marker = syn::Ident::new("__route_guard_rule", span);
+    let items = policy_items(&marker, &syn::Visibility::Inherited, body, hide, span);
+    let policy_ref = exports::policy_ref(span);
+    quote_spanned!(span=> { #items #policy_ref::of::<#marker>() })
+}
+
+/// The marker type `marker`, visible as `vis`, and its `Policy` impl carrying the rule.
+fn policy_items(
+    marker: &syn::Ident,
+    vis: &syn::Visibility,
+    body: Body<'_>,
+    hide: bool,
+    span: Span,
+) -> TokenStream {
+    let (policy, rule_type) = (exports::policy(span), exports::rule(span));
     let (rule, adapters, scopes) = match body {
         Body::Expr(expr) => {
-            let tokens = rule_tokens(expr, &marker, span);
+            let tokens = rule_tokens(expr, marker, span);
             (tokens.rule, tokens.adapters, tokens.scopes)
         }
         Body::Rule(rule) => (rule, Vec::new(), Vec::new()),
@@ -54,16 +77,13 @@ pub(crate) fn guarded_handler(mut function: ItemFn, body: Body<'_>, span: Span) 
         let scopes = scopes.join(" ");
         quote_spanned!(span=> const SCOPES: &'static str = #scopes;)
     });
+    let hide = hide.then(|| quote_spanned!(span=> const HIDE: bool = true;));
     let adapters = (!adapters.is_empty()).then(|| {
         quote_spanned! {span=>
             #[automatically_derived]
             impl #marker { #(#adapters)* }
         }
     });
-
-    let input: FnArg = syn::parse_quote_spanned!(span=> #param: #guarded<#marker>);
-    function.sig.inputs.insert(index, input);
-
     let mut output = quote_spanned! {span=>
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
@@ -75,10 +95,10 @@ pub(crate) fn guarded_handler(mut function: ItemFn, body: Body<'_>, span: Span) 
         impl #policy for #marker {
             const RULE: #rule_type = #rule;
             #scopes
+            #hide
         }
     };
     output.extend(track_declarations(span));
-    function.to_tokens(&mut output);
     output
 }
 

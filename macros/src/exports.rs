@@ -25,4 +25,6 @@ exports! {
     request => HttpRequest,
     role_name => role_name,
     role_name_trait => RoleName,
+    ip_net => IpNet,
+    policy_ref => PolicyRef,
 }

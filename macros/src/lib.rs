@@ -162,6 +162,112 @@ pub fn require(args: TokenStream, item: TokenStream) -> TokenStream {
     attr::expand(Attribute::Require, args.into(), item.into()).into()
 }
 
+/// Admits only clients whose address is in one of the ranges: 403 for anyone else, whatever
+/// their credentials, which are not even read.
+///
+/// Ranges are CIDRs (`"10.0.0.0/8"`, `"2001:db8::/32"`) or single addresses, checked at compile
+/// time. The client address is the socket peer; `Forwarded` / `X-Forwarded-For` count only
+/// from proxies registered with `RouteGuardBuilder::trusted_proxies`. An address that cannot be
+/// determined is refused. Add `hide` to answer 404 instead of 403.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::get;
+/// use route_guard::require_ip;
+///
+/// #[get("/metrics")]
+/// #[require_ip("10.0.0.0/8", "2001:db8::/32")]
+/// async fn metrics() -> &'static str {
+///     "up 1"
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn require_ip(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(Attribute::RequireIp, args.into(), item.into()).into()
+}
+
+/// Refuses clients whose address is in one of the ranges, with 403 (or 404 with `hide`).
+/// See [`require_ip`](macro@require_ip) for how the client address is found.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::post;
+/// use route_guard::deny_ip;
+///
+/// #[post("/signup")]
+/// #[deny_ip("198.51.100.0/24")]
+/// async fn signup() -> &'static str {
+///     "welcome"
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn deny_ip(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(Attribute::DenyIp, args.into(), item.into()).into()
+}
+
+/// Admits only clients located in one of these countries (ISO 3166-1 alpha-2 codes, checked
+/// at compile time), as the `CountryResolver` registered on the `RouteGuard` says. A client
+/// whose country is unknown is refused. Credentials are not read.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::get;
+/// use route_guard::allow_countries;
+///
+/// #[get("/offers")]
+/// #[allow_countries("DE", "FR")]
+/// async fn offers() -> &'static str {
+///     "offers"
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn allow_countries(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(Attribute::AllowCountries, args.into(), item.into()).into()
+}
+
+/// Refuses clients located in one of these countries. A client whose country is unknown is
+/// let through, unless the `RouteGuard` is built with `deny_unknown_country(true)`.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::get;
+/// use route_guard::block_countries;
+///
+/// #[get("/stream")]
+/// #[block_countries("KP")]
+/// async fn stream() -> &'static str {
+///     "stream"
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn block_countries(args: TokenStream, item: TokenStream) -> TokenStream {
+    attr::expand(Attribute::BlockCountries, args.into(), item.into()).into()
+}
+
+/// A rule as a value, for [`GuardScope`](https://docs.rs/route-guard/latest/route_guard/struct.GuardScope.html):
+/// the grammar of [`require`](macro@require), where every leaf says what it is, plus `hide`.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::{App, web};
+/// use route_guard::{GuardScope, rule};
+///
+/// let app = App::new().service(
+///     web::scope("/ops")
+///         .wrap(GuardScope::new(rule!(any(role("operator"), ip("10.0.0.0/8")), hide)))
+///         .route("/restart", web::post().to(|| async { "restarting" })),
+/// );
+/// ```
+#[proc_macro]
+pub fn rule(input: TokenStream) -> TokenStream {
+    attr::rule(input.into()).into()
+}
+
 /// Makes a fieldless enum a set of typed roles, usable in guards as `Role::Admin`.
 ///
 /// Each variant's role name is its name in snake_case (`SuperUser` → `super_user`), unless

@@ -39,8 +39,7 @@ pub(crate) fn check(
                     .parse_args(args.clone())
                     .ok()
                     .flatten()
-                    .as_ref()
-                    .map(canonical)
+                    .map(|sibling| canonical(&sibling.expr))
         {
             return Err(syn::Error::new(
                 proc_macro2::Span::call_site(),
@@ -51,7 +50,7 @@ pub(crate) fn check(
             ));
         }
         if let Ok(Some(sibling)) = kind.parse_args(args) {
-            siblings.push(sibling);
+            siblings.push(sibling.expr);
         }
     }
     let Some(own) = expr else { return Ok(()) };

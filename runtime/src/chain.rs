@@ -181,7 +181,7 @@ fn refuse(guard: &RouteGuard, req: &HttpRequest, by: usize, denial: Denial) -> G
         }
         _ => tracing::debug!(%denial, path = req.path(), "route-guard: credentials refused"),
     }
-    guard.reject_by(by, denial)
+    guard.reject_by(by, denial, req)
 }
 
 impl Identity {

@@ -11,6 +11,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::render::Rendered;
+
 /// Why a guard refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -26,6 +28,8 @@ pub enum Denial {
     InvalidRequest(RequestProblem),
     /// The caller is authenticated but the route's rule does not allow them: 403.
     Forbidden,
+    /// Forbidden, on a route that hides its existence: 404 (RFC 9110 §15.5.4 allows it).
+    NotFound,
     /// The rule needs OAuth scopes the credential lacks: 403 with
     /// `error="insufficient_scope"` and the scopes the route names (RFC 6750 §3.1).
     InsufficientScope(&'static str),
@@ -137,6 +141,9 @@ impl RequestProblem {
 pub enum Misconfiguration {
     /// No [`RouteGuard`](crate::RouteGuard) was registered with `App::app_data`.
     NoRouteGuard,
+    /// A country rule is in force but no [`CountryResolver`](crate::CountryResolver) is
+    /// registered.
+    NoCountryResolver,
 }
 
 impl Denial {
@@ -149,6 +156,7 @@ impl Denial {
             }
             Denial::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Denial::Forbidden | Denial::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            Denial::NotFound => StatusCode::NOT_FOUND,
             Denial::Misconfigured(_) | Denial::PolicyFailed => StatusCode::INTERNAL_SERVER_ERROR,
             Denial::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -163,6 +171,7 @@ impl Denial {
             Denial::InvalidToken(_) => "The credentials presented are not valid.",
             Denial::InvalidRequest(_) => "The request's credentials are malformed.",
             Denial::Forbidden => "You are not allowed to access this resource.",
+            Denial::NotFound => "The requested resource was not found.",
             Denial::InsufficientScope(_) => {
                 "The access token lacks a scope this resource requires."
             }
@@ -184,6 +193,7 @@ impl fmt::Display for Denial {
             Denial::InvalidToken(problem) => write!(f, "invalid token: {problem:?}"),
             Denial::InvalidRequest(problem) => write!(f, "invalid request: {problem:?}"),
             Denial::Forbidden => f.write_str("forbidden by the route's rule"),
+            Denial::NotFound => f.write_str("forbidden by the route's rule, answered as not found"),
             Denial::InsufficientScope(scopes) => write!(f, "missing scope among `{scopes}`"),
             Denial::PolicyFailed => f.write_str("an application predicate failed"),
             Denial::Unavailable { retry_after_secs } => {
@@ -194,6 +204,10 @@ impl fmt::Display for Denial {
             }
             Denial::Misconfigured(Misconfiguration::NoRouteGuard) => f.write_str(
                 "no RouteGuard registered: add `.app_data(RouteGuard::new(..))` to the App",
+            ),
+            Denial::Misconfigured(Misconfiguration::NoCountryResolver) => f.write_str(
+                "a country rule is in force but no CountryResolver is registered: \
+                 add `.countries(..)` to the RouteGuard builder",
             ),
         }
     }
@@ -206,6 +220,7 @@ impl fmt::Display for Denial {
 pub struct GuardError {
     denial: Denial,
     challenges: Vec<HeaderValue>,
+    rendered: Option<Rendered>,
 }
 
 impl GuardError {
@@ -215,13 +230,24 @@ impl GuardError {
         GuardError {
             denial,
             challenges: challenge.into_iter().collect(),
+            rendered: None,
         }
     }
 
     /// A refusal with one `WWW-Authenticate` line per accepted scheme (RFC 9110 §11.6.1).
     #[must_use]
     pub fn with_challenges(denial: Denial, challenges: Vec<HeaderValue>) -> Self {
-        GuardError { denial, challenges }
+        GuardError {
+            denial,
+            challenges,
+            rendered: None,
+        }
+    }
+
+    /// The error with the application's own page in place of the problem document.
+    pub(crate) fn rendered(mut self, rendered: Option<Rendered>) -> Self {
+        self.rendered = rendered;
+        self
     }
 
     /// Why the request was refused.
@@ -259,17 +285,26 @@ impl ResponseError for GuardError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let mut response = HttpResponse::build(status);
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        ));
+        if let Some(rendered) = &self.rendered {
+            for (name, value) in &rendered.headers {
+                response.append_header((name.clone(), value.clone()));
+            }
+        } else {
+            response.insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            ));
+        }
         for challenge in &self.challenges {
             response.append_header((header::WWW_AUTHENTICATE, challenge.clone()));
         }
         if let Denial::Unavailable { retry_after_secs } = self.denial {
             response.insert_header((header::RETRY_AFTER, retry_after_secs));
         }
-        response.body(problem_body(status, self.denial.detail()))
+        match &self.rendered {
+            Some(rendered) => response.body(rendered.body.clone()),
+            None => response.body(problem_body(status, self.denial.detail())),
+        }
     }
 }
 

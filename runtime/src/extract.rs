@@ -10,11 +10,12 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{self, Either, FutureExt as _, LocalBoxFuture, Ready};
 use serde::de::{DeserializeOwned, IgnoredAny};
 
+use crate::engine::{Applied, Checked, check};
 use crate::error::{Denial, GuardError, Misconfiguration, TokenProblem};
 use crate::guard::{Resolution, RouteGuard, resolve};
 use crate::hierarchy::RoleHierarchy;
 use crate::identity::{Identity, Roles};
-use crate::policy::{Policy, Subject, Verdict, judge, judge_async};
+use crate::policy::{Policy, Subject};
 
 type ExtractFuture<T> =
     Either<Ready<Result<T, GuardError>>, LocalBoxFuture<'static, Result<T, GuardError>>>;
@@ -54,15 +55,16 @@ fn with_identity<T: 'static>(
 /// }
 /// ```
 pub struct Guarded<P> {
-    identity: Arc<Identity>,
+    identity: Option<Arc<Identity>>,
     policy: PhantomData<fn() -> P>,
 }
 
 impl<P> Guarded<P> {
-    /// The identity that passed the policy.
+    /// The identity that passed the policy; `None` when address rules alone admitted the
+    /// request, without authentication.
     #[must_use]
-    pub fn identity(&self) -> &Identity {
-        &self.identity
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_deref()
     }
 }
 
@@ -79,68 +81,17 @@ impl<P: Policy> FromRequest for Guarded<P> {
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if !const { P::RULE.has_predicate() } {
-            let req = req.clone();
-            return with_identity(&req.clone(), move |identity| {
-                let verdict = judge(&P::RULE, &subject(&req, &identity));
-                decide::<P>(&req, identity, verdict)
-            });
-        }
-        let resolution = resolve(req);
-        let req = req.clone();
-        Either::Right(
-            async move {
-                let identity = resolution.finish().await?;
-                match judge_async(&P::RULE, subject(&req, &identity), &req).await {
-                    Ok(verdict) => decide::<P>(&req, identity, verdict),
-                    Err(error) => {
-                        tracing::error!(%error, rule = ?P::RULE, path = req.path(), "route-guard: a policy predicate failed");
-                        Err(GuardError::new(Denial::PolicyFailed, None))
-                    }
-                }
-            }
-            .boxed_local(),
-        )
-    }
-}
-
-/// What `identity` is checked against: itself and the application's role hierarchy.
-fn subject<'a>(req: &'a HttpRequest, identity: &'a Identity) -> Subject<'a> {
-    let hierarchy = req
-        .app_data::<RouteGuard>()
-        .map_or(RoleHierarchy::none(), RouteGuard::role_hierarchy);
-    Subject {
-        identity,
-        hierarchy,
-    }
-}
-
-fn decide<P: Policy>(
-    req: &HttpRequest,
-    identity: Arc<Identity>,
-    verdict: Verdict,
-) -> Result<Guarded<P>, GuardError> {
-    let denial = match verdict {
-        Verdict::Allow => {
-            return Ok(Guarded {
+        let proof = |checked: Checked| {
+            checked.map(|identity| Guarded {
                 identity,
                 policy: PhantomData,
-            });
+            })
+        };
+        match check(req, const { Applied::of::<P>() }) {
+            Either::Left(ready) => Either::Left(future::ready(proof(ready.into_inner()))),
+            Either::Right(later) => Either::Right(later.map(proof).boxed_local()),
         }
-        Verdict::MissingScope => Denial::InsufficientScope(P::SCOPES),
-        Verdict::Deny => Denial::Forbidden,
-    };
-    tracing::debug!(
-        subject = identity.subject(),
-        path = req.path(),
-        rule = ?P::RULE,
-        %denial,
-        "route-guard: refused by the route's rule"
-    );
-    Err(match req.app_data::<RouteGuard>() {
-        Some(guard) => guard.reject(denial),
-        None => GuardError::new(denial, None),
-    })
+    }
 }
 
 /// The authenticated caller, with their claims deserialized into `C`.
@@ -189,11 +140,7 @@ impl<C> Authenticated<C> {
             .guard
             .as_ref()
             .map_or(RoleHierarchy::none(), RouteGuard::role_hierarchy);
-        Subject {
-            identity: &self.identity,
-            hierarchy,
-        }
-        .has_role(role)
+        Subject::new(Some(&self.identity), hierarchy, None).has_role(role) == Some(true)
     }
 
     /// The claims, as the application's type.
@@ -229,27 +176,91 @@ impl<C: DeserializeOwned + 'static> FromRequest for Authenticated<C> {
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let guard = req.app_data::<RouteGuard>().cloned();
-        with_identity(req, move |identity| {
-            match C::deserialize(identity.claims_value()) {
-                Ok(claims) => Ok(Authenticated {
-                    identity,
-                    guard,
-                    claims,
-                }),
-                Err(error) => {
-                    tracing::debug!(%error, "route-guard: claims do not fit the application's type");
-                    let denial = Denial::InvalidToken(TokenProblem::UnusableClaims);
-                    // Identity is only ever resolved through a registered guard.
-                    Err(match guard {
-                        Some(guard) => guard.reject(denial),
-                        None => GuardError::new(
-                            Denial::Misconfigured(Misconfiguration::NoRouteGuard),
-                            None,
-                        ),
-                    })
+        let req = req.clone();
+        with_identity(&req.clone(), move |identity| authenticated(&req, identity))
+    }
+}
+
+/// The caller's claims as `C`, or 401 `invalid_token` when they do not fit it.
+fn authenticated<C: DeserializeOwned>(
+    req: &HttpRequest,
+    identity: Arc<Identity>,
+) -> Result<Authenticated<C>, GuardError> {
+    let guard = req.app_data::<RouteGuard>().cloned();
+    match C::deserialize(identity.claims_value()) {
+        Ok(claims) => Ok(Authenticated {
+            identity,
+            guard,
+            claims,
+        }),
+        Err(error) => {
+            tracing::debug!(%error, "route-guard: claims do not fit the application's type");
+            let denial = Denial::InvalidToken(TokenProblem::UnusableClaims);
+            // Identity is only ever resolved through a registered guard.
+            Err(match guard {
+                Some(guard) => guard.reject(req, denial),
+                None => {
+                    GuardError::new(Denial::Misconfigured(Misconfiguration::NoRouteGuard), None)
                 }
+            })
+        }
+    }
+}
+
+/// The caller if they presented credentials, `None` for an anonymous request.
+///
+/// Unlike `Option<Authenticated>` (actix-web turns *any* extraction error into `None`),
+/// credentials that are presented but do not verify still answer 401: an invalid token never
+/// silently becomes an anonymous caller. Only a request without credentials of any accepted
+/// scheme is anonymous.
+///
+/// ```
+/// use route_guard::MaybeAuthenticated;
+///
+/// async fn greeting(user: MaybeAuthenticated) -> String {
+///     match user.into_inner() {
+///         Some(user) => format!("hello, {}", user.subject()),
+///         None => "hello, stranger".to_owned(),
+///     }
+/// }
+/// ```
+pub struct MaybeAuthenticated<C = IgnoredAny>(Option<Authenticated<C>>);
+
+impl<C> MaybeAuthenticated<C> {
+    /// The caller, if authenticated.
+    #[must_use]
+    pub fn as_ref(&self) -> Option<&Authenticated<C>> {
+        self.0.as_ref()
+    }
+
+    /// The caller, if authenticated, taken out.
+    #[must_use]
+    pub fn into_inner(self) -> Option<Authenticated<C>> {
+        self.0
+    }
+}
+
+impl<C: fmt::Debug> fmt::Debug for MaybeAuthenticated<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("MaybeAuthenticated").field(&self.0).finish()
+    }
+}
+
+impl<C: DeserializeOwned + 'static> FromRequest for MaybeAuthenticated<C> {
+    type Error = GuardError;
+    type Future = ExtractFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let anonymous = |result: Result<Authenticated<C>, GuardError>| match result {
+            Ok(user) => Ok(MaybeAuthenticated(Some(user))),
+            Err(error) if error.denial() == Denial::MissingCredentials => {
+                Ok(MaybeAuthenticated(None))
             }
-        })
+            Err(error) => Err(error),
+        };
+        match Authenticated::<C>::from_request(req, payload) {
+            Either::Left(ready) => Either::Left(future::ready(anonymous(ready.into_inner()))),
+            Either::Right(later) => Either::Right(later.map(anonymous).boxed_local()),
+        }
     }
 }

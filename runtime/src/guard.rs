@@ -11,7 +11,10 @@ use crate::authenticator::Authenticator;
 use crate::chain::{self, Enrich, Outcome, Started};
 use crate::config::ConfigError;
 use crate::error::{Denial, GuardError, Misconfiguration};
+use crate::geo::CountryResolver;
 use crate::hierarchy::RoleHierarchy;
+use crate::network::{NetworkConfig, TrustedProxies};
+use crate::render::{Refusal, RenderRefusal, Rendered};
 
 /// The default protection space named in challenges.
 pub const DEFAULT_REALM: &str = "api";
@@ -41,6 +44,8 @@ struct Inner {
     enricher: Option<Box<dyn Enrich>>,
     realm: Box<str>,
     hierarchy: RoleHierarchy,
+    network: NetworkConfig,
+    renderer: Option<Box<dyn RenderRefusal>>,
 }
 
 /// Configures a [`RouteGuard`]; see [`RouteGuard::builder`].
@@ -50,6 +55,8 @@ pub struct RouteGuardBuilder {
     enricher: Option<Box<dyn Enrich>>,
     realm: String,
     hierarchy: RoleHierarchy,
+    network: NetworkConfig,
+    renderer: Option<Box<dyn RenderRefusal>>,
 }
 
 impl RouteGuard {
@@ -61,6 +68,8 @@ impl RouteGuard {
                 enricher: None,
                 realm: DEFAULT_REALM.into(),
                 hierarchy: RoleHierarchy::default(),
+                network: NetworkConfig::default(),
+                renderer: None,
             }),
         }
     }
@@ -72,6 +81,8 @@ impl RouteGuard {
             enricher: None,
             realm: DEFAULT_REALM.to_owned(),
             hierarchy: RoleHierarchy::default(),
+            network: NetworkConfig::default(),
+            renderer: None,
         }
     }
 
@@ -87,18 +98,22 @@ impl RouteGuard {
         &self.inner.hierarchy
     }
 
+    pub(crate) fn network(&self) -> &NetworkConfig {
+        &self.inner.network
+    }
+
     /// The error response for `denial`, with the challenges it calls for, as decided by the
     /// first registered authenticator.
     #[must_use]
-    pub fn reject(&self, denial: Denial) -> GuardError {
-        self.reject_by(0, denial)
+    pub fn reject(&self, req: &HttpRequest, denial: Denial) -> GuardError {
+        self.reject_by(0, denial, req)
     }
 
     /// The error response for `denial` decided by authenticator `by` (`usize::MAX`: by none).
     ///
     /// A 401 lists every accepted scheme: `by`'s challenge for the denial, the others' bare
     /// ones (RFC 9110 §11.6.1). A 400 or an `insufficient_scope` 403 carries `by`'s only.
-    pub(crate) fn reject_by(&self, by: usize, denial: Denial) -> GuardError {
+    pub(crate) fn reject_by(&self, by: usize, denial: Denial, req: &HttpRequest) -> GuardError {
         let realm = &self.inner.realm;
         let challenge = |authenticator: &dyn Authenticator, denial| {
             HeaderValue::try_from(authenticator.challenge(realm, denial)).ok()
@@ -128,11 +143,17 @@ impl RouteGuard {
                     .collect()
             }
             Denial::Forbidden
+            | Denial::NotFound
             | Denial::Misconfigured(_)
             | Denial::PolicyFailed
             | Denial::Unavailable { .. } => Vec::new(),
         };
-        GuardError::with_challenges(denial, challenges)
+        let rendered = self
+            .inner
+            .renderer
+            .as_deref()
+            .and_then(|renderer| Rendered::of(renderer, &Refusal::new(denial, req)));
+        GuardError::with_challenges(denial, challenges).rendered(rendered)
     }
 
     pub(crate) fn authenticators(&self) -> &[Box<dyn Authenticator>] {
@@ -193,6 +214,53 @@ impl RouteGuardBuilder {
         self
     }
 
+    /// Believes `Forwarded` / `X-Forwarded-For` from these proxies when finding the client
+    /// address for address and country rules; by default no proxy is trusted and the client is
+    /// the socket peer.
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.network.proxies = proxies;
+        self
+    }
+
+    /// Locates client addresses for `#[allow_countries]` and `#[block_countries]`.
+    pub fn countries(mut self, resolver: impl CountryResolver) -> Self {
+        self.network.countries = Some(Arc::new(resolver));
+        self
+    }
+
+    /// What a country rule does when the resolver does not know the client's country. By
+    /// default the address is in no country: allow-lists deny it and block-lists let it
+    /// through. With `true`, every country rule denies it.
+    pub fn deny_unknown_country(mut self, deny: bool) -> Self {
+        self.network.deny_unknown_country = deny;
+        self
+    }
+
+    /// Renders refusals the application's way; see [`RenderRefusal`]. Statuses and
+    /// challenges stay the guard's.
+    ///
+    /// ```
+    /// use actix_web::HttpResponse;
+    /// use route_guard::{JwtAuthenticator, JwtKey, Refusal, RouteGuard};
+    ///
+    /// let jwt = JwtAuthenticator::builder()
+    ///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+    ///     .build()?;
+    /// let guard = RouteGuard::builder(jwt)
+    ///     .render_errors(|refusal: &Refusal<'_>| {
+    ///         Some(HttpResponse::build(refusal.status()).json(serde_json::json!({
+    ///             "error": refusal.status().as_u16(),
+    ///             "path": refusal.request().path(),
+    ///         })))
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    pub fn render_errors(mut self, renderer: impl RenderRefusal) -> Self {
+        self.renderer = Some(Box::new(renderer));
+        self
+    }
+
     /// Checks the configuration and builds the guard.
     pub fn build(self) -> Result<RouteGuard, ConfigError> {
         // The realm is sent inside a quoted-string: printable ASCII without `"` or `\`
@@ -210,6 +278,8 @@ impl RouteGuardBuilder {
                 enricher: self.enricher,
                 realm: self.realm.into_boxed_str(),
                 hierarchy: self.hierarchy,
+                network: self.network,
+                renderer: self.renderer,
             }),
         })
     }

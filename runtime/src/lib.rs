@@ -59,15 +59,20 @@ mod bearer;
 mod chain;
 mod claims;
 mod config;
+mod engine;
 mod error;
 mod extract;
+mod geo;
 mod guard;
 mod hierarchy;
 mod identity;
 mod jwt;
+mod network;
 mod policy;
 mod predicate;
+mod render;
 mod role;
+mod scope;
 
 pub use api_key::{
     ApiKeyAuthenticator, ApiKeyAuthenticatorBuilder, DEFAULT_API_KEY_HEADER, api_key_digest,
@@ -82,7 +87,10 @@ pub use config::ConfigError;
 pub use error::{
     Denial, GuardError, Misconfiguration, RequestProblem, TokenProblem, bearer_challenge,
 };
-pub use extract::{Authenticated, Guarded};
+pub use extract::{Authenticated, Guarded, MaybeAuthenticated};
+#[cfg(feature = "geoip")]
+pub use geo::MaxMindCountries;
+pub use geo::{CountryCode, CountryResolver};
 pub use guard::{DEFAULT_REALM, RouteGuard, RouteGuardBuilder};
 pub use hierarchy::{RoleHierarchy, RoleHierarchyBuilder};
 pub use identity::{Identity, NameSet, Roles};
@@ -93,9 +101,12 @@ pub use jwt::{
 #[cfg(feature = "jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
 pub use jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
+pub use network::TrustedProxies;
 pub use policy::{Policy, Predicate, PredicateFuture, PredicateOutcome, Rule};
 pub use predicate::{PolicyFn, PolicyOutput};
+pub use render::{Refusal, RenderRefusal};
 pub use role::RoleName;
+pub use scope::{GuardScope, GuardScopeService, PolicyRef};
 
 /// The algorithms a [`JwtKey`] can be bound to, re-exported from `jsonwebtoken`.
 pub use jsonwebtoken::Algorithm;
@@ -103,7 +114,8 @@ pub use jsonwebtoken::Algorithm;
 #[cfg(feature = "macros")]
 #[doc(inline)]
 pub use route_guard_macros::{
-    RoleName, require, require_auth, require_permission, require_role, require_scope,
+    RoleName, allow_countries, block_countries, deny_ip, require, require_auth, require_ip,
+    require_permission, require_role, require_scope, rule,
 };
 
 #[cfg(feature = "testing")]
@@ -114,12 +126,14 @@ pub mod testing;
 #[doc(hidden)]
 pub mod __private {
     pub use actix_web::HttpRequest;
+    pub use ipnet::IpNet;
 
     pub use crate::extract::Guarded;
     pub use crate::identity::Identity;
     pub use crate::policy::{Policy, Predicate, PredicateFuture, Rule};
     pub use crate::predicate::call_predicate;
     pub use crate::role::{RoleName, role_name};
+    pub use crate::scope::PolicyRef;
 }
 
 /// The README's examples compile.

@@ -4,14 +4,18 @@
 //! a request pays for a walk over static data and nothing else: no parsing, no allocation.
 //! Only rules that call an application [`Predicate`] need to await anything.
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::HttpRequest;
+use ipnet::IpNet;
 
+use crate::error::{Denial, Misconfiguration};
 use crate::hierarchy::RoleHierarchy;
 use crate::identity::Identity;
+use crate::network::Network;
 
 /// An access rule, evaluated against an authenticated [`Identity`].
 ///
@@ -34,6 +38,12 @@ pub enum Rule {
     All(&'static [Rule]),
     /// The rule does not hold.
     Not(&'static Rule),
+    /// The client address is in one of these ranges. Credentials play no part: an address
+    /// rule alone is decided before, and without, authentication.
+    Ip(&'static [IpNet]),
+    /// The client address is located in one of these countries (ISO 3166-1 alpha-2, upper
+    /// case), as the registered [`CountryResolver`](crate::CountryResolver) says.
+    Country(&'static [&'static str]),
     /// An application function decides, e.g. whether the caller owns the resource.
     Predicate(Predicate),
 }
@@ -59,88 +69,162 @@ impl fmt::Debug for Predicate {
     }
 }
 
-/// What the rule is checked against.
-#[derive(Clone, Copy)]
+/// What the rule is checked against. `identity` is `None` before authentication: rules on
+/// addresses can be decided then, and the rest answer "unknown".
 pub(crate) struct Subject<'a> {
-    pub(crate) identity: &'a Identity,
+    pub(crate) identity: Option<&'a Identity>,
     pub(crate) hierarchy: &'a RoleHierarchy,
+    pub(crate) network: Option<&'a Network>,
+    /// Set when a leaf cannot be judged at all (an address that does not parse, a country
+    /// rule without a resolver): the whole rule then denies, whatever `not` says.
+    pub(crate) veto: Cell<Option<Denial>>,
 }
 
-impl Subject<'_> {
-    pub(crate) fn has_role(&self, role: &str) -> bool {
-        self.identity.has_role(role)
-            || self
-                .hierarchy
-                .implied_by(role)
-                .iter()
-                .any(|senior| self.identity.has_role(senior))
+impl<'a> Subject<'a> {
+    pub(crate) fn new(
+        identity: Option<&'a Identity>,
+        hierarchy: &'a RoleHierarchy,
+        network: Option<&'a Network>,
+    ) -> Self {
+        Subject {
+            identity,
+            hierarchy,
+            network,
+            veto: Cell::new(None),
+        }
+    }
+
+    pub(crate) fn has_role(&self, role: &str) -> Option<bool> {
+        let identity = self.identity?;
+        Some(
+            identity.has_role(role)
+                || self
+                    .hierarchy
+                    .implied_by(role)
+                    .iter()
+                    .any(|senior| identity.has_role(senior)),
+        )
+    }
+
+    fn client_in(&self, nets: &[IpNet]) -> bool {
+        match self.network.and_then(Network::client) {
+            Some(ip) => nets.iter().any(|net| net.contains(&ip)),
+            None => {
+                self.veto.set(Some(Denial::Forbidden));
+                false
+            }
+        }
+    }
+
+    fn located_in(&self, countries: &[&str]) -> bool {
+        let Some(network) = self.network else {
+            self.veto.set(Some(Denial::Forbidden));
+            return false;
+        };
+        match network.country() {
+            Ok(Some(code)) => countries.contains(&code.as_str()),
+            Ok(None) => {
+                if network.deny_unknown_country() {
+                    self.veto.set(Some(Denial::Forbidden));
+                }
+                false
+            }
+            Err(()) => {
+                self.veto.set(Some(Denial::Misconfigured(
+                    Misconfiguration::NoCountryResolver,
+                )));
+                false
+            }
+        }
     }
 }
 
 impl Rule {
-    /// Whether `identity` satisfies this rule, with no role hierarchy. Predicates count as
-    /// not satisfied here, since they must be awaited; guards await them.
+    /// Whether `identity` satisfies this rule, with no role hierarchy and no client address.
+    /// Predicates and address rules count as not satisfied here; guards decide them.
     #[must_use]
     pub fn allows(&self, identity: &Identity) -> bool {
-        let subject = Subject {
-            identity,
-            hierarchy: RoleHierarchy::none(),
-        };
-        self.eval(&subject, Scopes::AsHeld, true)
+        let subject = Subject::new(Some(identity), RoleHierarchy::none(), None);
+        self.eval(&subject, Scopes::AsHeld, true) == Some(true) && subject.veto.get().is_none()
     }
 
     /// Whether evaluating this rule calls an application predicate.
     #[must_use]
     pub const fn has_predicate(&self) -> bool {
+        self.any_leaf(Leaves::Predicates)
+    }
+
+    /// Whether this rule looks at the client address.
+    #[must_use]
+    pub const fn has_network(&self) -> bool {
+        self.any_leaf(Leaves::Network)
+    }
+
+    const fn any_leaf(&self, kind: Leaves) -> bool {
         match self {
-            Rule::Predicate(_) => true,
-            Rule::Not(rule) => rule.has_predicate(),
+            Rule::Not(rule) => rule.any_leaf(kind),
             Rule::Any(rules) | Rule::All(rules) => {
                 let mut i = 0;
                 while i < rules.len() {
-                    if rules[i].has_predicate() {
+                    if rules[i].any_leaf(kind) {
                         return true;
                     }
                     i += 1;
                 }
                 false
             }
+            Rule::Predicate(_) => matches!(kind, Leaves::Predicates),
+            Rule::Ip(_) | Rule::Country(_) => matches!(kind, Leaves::Network),
             _ => false,
         }
     }
 
-    /// The synchronous evaluation. `positive` tracks whether this node sits under an even
-    /// number of `not`s, so that [`Scopes::Granted`] grants scopes only where that helps.
-    fn eval(&self, subject: &Subject<'_>, scopes: Scopes, positive: bool) -> bool {
+    /// The synchronous, three-valued evaluation: `None` when the answer depends on an
+    /// identity that is not known yet (Kleene logic: `any` with a `true` is `true` regardless).
+    /// `positive` tracks whether this node sits under an even number of `not`s, so that
+    /// [`Scopes::Granted`] grants scopes only where that helps.
+    fn eval(&self, subject: &Subject<'_>, scopes: Scopes, positive: bool) -> Option<bool> {
+        let identity = || subject.identity;
         match self {
-            Rule::Authenticated => true,
+            Rule::Authenticated => identity().map(|_| true),
             Rule::Role(role) => subject.has_role(role),
             Rule::Scope(scope) => match scopes {
-                Scopes::AsHeld => subject.identity.has_scope(scope),
-                Scopes::Granted => positive,
+                Scopes::AsHeld => identity().map(|id| id.has_scope(scope)),
+                Scopes::Granted => identity().map(|_| positive),
             },
-            Rule::Permission(permission) => subject.identity.has_permission(permission),
-            Rule::Any(rules) => rules
-                .iter()
-                .any(|rule| rule.eval(subject, scopes, positive)),
-            Rule::All(rules) => rules
-                .iter()
-                .all(|rule| rule.eval(subject, scopes, positive)),
-            Rule::Not(rule) => !rule.eval(subject, scopes, !positive),
+            Rule::Permission(permission) => identity().map(|id| id.has_permission(permission)),
+            Rule::Ip(nets) => Some(subject.client_in(nets)),
+            Rule::Country(countries) => Some(subject.located_in(countries)),
+            Rule::Any(rules) => kleene(
+                rules
+                    .iter()
+                    .map(|rule| rule.eval(subject, scopes, positive)),
+                true,
+            ),
+            Rule::All(rules) => kleene(
+                rules
+                    .iter()
+                    .map(|rule| rule.eval(subject, scopes, positive)),
+                false,
+            ),
+            Rule::Not(rule) => rule.eval(subject, scopes, !positive).map(|held| !held),
             // Outside the async evaluation a predicate is the answer that does not help.
-            Rule::Predicate(_) => !positive,
+            Rule::Predicate(_) => identity().map(|_| !positive),
         }
     }
 
     /// The full evaluation, awaiting predicates and short-circuiting like `||` and `&&`.
     fn eval_async<'a>(
         &'a self,
-        subject: Subject<'a>,
+        subject: &'a Subject<'a>,
         req: &'a HttpRequest,
     ) -> Pin<Box<dyn Future<Output = PredicateOutcome> + 'a>> {
         Box::pin(async move {
             match self {
-                Rule::Predicate(predicate) => (predicate.check)(subject.identity, req).await,
+                Rule::Predicate(predicate) => match subject.identity {
+                    Some(identity) => (predicate.check)(identity, req).await,
+                    None => Ok(false),
+                },
                 Rule::Not(rule) => Ok(!rule.eval_async(subject, req).await?),
                 Rule::Any(rules) => {
                     for rule in *rules {
@@ -158,10 +242,30 @@ impl Rule {
                     }
                     Ok(true)
                 }
-                leaf => Ok(leaf.eval(&subject, Scopes::AsHeld, true)),
+                leaf => Ok(leaf.eval(subject, Scopes::AsHeld, true) == Some(true)),
             }
         })
     }
+}
+
+/// Kinds of leaves [`Rule::any_leaf`] looks for.
+#[derive(Clone, Copy)]
+enum Leaves {
+    Predicates,
+    Network,
+}
+
+/// `any` (`short == true`) or `all` (`short == false`) over three-valued answers.
+fn kleene(answers: impl Iterator<Item = Option<bool>>, short: bool) -> Option<bool> {
+    let mut unknown = false;
+    for answer in answers {
+        match answer {
+            Some(value) if value == short => return Some(short),
+            Some(_) => {}
+            None => unknown = true,
+        }
+    }
+    if unknown { None } else { Some(!short) }
 }
 
 /// How scope leaves are evaluated.
@@ -180,32 +284,45 @@ pub(crate) enum Verdict {
     /// Denied, and granting the rule's scopes would allow it: RFC 6750 `insufficient_scope`.
     MissingScope,
     Deny,
+    /// The rule cannot be judged: deny with this denial (403, or 500 when misconfigured).
+    Veto(Denial),
+    /// The answer depends on who the caller is: authenticate first.
+    NeedsIdentity,
 }
 
-/// Evaluates `rule` synchronously; only for rules without predicates.
+/// Evaluates `rule` synchronously; for rules without predicates, or to decide address rules
+/// before authentication (`subject.identity == None`).
 pub(crate) fn judge(rule: &Rule, subject: &Subject<'_>) -> Verdict {
-    if rule.eval(subject, Scopes::AsHeld, true) {
+    let answer = rule.eval(subject, Scopes::AsHeld, true);
+    if let Some(denial) = subject.veto.get() {
+        return Verdict::Veto(denial);
+    }
+    match answer {
+        Some(true) => Verdict::Allow,
+        Some(false) => denial_kind(rule, subject),
+        None => Verdict::NeedsIdentity,
+    }
+}
+
+/// Evaluates `rule` for an authenticated caller, awaiting its predicates.
+pub(crate) async fn judge_async(
+    rule: &Rule,
+    subject: &Subject<'_>,
+    req: &HttpRequest,
+) -> Result<Verdict, Box<dyn std::error::Error>> {
+    let allowed = rule.eval_async(subject, req).await?;
+    if let Some(denial) = subject.veto.get() {
+        return Ok(Verdict::Veto(denial));
+    }
+    Ok(if allowed {
         Verdict::Allow
     } else {
         denial_kind(rule, subject)
-    }
-}
-
-/// Evaluates `rule`, awaiting its predicates.
-pub(crate) async fn judge_async(
-    rule: &Rule,
-    subject: Subject<'_>,
-    req: &HttpRequest,
-) -> Result<Verdict, Box<dyn std::error::Error>> {
-    if rule.eval_async(subject, req).await? {
-        Ok(Verdict::Allow)
-    } else {
-        Ok(denial_kind(rule, &subject))
-    }
+    })
 }
 
 fn denial_kind(rule: &Rule, subject: &Subject<'_>) -> Verdict {
-    if rule.eval(subject, Scopes::Granted, true) {
+    if subject.identity.is_some() && rule.eval(subject, Scopes::Granted, true) == Some(true) {
         Verdict::MissingScope
     } else {
         Verdict::Deny
@@ -224,4 +341,8 @@ pub trait Policy: 'static {
 
     /// The scopes named in a 403 `insufficient_scope` challenge, space-separated.
     const SCOPES: &'static str = "";
+
+    /// Answer 404 Not Found rather than 403 Forbidden, hiding that the resource exists
+    /// (RFC 9110 §15.5.4).
+    const HIDE: bool = false;
 }

@@ -16,6 +16,18 @@ pub(crate) fn check(expr: &Expr, declared: &Declared) -> Vec<syn::Error> {
             name_is_usable(*kind, name, &mut errors);
             name_is_declared(*kind, name, declared, &mut errors);
         }
+        Expr::Leaf(Leaf::Ip(_, ranges)) => {
+            ranges
+                .iter()
+                .for_each(|range| range_is_valid(range, &mut errors));
+            no_repeats("ip", ranges, &mut errors);
+        }
+        Expr::Leaf(Leaf::Country(_, codes)) => {
+            codes
+                .iter()
+                .for_each(|code| country_is_valid(code, &mut errors));
+            no_repeats("country", codes, &mut errors);
+        }
         Expr::Any(span, items) => list_is_sound("any", *span, items, &mut errors),
         Expr::All(span, items) => {
             list_is_sound("all", *span, items, &mut errors);
@@ -65,6 +77,75 @@ fn name_is_usable(kind: Kind, name: &LitStr, errors: &mut Vec<syn::Error>) {
             name.span(),
             "scope names are printable ASCII without `\"` or `\\` (RFC 6749 §3.3)",
         ));
+    }
+}
+
+/// An address range is a CIDR (or a single address) without bits set past its prefix, which
+/// would suggest the author meant another range.
+fn range_is_valid(range: &LitStr, errors: &mut Vec<syn::Error>) {
+    if let Err(message) = parse_range(&range.value()) {
+        errors.push(syn::Error::new(range.span(), message));
+    }
+}
+
+/// Parses `"10.0.0.0/8"`, `"2001:db8::/32"` or a single address (as `/32` or `/128`).
+pub(crate) fn parse_range(value: &str) -> Result<ipnet::IpNet, String> {
+    let net = match value.parse::<ipnet::IpNet>() {
+        Ok(net) => net,
+        Err(_) => match value.parse::<std::net::IpAddr>() {
+            Ok(ip) => ipnet::IpNet::from(ip),
+            Err(_) => {
+                return Err(format!(
+                    "`{value}` is not an IP range: write a CIDR such as `\"10.0.0.0/8\"` or \
+                     `\"2001:db8::/32\"`, or a single address"
+                ));
+            }
+        },
+    };
+    if net.trunc() != net {
+        return Err(format!(
+            "`{value}` has address bits set past its /{} prefix: did you mean `\"{}\"`?",
+            net.prefix_len(),
+            net.trunc()
+        ));
+    }
+    Ok(net)
+}
+
+/// A country is an assigned ISO 3166-1 alpha-2 code, in upper case as databases report them.
+fn country_is_valid(code: &LitStr, errors: &mut Vec<syn::Error>) {
+    let value = code.value();
+    if iso3166_1::alpha2(&value).is_some() {
+        return;
+    }
+    let hint = match iso3166_1::alpha2(&value.to_ascii_uppercase()) {
+        Some(country) => format!(
+            ": write it in upper case, `\"{}\"` ({})",
+            country.alpha2, country.name
+        ),
+        None => String::new(),
+    };
+    errors.push(syn::Error::new(
+        code.span(),
+        format!("`{value}` is not an ISO 3166-1 alpha-2 country code{hint}"),
+    ));
+}
+
+fn no_repeats(what: &str, values: &[LitStr], errors: &mut Vec<syn::Error>) {
+    for (i, value) in values.iter().enumerate() {
+        if values
+            .iter()
+            .take(i)
+            .any(|earlier| earlier.value() == value.value())
+        {
+            errors.push(syn::Error::new(
+                value.span(),
+                format!(
+                    "`{}` is specified more than once in this {what} list",
+                    value.value()
+                ),
+            ));
+        }
     }
 }
 

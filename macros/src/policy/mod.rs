@@ -5,7 +5,10 @@
 //!       | Type::Variant                a typed role (an enum deriving `RoleName`)
 //!       | role("name" | Type::Variant) | scope("name") | permission("name")
 //!       | policy(path) | policy = path  an application predicate
+//!       | ip("cidr", ...)               the client address is in a range
+//!       | country("DE", ...)            the client address is in a country
 //!       | any(rule, ...) | all(rule, ...) | not(rule)
+//! args := rule [, hide]                 `hide`: answer 404 rather than 403
 //! ```
 //!
 //! Parsing builds an [`Expr`] that keeps every token for error spans; [`check`] collects all
@@ -41,6 +44,17 @@ pub(crate) enum Leaf {
     Name(Kind, LitStr),
     TypedRole(Path),
     Predicate(Path),
+    /// Address ranges; the span is the `ip` keyword's or the attribute's.
+    Ip(Span, Vec<LitStr>),
+    /// Country codes; the span is the `country` keyword's or the attribute's.
+    Country(Span, Vec<LitStr>),
+}
+
+/// A guard attribute's arguments: its rule and options.
+pub(crate) struct Args {
+    pub(crate) expr: Expr,
+    /// `hide`: a refusal answers 404 rather than 403.
+    pub(crate) hide: Option<Span>,
 }
 
 /// A policy expression.
@@ -58,6 +72,8 @@ impl Leaf {
             Leaf::Name(kind, name) => format!("{}({:?})", kind.keyword(), name.value()),
             Leaf::TypedRole(path) => format!("role({})", path_string(path)),
             Leaf::Predicate(path) => format!("policy({})", path_string(path)),
+            Leaf::Ip(_, ranges) => format!("ip({})", values(ranges)),
+            Leaf::Country(_, codes) => format!("country({})", values(codes)),
         }
     }
 
@@ -65,8 +81,17 @@ impl Leaf {
         match self {
             Leaf::Name(_, name) => name.span(),
             Leaf::TypedRole(path) | Leaf::Predicate(path) => syn::spanned::Spanned::span(path),
+            Leaf::Ip(span, _) | Leaf::Country(span, _) => *span,
         }
     }
+}
+
+fn values(literals: &[LitStr]) -> String {
+    literals
+        .iter()
+        .map(|l| format!("{:?}", l.value()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A path as written, without the spaces token printing inserts.

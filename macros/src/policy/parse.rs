@@ -4,30 +4,107 @@ use proc_macro2::Span;
 use syn::parse::ParseStream;
 use syn::{Ident, LitStr, Path, Token, parenthesized};
 
-use super::{Expr, Kind, Leaf};
+use super::{Args, Expr, Kind, Leaf};
 
-/// The arguments of a guard attribute: exactly one expression. `bare` is what a bare string
-/// means there (`None` in `#[require]`, where every leaf says what it is).
+/// The arguments of a guard attribute: exactly one rule, then options. `bare` is what a bare
+/// string means there (`None` in `#[require]`, where every leaf says what it is).
 pub(crate) fn parse_args(
     input: ParseStream<'_>,
     attribute: &str,
     bare: Option<Kind>,
-) -> syn::Result<Expr> {
+) -> syn::Result<Args> {
     if input.is_empty() {
         return Err(input.error(format!(
             "expected a rule, e.g. {}",
             example(attribute, bare)
         )));
     }
-    let mut exprs = parse_list(input, bare)?.into_iter();
+    let mut exprs = Vec::new();
+    let mut hide = None;
+    while !input.is_empty() {
+        if let Some(span) = parse_option(input, &mut hide)? {
+            hide = Some(span);
+        } else {
+            exprs.push(parse_expr(input, bare)?);
+        }
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    let mut exprs = exprs.into_iter();
     match (exprs.next(), exprs.next()) {
-        (Some(first), None) => Ok(first),
+        (Some(expr), None) => Ok(Args { expr, hide }),
+        (None, _) => Err(syn::Error::new(
+            Span::call_site(),
+            format!(
+                "expected a rule before the options, e.g. {}",
+                example(attribute, bare)
+            ),
+        )),
         _ => Err(syn::Error::new(
             Span::call_site(),
             "several rules need a combinator: write `any(\"a\", \"b\")` if one of them is \
              enough, or `all(\"a\", \"b\")` if every one is required",
         )),
     }
+}
+
+/// The arguments of an address or country attribute: one or more strings, then options.
+pub(crate) fn parse_list_args(
+    input: ParseStream<'_>,
+    attribute: &str,
+    leaf: fn(Span, Vec<LitStr>) -> Leaf,
+    example: &str,
+) -> syn::Result<(Leaf, Option<Span>)> {
+    let mut values = Vec::new();
+    let mut hide = None;
+    while !input.is_empty() {
+        if let Some(span) = parse_option(input, &mut hide)? {
+            hide = Some(span);
+        } else if input.peek(LitStr) {
+            values.push(input.parse()?);
+        } else {
+            let token: proc_macro2::TokenTree = input.parse()?;
+            return Err(syn::Error::new(
+                token.span(),
+                format!("expected a string such as {example}, found `{token}`"),
+            ));
+        }
+        if !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+    }
+    if values.is_empty() {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            format!("`#[{attribute}]` needs at least one value: `#[{attribute}({example})]`"),
+        ));
+    }
+    Ok((leaf(Span::call_site(), values), hide))
+}
+
+/// `hide`, if that is what comes next.
+fn parse_option(input: ParseStream<'_>, seen: &mut Option<Span>) -> syn::Result<Option<Span>> {
+    if !(input.peek(Ident)
+        && !input.peek2(syn::token::Paren)
+        && !input.peek2(Token![::])
+        && !input.peek2(Token![=]))
+    {
+        return Ok(None);
+    }
+    let fork = input.fork();
+    let ident: Ident = fork.parse()?;
+    if ident != "hide" {
+        return Ok(None);
+    }
+    input.parse::<Ident>()?;
+    if seen.is_some() {
+        return Err(syn::Error::new(
+            ident.span(),
+            "`hide` is specified more than once",
+        ));
+    }
+    Ok(Some(ident.span()))
 }
 
 /// `rule, rule, ...` with an optional trailing comma, up to the end of `input`.
@@ -56,7 +133,7 @@ fn example(attribute: &str, bare: Option<Kind>) -> String {
 
 /// The combinators and leaf keywords, for "expected one of" messages.
 const KEYWORDS: &str = "`any(...)`, `all(...)`, `not(...)`, `role(...)`, `scope(...)`, \
-                        `permission(...)` or `policy(...)`";
+                        `permission(...)`, `policy(...)`, `ip(...)` or `country(...)`";
 
 fn parse_expr(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Expr> {
     if input.peek(LitStr) {
@@ -126,6 +203,12 @@ fn parse_keyword(input: ParseStream<'_>, keyword: Ident, bare: Option<Kind>) -> 
         "role" => single_leaf(&content, span, Kind::Role, true),
         "scope" => single_leaf(&content, span, Kind::Scope, false),
         "permission" => single_leaf(&content, span, Kind::Permission, false),
+        "ip" => {
+            strings(&content, span, "ip(\"10.0.0.0/8\")").map(|v| Expr::Leaf(Leaf::Ip(span, v)))
+        }
+        "country" => {
+            strings(&content, span, "country(\"DE\")").map(|v| Expr::Leaf(Leaf::Country(span, v)))
+        }
         "policy" => {
             let path: Path = content.parse()?;
             end_of(&content, "policy(path)")?;
@@ -162,6 +245,27 @@ fn single_leaf(content: ParseStream<'_>, span: Span, kind: Kind, typed: bool) ->
     };
     end_of(content, &format!("{keyword}(\"name\")"))?;
     Ok(Expr::Leaf(leaf))
+}
+
+/// One or more strings: the arguments of `ip(...)` and `country(...)`.
+fn strings(content: ParseStream<'_>, span: Span, form: &str) -> syn::Result<Vec<LitStr>> {
+    let mut values = Vec::new();
+    while !content.is_empty() {
+        if !content.peek(LitStr) {
+            return Err(content.error(format!("expected a string, as in `{form}`")));
+        }
+        values.push(content.parse()?);
+        if !content.is_empty() {
+            content.parse::<Token![,]>()?;
+        }
+    }
+    if values.is_empty() {
+        return Err(syn::Error::new(
+            span,
+            format!("expected at least one string, as in `{form}`"),
+        ));
+    }
+    Ok(values)
 }
 
 fn end_of(content: ParseStream<'_>, form: &str) -> syn::Result<()> {

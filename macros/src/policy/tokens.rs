@@ -71,6 +71,16 @@ fn build(
             let role_name = exports::role_name(span);
             quote_spanned!(syn::spanned::Spanned::span(path)=> #rule::Role(#role_name::<#enum_path>(#path as usize)))
         }
+        Expr::Leaf(Leaf::Ip(span, ranges)) => {
+            let nets = ranges.iter().filter_map(|range| {
+                let net = super::check::parse_range(&range.value()).ok()?;
+                Some(net_tokens(net, range.span()))
+            });
+            quote_spanned!(*span=> #rule::Ip(&[#(#nets),*]))
+        }
+        Expr::Leaf(Leaf::Country(span, codes)) => {
+            quote_spanned!(*span=> #rule::Country(&[#(#codes),*]))
+        }
         Expr::Leaf(Leaf::Predicate(path)) => {
             let adapter = format_ident!("__route_guard_predicate_{}", adapters.len());
             let call = exports::call_predicate(span);
@@ -90,4 +100,21 @@ fn build(
             quote_spanned!(span=> #rule::Predicate(#predicate { name: #name, check: #marker::#adapter }))
         }
     }
+}
+
+/// A range as a constant: `IpNet::new_assert(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 0)), 8)`.
+fn net_tokens(net: ipnet::IpNet, span: Span) -> TokenStream {
+    let ip_net = exports::ip_net(span);
+    let prefix = net.prefix_len();
+    let addr = match net.addr() {
+        std::net::IpAddr::V4(v4) => {
+            let octets = v4.octets();
+            quote_spanned!(span=> ::core::net::IpAddr::V4(::core::net::Ipv4Addr::new(#(#octets),*)))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            quote_spanned!(span=> ::core::net::IpAddr::V6(::core::net::Ipv6Addr::new(#(#segments),*)))
+        }
+    };
+    quote_spanned!(span=> #ip_net::new_assert(#addr, #prefix))
 }

@@ -1,0 +1,97 @@
+//! The application's own error pages: a hook that renders 400/401/403/404/500/503 bodies.
+
+use std::fmt;
+
+use actix_web::body::MessageBody as _;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::error::Denial;
+
+/// A refused request, as an error renderer sees it.
+pub struct Refusal<'a> {
+    denial: Denial,
+    request: &'a HttpRequest,
+}
+
+impl<'a> Refusal<'a> {
+    pub(crate) fn new(denial: Denial, request: &'a HttpRequest) -> Self {
+        Refusal { denial, request }
+    }
+
+    /// Why the request was refused.
+    #[must_use]
+    pub fn denial(&self) -> Denial {
+        self.denial
+    }
+
+    /// The status the response will have, whatever the renderer sets.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.denial.status()
+    }
+
+    /// The refused request: its path, its `Accept` header, its route.
+    #[must_use]
+    pub fn request(&self) -> &'a HttpRequest {
+        self.request
+    }
+}
+
+/// Renders refusals the application's way: its JSON shape, or HTML for a browser route.
+///
+/// The response's status is the refusal's, and the `WWW-Authenticate` challenges of a 401 (or
+/// of `insufficient_scope`) are set by the guard: whatever the renderer returns, a client can
+/// still authenticate. Bodies must be in memory (`String`, `Vec<u8>`, `Bytes`, JSON); return
+/// `None` to keep the default problem document.
+///
+/// Any `Fn(&Refusal<'_>) -> Option<HttpResponse>` closure is a renderer.
+pub trait RenderRefusal: Send + Sync + 'static {
+    /// The response for `refusal`, or `None` for the default.
+    fn render(&self, refusal: &Refusal<'_>) -> Option<HttpResponse>;
+}
+
+impl<F> RenderRefusal for F
+where
+    F: Fn(&Refusal<'_>) -> Option<HttpResponse> + Send + Sync + 'static,
+{
+    fn render(&self, refusal: &Refusal<'_>) -> Option<HttpResponse> {
+        self(refusal)
+    }
+}
+
+/// A rendered error page, kept in the error so that it can be cloned and replayed.
+#[derive(Clone)]
+pub(crate) struct Rendered {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rendered")
+            .field("bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Rendered {
+    /// Runs `renderer`, keeping its headers (less any challenge: the guard sets those) and
+    /// its body, if the body is in memory.
+    pub(crate) fn of(renderer: &dyn RenderRefusal, refusal: &Refusal<'_>) -> Option<Rendered> {
+        let response = renderer.render(refusal)?;
+        let mut headers = response.headers().clone();
+        headers.remove(header::WWW_AUTHENTICATE);
+        match response.into_body().try_into_bytes() {
+            Ok(body) => Some(Rendered { headers, body }),
+            Err(_) => {
+                tracing::warn!(
+                    "route-guard: the error renderer returned a streaming body; using the default page"
+                );
+                None
+            }
+        }
+    }
+}
