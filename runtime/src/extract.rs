@@ -211,8 +211,9 @@ fn authenticated<C: DeserializeOwned>(
 ///
 /// Unlike `Option<Authenticated>` (actix-web turns *any* extraction error into `None`),
 /// credentials that are presented but do not verify still answer 401: an invalid token never
-/// silently becomes an anonymous caller. Only a request without credentials of any accepted
-/// scheme is anonymous.
+/// silently becomes an anonymous caller. Only a request that carries no credentials at all is
+/// anonymous; credentials in a scheme the application does not accept get 401 with the
+/// challenges it does accept.
 ///
 /// ```
 /// use route_guard::MaybeAuthenticated;
