@@ -164,12 +164,13 @@ impl Rule {
         match self {
             Rule::Not(rule) => rule.any_leaf(kind),
             Rule::Any(rules) | Rule::All(rules) => {
-                let mut i = 0;
-                while i < rules.len() {
-                    if rules[i].any_leaf(kind) {
+                // Iterators are not available in `const fn`; slice patterns are.
+                let mut rest = *rules;
+                while let [first, tail @ ..] = rest {
+                    if first.any_leaf(kind) {
                         return true;
                     }
-                    i += 1;
+                    rest = tail;
                 }
                 false
             }

@@ -258,7 +258,7 @@ fn name_is_declared(kind: Kind, name: &LitStr, declared: &Declared, errors: &mut
         return;
     };
     let value = name.value();
-    if value.is_empty() || names.iter().any(|n| *n == value) {
+    if value.is_empty() || names.contains(&value) {
         return;
     }
     let closest = names
