@@ -52,6 +52,18 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+// jsonwebtoken picks its crypto provider from its features and panics at the first verification
+// when both or neither are on; say so at build time instead.
+#[cfg(all(feature = "rust-crypto", feature = "aws-lc-rs"))]
+compile_error!(
+    "route-guard: enable exactly one of the `rust-crypto` and `aws-lc-rs` features \
+     (use `default-features = false` to pick `aws-lc-rs`)"
+);
+#[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
+compile_error!(
+    "route-guard needs a signature backend: enable the `rust-crypto` or `aws-lc-rs` feature"
+);
+
 mod api_key;
 mod authenticator;
 mod basic;
