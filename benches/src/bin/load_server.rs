@@ -1,0 +1,98 @@
+//! The load-test server: one actix worker carrying, side by side,
+//!
+//! - `/unguarded/admin`: no guard at all, the ceiling;
+//! - `/rg/admin`: `#[require_role("admin")]` with the verified-token cache (the default);
+//! - `/rg-nocache/admin`: the same handler, every request verified;
+//! - `/peer/{hs256,rs256,es256,eddsa}/admin`: actix-web-httpauth + jsonwebtoken +
+//!   actix-web-grants' `#[protect("admin")]`, wired as actix-web-grants' JWT example.
+//!
+//! route-guard's authenticator holds all four keys; the token's algorithm picks the key, as an
+//! identity provider's JWKS would. `load_server tokens` prints one admin token per algorithm
+//! for `benches/load.sh`; `load_server serve [ADDR]` serves on ADDR (default 127.0.0.1:8089).
+
+use actix_web::{App, HttpServer, get, web};
+use actix_web_httpauth::middleware::HttpAuthentication;
+use route_guard::{RouteGuard, TokenCache, require_role};
+use route_guard_benches::peer::{PeerVerifier, validator};
+use route_guard_benches::{ALGORITHMS, authenticator, signer};
+
+#[get("/admin")]
+async fn unguarded() -> &'static str {
+    "ok"
+}
+
+#[get("/admin")]
+#[require_role("admin")]
+async fn guarded() -> &'static str {
+    "ok"
+}
+
+#[get("/admin")]
+#[actix_web_grants::protect("admin")]
+async fn peer() -> &'static str {
+    "ok"
+}
+
+fn print_tokens() {
+    for algorithm in ALGORITHMS {
+        let token = signer(algorithm).token("alice", &["admin", "user"]);
+        println!("{algorithm:?} {token}");
+    }
+}
+
+async fn serve(addr: &str) -> std::io::Result<()> {
+    let signers: Vec<_> = ALGORITHMS.into_iter().map(signer).collect();
+    let keys = || signers.iter().map(|s| s.key.clone());
+    let cached = RouteGuard::new(authenticator(keys(), Some(TokenCache::new(10_000))));
+    let uncached = RouteGuard::new(authenticator(keys(), None));
+    let peers: Vec<_> = signers
+        .iter()
+        .map(|s| {
+            (
+                format!("/peer/{:?}", s.algorithm).to_lowercase(),
+                PeerVerifier::new(s),
+            )
+        })
+        .collect();
+    let server = HttpServer::new(move || {
+        let mut app = App::new()
+            .app_data(cached.clone())
+            .service(web::scope("/unguarded").service(unguarded))
+            .service(web::scope("/rg").service(guarded))
+            .service(
+                web::scope("/rg-nocache")
+                    .app_data(uncached.clone())
+                    .service(guarded),
+            );
+        for (path, verifier) in &peers {
+            let auth = HttpAuthentication::bearer(validator(verifier.clone()));
+            app = app.service(web::scope(path).wrap(auth).service(peer));
+        }
+        app
+    })
+    .workers(1)
+    .bind(addr)?;
+    eprintln!("load_server: listening on {addr}");
+    server.run().await
+}
+
+fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["tokens"] => {
+            print_tokens();
+            Ok(())
+        }
+        ["serve"] => actix_web::rt::System::new().block_on(serve("127.0.0.1:8089")),
+        ["serve", addr] => actix_web::rt::System::new().block_on(serve(addr)),
+        _ => {
+            eprintln!("usage: load_server tokens | load_server serve [127.0.0.1:PORT]");
+            std::process::exit(2);
+        }
+    }
+}
