@@ -1,6 +1,8 @@
 //! Shared fixtures: a test issuer, its keys, token minting and a client's view of a response.
 #![allow(dead_code, unreachable_pub)] // each test crate uses its own subset
 
+pub mod npm;
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::body::MessageBody;
