@@ -96,7 +96,8 @@ mod maxmind {
 
     impl CountryResolver for MaxMindCountries {
         fn country(&self, ip: IpAddr) -> Option<CountryCode> {
-            let found = self.reader.lookup(ip).ok()?;
+            // `::ffff:8.8.8.8` is 8.8.8.8: look it up in the IPv4 tree.
+            let found = self.reader.lookup(ip.to_canonical()).ok()?;
             let geoip2 = [PathElement::Key("country"), PathElement::Key("iso_code")];
             let code: Option<&str> = match found.decode_path(&geoip2) {
                 Ok(Some(code)) => Some(code),
@@ -112,7 +113,7 @@ mod maxmind {
     impl std::fmt::Debug for MaxMindCountries {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.debug_struct("MaxMindCountries")
-                .field("database_type", &self.reader.metadata.database_type)
+                .field("database_type", &self.reader.metadata().database_type)
                 .finish_non_exhaustive()
         }
     }

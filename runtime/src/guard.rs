@@ -230,7 +230,9 @@ impl RouteGuardBuilder {
 
     /// What a country rule does when the resolver does not know the client's country. By
     /// default the address is in no country: allow-lists deny it and block-lists let it
-    /// through. With `true`, every country rule denies it.
+    /// through. With `true`, no country rule counts an unknown location in the request's
+    /// favour, so block-lists deny it too; other parts of a rule, such as
+    /// `any(country("DE"), role("admin"))`'s role, still decide.
     pub fn deny_unknown_country(mut self, deny: bool) -> Self {
         self.network.deny_unknown_country = deny;
         self

@@ -116,19 +116,18 @@ impl<'a> Subject<'a> {
         }
     }
 
-    fn located_in(&self, countries: &[&str]) -> bool {
+    /// Whether the client is in one of `countries`. An unknown location is in no country; with
+    /// `deny_unknown_country` it is whatever does not help the rule pass (`positive` says
+    /// whether this leaf sits under an even number of `not`s), so block-lists deny it too while
+    /// other branches of the rule, such as an admin role, still decide.
+    fn located_in(&self, countries: &[&str], positive: bool) -> bool {
         let Some(network) = self.network else {
             self.veto.set(Some(Denial::Forbidden));
             return false;
         };
         match network.country() {
             Ok(Some(code)) => countries.contains(&code.as_str()),
-            Ok(None) => {
-                if network.deny_unknown_country() {
-                    self.veto.set(Some(Denial::Forbidden));
-                }
-                false
-            }
+            Ok(None) => network.deny_unknown_country() && !positive,
             Err(()) => {
                 self.veto.set(Some(Denial::Misconfigured(
                     Misconfiguration::NoCountryResolver,
@@ -195,7 +194,7 @@ impl Rule {
             },
             Rule::Permission(permission) => identity().map(|id| id.has_permission(permission)),
             Rule::Ip(nets) => Some(subject.client_in(nets)),
-            Rule::Country(countries) => Some(subject.located_in(countries)),
+            Rule::Country(countries) => Some(subject.located_in(countries, positive)),
             Rule::Any(rules) => kleene(
                 rules
                     .iter()
@@ -219,6 +218,7 @@ impl Rule {
         &'a self,
         subject: &'a Subject<'a>,
         req: &'a HttpRequest,
+        positive: bool,
     ) -> Pin<Box<dyn Future<Output = PredicateOutcome> + 'a>> {
         Box::pin(async move {
             match self {
@@ -226,10 +226,10 @@ impl Rule {
                     Some(identity) => (predicate.check)(identity, req).await,
                     None => Ok(false),
                 },
-                Rule::Not(rule) => Ok(!rule.eval_async(subject, req).await?),
+                Rule::Not(rule) => Ok(!rule.eval_async(subject, req, !positive).await?),
                 Rule::Any(rules) => {
                     for rule in *rules {
-                        if rule.eval_async(subject, req).await? {
+                        if rule.eval_async(subject, req, positive).await? {
                             return Ok(true);
                         }
                     }
@@ -237,13 +237,13 @@ impl Rule {
                 }
                 Rule::All(rules) => {
                     for rule in *rules {
-                        if !rule.eval_async(subject, req).await? {
+                        if !rule.eval_async(subject, req, positive).await? {
                             return Ok(false);
                         }
                     }
                     Ok(true)
                 }
-                leaf => Ok(leaf.eval(subject, Scopes::AsHeld, true) == Some(true)),
+                leaf => Ok(leaf.eval(subject, Scopes::AsHeld, positive) == Some(true)),
             }
         })
     }
@@ -311,7 +311,7 @@ pub(crate) async fn judge_async(
     subject: &Subject<'_>,
     req: &HttpRequest,
 ) -> Result<Verdict, Box<dyn std::error::Error>> {
-    let allowed = rule.eval_async(subject, req).await?;
+    let allowed = rule.eval_async(subject, req, true).await?;
     if let Some(denial) = subject.veto.get() {
         return Ok(Verdict::Veto(denial));
     }

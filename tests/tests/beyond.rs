@@ -27,25 +27,60 @@ async fn by_option(user: Option<route_guard::Authenticated>) -> String {
 
 #[actix_web::test]
 async fn optional_auth_is_anonymous_only_without_credentials() {
-    let app = init_service(App::new().app_data(guard()).service(greeting).service(by_option)).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard())
+            .service(greeting)
+            .service(by_option),
+    )
+    .await;
     let reply = call(&app, get("/greeting")).await;
-    assert_eq!((reply.status, reply.body.as_str()), (200, "hello, stranger"));
-    let reply = call(&app, get("/greeting").insert_header(bearer(&token("ann", &[])))).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (200, "hello, stranger")
+    );
+    let reply = call(
+        &app,
+        get("/greeting").insert_header(bearer(&token("ann", &[]))),
+    )
+    .await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "hello, ann"));
 
     // Presented but invalid: 401, never silently anonymous.
-    let expired = hs256(&with(claims("ann", &[]), "exp", serde_json::json!(now() - 3600)));
-    call(&app, get("/greeting").insert_header(bearer(&expired))).await.assert_invalid_token("expired", &expired);
-    call(&app, get("/greeting").insert_header(bearer("not.a.jwt"))).await.assert_invalid_token("", "not.a.jwt");
-    let reply = call(&app, get("/greeting").append_header(bearer("a")).append_header(bearer("b"))).await;
+    let expired = hs256(&with(
+        claims("ann", &[]),
+        "exp",
+        serde_json::json!(now() - 3600),
+    ));
+    call(&app, get("/greeting").insert_header(bearer(&expired)))
+        .await
+        .assert_invalid_token("expired", &expired);
+    call(&app, get("/greeting").insert_header(bearer("not.a.jwt")))
+        .await
+        .assert_invalid_token("", "not.a.jwt");
+    let reply = call(
+        &app,
+        get("/greeting")
+            .append_header(bearer("a"))
+            .append_header(bearer("b")),
+    )
+    .await;
     assert_eq!(reply.status, 400);
     // Credentials in a scheme this app does not accept are not anonymity either: the client
     // meant to authenticate, and the challenge tells it how.
-    let reply = call(&app, get("/greeting").insert_header(("authorization", "Basic YTpi"))).await;
+    let reply = call(
+        &app,
+        get("/greeting").insert_header(("authorization", "Basic YTpi")),
+    )
+    .await;
     reply.assert_bare_401("YTpi");
 
     // What actix-web's own `Option<T>` does, for contrast: an invalid token becomes `None`.
-    let reply = call(&app, get("/optional-by-option").insert_header(bearer(&expired))).await;
+    let reply = call(
+        &app,
+        get("/optional-by-option").insert_header(bearer(&expired)),
+    )
+    .await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "false"));
 }
 
@@ -87,7 +122,12 @@ macro_rules! scoped_app {
 async fn a_scope_guard_covers_every_route_and_handlers_can_tighten_it() {
     let app = scoped_app!(guard());
     call(&app, get("/admin/users")).await.assert_bare_401("");
-    call(&app, get("/admin/users").insert_header(bearer(&token("bob", &["user"])))).await.assert_forbidden();
+    call(
+        &app,
+        get("/admin/users").insert_header(bearer(&token("bob", &["user"]))),
+    )
+    .await
+    .assert_forbidden();
     let admin = token("root", &["admin"]);
     let reply = call(&app, get("/admin/users").insert_header(bearer(&admin))).await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "users"));
@@ -96,13 +136,30 @@ async fn a_scope_guard_covers_every_route_and_handlers_can_tighten_it() {
     assert_eq!(call(&app, get("/admin/health")).await.body, "ok");
 
     // The handler's own attribute adds to the scope's rule.
-    call(&app, get("/admin/reports").insert_header(bearer(&admin))).await.assert_forbidden();
+    call(&app, get("/admin/reports").insert_header(bearer(&admin)))
+        .await
+        .assert_forbidden();
     let both = token("root", &["admin", "auditor"]);
-    assert_eq!(call(&app, get("/admin/reports").insert_header(bearer(&both))).await.status, 200);
-    call(&app, get("/admin/reports").insert_header(bearer(&token("a", &["auditor"])))).await.assert_forbidden();
+    assert_eq!(
+        call(&app, get("/admin/reports").insert_header(bearer(&both)))
+            .await
+            .status,
+        200
+    );
+    call(
+        &app,
+        get("/admin/reports").insert_header(bearer(&token("a", &["auditor"]))),
+    )
+    .await
+    .assert_forbidden();
 
     // Hidden scope: 404 for a known caller without the role, 401 still for no credentials.
-    call(&app, get("/secret").insert_header(bearer(&token("bob", &["user"])))).await.assert_problem(404, "");
+    call(
+        &app,
+        get("/secret").insert_header(bearer(&token("bob", &["user"]))),
+    )
+    .await
+    .assert_problem(404, "");
     call(&app, get("/secret")).await.assert_bare_401("");
 }
 
@@ -160,18 +217,41 @@ async fn the_applications_error_pages_keep_status_and_challenge() {
     let reply = call(&app, page).await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.challenge.as_deref(), Some(r#"Bearer realm="test""#));
-    assert_eq!(reply.content_type.as_deref(), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        reply.content_type.as_deref(),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(reply.body, "<h1>Please sign in</h1>");
 
-    let forbidden = get("/admin/users").insert_header((header::ACCEPT, "text/html")).insert_header(bearer(&token("bob", &[])));
+    let forbidden = get("/admin/users")
+        .insert_header((header::ACCEPT, "text/html"))
+        .insert_header(bearer(&token("bob", &[])));
     let reply = call(&app, forbidden).await;
-    assert_eq!((reply.status, reply.body.as_str()), (403, "<h1>Not for you</h1>"));
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, "<h1>Not for you</h1>")
+    );
     assert_eq!(reply.challenge, None);
 
-    let expired = hs256(&with(claims("ann", &[]), "exp", serde_json::json!(now() - 3600)));
-    let reply = call(&app, get("/admin/users").insert_header((header::ACCEPT, "text/html")).insert_header(bearer(&expired))).await;
+    let expired = hs256(&with(
+        claims("ann", &[]),
+        "exp",
+        serde_json::json!(now() - 3600),
+    ));
+    let reply = call(
+        &app,
+        get("/admin/users")
+            .insert_header((header::ACCEPT, "text/html"))
+            .insert_header(bearer(&expired)),
+    )
+    .await;
     assert_eq!(reply.status, 401);
-    assert!(reply.challenge.as_deref().is_some_and(|c| c.contains("invalid_token")));
+    assert!(
+        reply
+            .challenge
+            .as_deref()
+            .is_some_and(|c| c.contains("invalid_token"))
+    );
     assert!(!reply.body.contains(&expired));
 
     // An API client still gets the problem document.
