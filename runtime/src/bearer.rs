@@ -181,4 +181,59 @@ mod tests {
             )))
         );
     }
+
+    /// RFC 6750 §2.1's `b64token`, written independently of [`check_token`].
+    fn is_b64token(token: &[u8]) -> bool {
+        let text = String::from_utf8_lossy(token);
+        let body = text.trim_end_matches('=');
+        !body.is_empty()
+            && body
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~+/".contains(c))
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes, the parser answers without panicking, and a token it accepts is
+        /// a `b64token` no longer than the cap.
+        #[test]
+        fn arbitrary_field_values_never_panic_and_only_b64tokens_pass(
+            value in proptest::collection::vec(proptest::num::u8::ANY, 0..120),
+            max_len in 1usize..100,
+        ) {
+            if let Ok(token) = parse_authorization(&value, max_len) {
+                proptest::prop_assert!(is_b64token(token.as_bytes()), "{token:?}");
+                proptest::prop_assert!(token.len() <= max_len);
+            }
+        }
+
+        /// Field values that look like the real thing: any case of the scheme, any number of
+        /// spaces, any characters in the token. The verdict matches the grammar exactly.
+        #[test]
+        fn bearer_values_are_judged_by_the_grammar(
+            scheme in "(?i)bearer",
+            spaces in " {1,4}",
+            token in "[A-Za-z0-9._~+/=\\- \"\\\\,;:é]{0,40}",
+            trailing in "[ \t]{0,3}",
+        ) {
+            let value = format!("{scheme}{spaces}{token}{trailing}");
+            let token = token.trim_matches(|c| c == ' ' || c == '\t');
+            let expected = if token.is_empty() {
+                Err(Denial::InvalidToken(TokenProblem::Empty))
+            } else if is_b64token(token.as_bytes()) {
+                Ok(token.to_owned())
+            } else {
+                Err(Denial::InvalidToken(TokenProblem::Malformed))
+            };
+            proptest::prop_assert_eq!(parse_authorization(value.as_bytes(), 8192), expected);
+        }
+
+        /// A token over the cap is refused as too long whatever it holds.
+        #[test]
+        fn the_cap_comes_before_the_grammar(token in "[^\\s]{11,40}") {
+            proptest::prop_assert_eq!(
+                check_token(token.as_bytes(), 10),
+                Err(Denial::InvalidToken(TokenProblem::TooLong))
+            );
+        }
+    }
 }

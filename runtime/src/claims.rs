@@ -155,4 +155,65 @@ mod tests {
             assert_eq!(string_list(Some(&bad)), Err(WrongShape), "{bad}");
         }
     }
+
+    /// Arbitrary JSON, with keys drawn from a small alphabet so that paths often hit.
+    fn json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "[a-c .é]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
+                proptest::collection::btree_map("[a-c.]{0,3}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Any path over any claims: no panic, and the answer is what walking the keys one by
+        /// one gives.
+        #[test]
+        fn claim_paths_never_panic_and_walk_key_by_key(
+            claims_value in json(),
+            path in "[a-c.]{0,8}",
+        ) {
+            let claims = claims(claims_value);
+            let found = ClaimPath::from(path.as_str()).find(&claims);
+            let mut expected = Some(Value::Object(claims.clone()));
+            for key in path.split('.') {
+                expected = expected.and_then(|v| v.get(key).filter(|_| v.is_object()).cloned());
+            }
+            proptest::prop_assert_eq!(found.cloned(), expected);
+        }
+
+        /// Any claim value reads as a list of names or as the wrong shape, never a panic; a
+        /// list holds exactly the strings the claim holds.
+        #[test]
+        fn any_claim_value_reads_as_names_or_wrong_shape(value in json()) {
+            match (string_list(Some(&value)), &value) {
+                (Ok(names), Value::String(text)) => proptest::prop_assert_eq!(
+                    names,
+                    text.split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+                ),
+                (Ok(names), Value::Array(items)) => {
+                    let strings: Vec<String> =
+                        items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect();
+                    proptest::prop_assert_eq!(strings.len(), items.len());
+                    proptest::prop_assert_eq!(names, strings);
+                }
+                (Ok(_), other) => proptest::prop_assert!(false, "a list from {other}"),
+                (Err(WrongShape), Value::String(_)) => proptest::prop_assert!(false, "a string refused"),
+                (Err(WrongShape), Value::Array(items)) => {
+                    proptest::prop_assert!(items.iter().any(|i| !i.is_string()));
+                }
+                (Err(WrongShape), _) => {}
+            }
+        }
+    }
 }

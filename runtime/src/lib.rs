@@ -148,6 +148,12 @@ pub mod __private {
     pub use crate::scope::PolicyRef;
 }
 
+/// Thin wrappers over crate-private parsers, for the fuzz targets in `fuzz/`. Not public API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
+
 /// The README's examples compile.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -1,11 +1,15 @@
 //! The checks made on a JWT's protected header before any cryptography.
 
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::error::TokenProblem;
 
@@ -19,8 +23,14 @@ struct RawHeader<'a> {
     kid: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     typ: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
+    /// Present at all, whatever its value: `"crit": null` is refused too, where an `Option`
+    /// would read it as absent.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+fn present<'de, D: de::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    de::IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
 /// What the guard needs from a header that passed the checks.
@@ -32,8 +42,9 @@ pub(crate) struct Header {
 }
 
 /// Decodes and checks the header of a compact JWS: exactly three non-empty segments, an `alg`
-/// the guard knows (so `none` in any case fails here), and no `crit` extensions, since the
-/// guard implements none (RFC 7515 §4.1.11).
+/// the guard knows (so `none` in any case fails here), no `crit` extensions, since the
+/// guard implements none (RFC 7515 §4.1.11), and no member named twice in the header or the
+/// payload (see [`has_duplicates`]).
 pub(crate) fn read_header(token: &str) -> Result<Header, TokenProblem> {
     let mut segments = token.split('.');
     let (Some(header), Some(payload), Some(signature), None) = (
@@ -51,7 +62,12 @@ pub(crate) fn read_header(token: &str) -> Result<Header, TokenProblem> {
         .decode(header)
         .map_err(|_| TokenProblem::Malformed)?;
     let raw: RawHeader<'_> = serde_json::from_slice(&json).map_err(|_| TokenProblem::Malformed)?;
-    if raw.crit.is_some() {
+    // A payload that does not decode is left to the signature check, which refuses it anyway.
+    let claims = URL_SAFE_NO_PAD.decode(payload).unwrap_or_default();
+    if has_duplicates(&json) || has_duplicates(&claims) {
+        return Err(TokenProblem::Malformed);
+    }
+    if raw.crit {
         return Err(TokenProblem::UnsupportedCritical);
     }
     let alg = raw
@@ -63,6 +79,81 @@ pub(crate) fn read_header(token: &str) -> Result<Header, TokenProblem> {
         kid: raw.kid.map(Cow::into_owned),
         typ: raw.typ.map(Cow::into_owned),
     })
+}
+
+/// Whether `json` holds an object that names a member twice, at any depth. RFC 7515 §5.2 and
+/// RFC 7519 §4 let a parser either refuse such a document or keep the last duplicate; parsers
+/// that keep the first exist, and a token read differently by the issuer and by the guard
+/// (`"roles":["user"], ..., "roles":["admin"]`) must not pass, so the guard refuses it. Text
+/// that is not JSON at all is not judged here.
+fn has_duplicates(json: &[u8]) -> bool {
+    let found = Cell::new(false);
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    // serde_json's recursion limit (128) bounds the depth; an error just ends the walk.
+    let _ = Unique(&found).deserialize(&mut deserializer);
+    found.get()
+}
+
+/// Walks one JSON value, setting the flag at the first object with a repeated member name.
+#[derive(Clone, Copy)]
+struct Unique<'a>(&'a Cell<bool>);
+
+impl<'de> DeserializeSeed<'de> for Unique<'_> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Unique<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        while items.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<(), A::Error> {
+        // Keys are compared decoded, so `"a"` and `"\u0061"` are the same member.
+        let mut seen = BTreeSet::new();
+        while let Some(name) = members.next_key::<String>()? {
+            if !seen.insert(name) {
+                self.0.set(true);
+                return Err(de::Error::custom("duplicate member"));
+            }
+            members.next_value_seed(self)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -102,7 +193,7 @@ mod tests {
 
     #[test]
     fn crit_is_refused() {
-        for crit in [r#"["exp"]"#, "[]", r#""b64""#] {
+        for crit in [r#"["exp"]"#, "[]", r#""b64""#, "null"] {
             let header = format!(r#"{{"alg":"HS256","crit":{crit}}}"#);
             assert_eq!(
                 read_header(&token(&header)),
@@ -130,6 +221,100 @@ mod tests {
             format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(r#"{"alg":1}"#)),
         ] {
             assert_eq!(read_header(&bad), Err(TokenProblem::Malformed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_member_named_twice_is_malformed_in_the_header_and_the_payload() {
+        let signed = |header: &str, payload: &str| {
+            format!(
+                "{}.{}.c2ln",
+                URL_SAFE_NO_PAD.encode(header),
+                URL_SAFE_NO_PAD.encode(payload)
+            )
+        };
+        let ok = r#"{"alg":"HS256"}"#;
+        for (header, payload) in [
+            (r#"{"alg":"HS256","jku":"a","jku":"b"}"#, "{}"),
+            (r#"{"alg":"HS256","x":1,"\u0078":2}"#, "{}"),
+            (ok, r#"{"roles":["user"],"roles":["admin"]}"#),
+            (ok, r#"{"realm_access":{"roles":[],"roles":["admin"]}}"#),
+            (ok, r#"{"a":[{"b":1,"b":1}]}"#),
+        ] {
+            assert_eq!(
+                read_header(&signed(header, payload)),
+                Err(TokenProblem::Malformed),
+                "{header} {payload}"
+            );
+        }
+        for payload in [
+            r#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#,
+            "not json",
+            "[1,2]",
+        ] {
+            assert!(read_header(&signed(ok, payload)).is_ok(), "{payload}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text never panics the pre-checks, and what passes is a three-segment
+        /// token whose `alg` is a real algorithm.
+        #[test]
+        fn arbitrary_tokens_never_panic(token in "\\PC{0,300}") {
+            if read_header(&token).is_ok() {
+                proptest::prop_assert_eq!(token.split('.').count(), 3);
+            }
+        }
+
+        /// Arbitrary bytes as header and payload, properly encoded, never panic either; a
+        /// header that passes names a known `alg` and no `crit`.
+        #[test]
+        fn arbitrary_segments_never_panic(
+            header in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            payload in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+        ) {
+            let token = format!(
+                "{}.{}.c2ln",
+                URL_SAFE_NO_PAD.encode(&header),
+                URL_SAFE_NO_PAD.encode(&payload)
+            );
+            if read_header(&token).is_ok() {
+                let json: serde_json::Value = serde_json::from_slice(&header)
+                    .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                proptest::prop_assert!(json.get("crit").is_none());
+                proptest::prop_assert!(json["alg"].as_str().is_some_and(|a| !a.eq_ignore_ascii_case("none")));
+            }
+        }
+
+        /// JSON-shaped headers with random members: `none` in any case, `crit` and
+        /// duplicates are always refused.
+        #[test]
+        fn headers_with_random_members_are_judged_by_the_rules(
+            alg in "(?i)none|HS256|RS256|ES256|[a-zA-Z0-9]{0,6}",
+            names in proptest::collection::vec("[a-z]{1,3}", 0..6),
+            crit in proptest::bool::ANY,
+        ) {
+            let mut members = vec![format!(r#""alg":"{alg}""#)];
+            members.extend(names.iter().map(|n| format!(r#""{n}":"v""#)));
+            if crit {
+                members.push(r#""crit":["x"]"#.to_owned());
+            }
+            let header = format!("{{{}}}", members.join(","));
+            let outcome = read_header(&token(&header));
+            let unique: BTreeSet<&String> = names.iter().collect();
+            let duplicated = unique.len() != names.len()
+                || names.iter().any(|n| n == "alg" || (crit && n == "crit"));
+            if duplicated {
+                proptest::prop_assert_eq!(outcome, Err(TokenProblem::Malformed));
+            } else if names.iter().any(|n| n == "kid" || n == "typ") {
+                // Strings there are fine; nothing more to say about the verdict.
+            } else if crit || names.iter().any(|n| n == "crit") {
+                proptest::prop_assert_eq!(outcome, Err(TokenProblem::UnsupportedCritical));
+            } else if alg.parse::<Algorithm>().is_err() {
+                proptest::prop_assert_eq!(outcome, Err(TokenProblem::DisallowedAlgorithm));
+            } else {
+                proptest::prop_assert!(outcome.is_ok());
+            }
         }
     }
 }

@@ -180,3 +180,29 @@ where
 pub fn get(path: &str) -> TestRequest {
     TestRequest::get().uri(path)
 }
+
+/// Unpadded base64url (RFC 4648 §5), as JWS segments are encoded.
+pub fn b64url(bytes: impl AsRef<[u8]>) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A compact JWS of exactly this header and payload text (duplicates, odd types and all), signed
+/// with `key` for `alg`: what a hostile or broken issuer can produce, beyond what
+/// `jsonwebtoken::encode` would.
+pub fn jws(header: &str, payload: &str, alg: Algorithm, key: &EncodingKey) -> String {
+    let message = format!("{}.{}", b64url(header), b64url(payload));
+    let signature = jsonwebtoken::crypto::sign(message.as_bytes(), key, alg)
+        .unwrap_or_else(|e| panic!("test token signs: {e}"));
+    format!("{message}.{signature}")
+}
+
+/// [`jws`] with HS256 and [`SECRET`].
+pub fn hs256_raw(header: &str, payload: &str) -> String {
+    jws(
+        header,
+        payload,
+        Algorithm::HS256,
+        &EncodingKey::from_secret(SECRET),
+    )
+}

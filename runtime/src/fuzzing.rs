@@ -1,0 +1,18 @@
+//! What the fuzz targets in `fuzz/` reach beyond the public API: the request-facing parsers it
+//! hides. Each wrapper only forwards, so a crash found through one is a crash of the real code.
+
+use serde_json::Value;
+
+use crate::error::Denial;
+
+/// The token in an `Authorization` field value (`Bearer <b64token>`), or why there is none.
+pub fn parse_authorization(value: &[u8], max_len: usize) -> Result<String, Denial> {
+    crate::bearer::parse_authorization(value, max_len)
+}
+
+/// The names a claim holds (a space-separated string or an array of strings); `None` for a
+/// claim of the wrong shape.
+#[must_use]
+pub fn string_list(value: Option<&Value>) -> Option<Vec<String>> {
+    crate::claims::string_list(value).ok()
+}
