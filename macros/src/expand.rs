@@ -114,6 +114,19 @@ fn track_declarations(span: Span) -> TokenStream {
 /// On a macro error: the user's item unchanged, so the IDE keeps working and no cascade of
 /// secondary errors appears, followed by the error itself.
 pub(crate) fn item_with_error(item: TokenStream, error: &syn::Error) -> TokenStream {
+    let item = made_async(item);
     let error = error.to_compile_error();
     quote!(#item #error)
+}
+
+/// A plain `fn` handler is emitted as `async fn` beside its error: a route macro registers it
+/// with `.to()`, which would add a second error saying that a plain `fn` is not a `Handler`.
+fn made_async(item: TokenStream) -> TokenStream {
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(mut function) if function.sig.asyncness.is_none() => {
+            function.sig.asyncness = Some(syn::Token![async](function.sig.fn_token.span));
+            function.into_token_stream()
+        }
+        _ => item,
+    }
 }

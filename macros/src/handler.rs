@@ -28,16 +28,22 @@ pub(crate) fn parse(attribute: &str, item: TokenStream) -> syn::Result<ItemFn> {
     }
     if let Some(FnArg::Receiver(receiver)) = function.sig.inputs.first() {
         errors.push(syn::Error::new(
-            receiver.span(),
+            receiver.self_token.span,
             format!(
-                "`#[{attribute}]` cannot guard a method that takes `self`; \
-                 actix-web handlers are free functions"
+                "`#[{attribute}]` cannot guard a method that takes `self`: \
+                 write the handler as a free `async fn`, outside the `impl` block"
             ),
         ));
     }
     if function.sig.inputs.len() >= MAX_EXTRACTORS {
         errors.push(syn::Error::new(
-            function.sig.inputs.span(),
+            // The last parameter rather than the list: spans do not join on stable, so the
+            // list would be underlined at its first parameter, as if that one were at fault.
+            function
+                .sig
+                .inputs
+                .last()
+                .map_or_else(proc_macro2::Span::call_site, |input| input.span()),
             format!(
                 "this handler already takes {} parameters and the guard adds one, but actix-web \
                  allows at most {MAX_EXTRACTORS}; group some extractors into a tuple, \

@@ -264,7 +264,7 @@ fn name_is_declared(kind: Kind, name: &LitStr, declared: &Declared, errors: &mut
     let closest = names
         .iter()
         .map(|n| (strsim::damerau_levenshtein(n, &value), n))
-        .filter(|(distance, n)| *distance <= n.len().max(2) / 2)
+        .filter(|(distance, n)| *distance <= n.len().max(3) / 3)
         .min();
     let hint = match closest {
         Some((_, n)) => format!("did you mean `\"{n}\"`? "),

@@ -14,17 +14,25 @@ pub(crate) fn parse_args(
     bare: Option<Kind>,
 ) -> syn::Result<Args> {
     if input.is_empty() {
-        return Err(input.error(format!(
-            "expected a rule, e.g. {}",
-            example(attribute, bare)
-        )));
+        return Err(syn::Error::new(
+            input.span(),
+            format!(
+                "`#[{attribute}]` needs a rule, e.g. {}",
+                example(attribute, bare)
+            ),
+        ));
     }
     let mut exprs = Vec::new();
+    // Where the second rule starts: the token to blame for a list without a combinator.
+    let mut second = None;
     let mut hide = None;
     while !input.is_empty() {
         if let Some(span) = parse_option(input, &mut hide)? {
             hide = Some(span);
         } else {
+            if exprs.len() == 1 {
+                second = Some(input.span());
+            }
             exprs.push(parse_expr(input, bare)?);
         }
         if !input.is_empty() {
@@ -42,7 +50,7 @@ pub(crate) fn parse_args(
             ),
         )),
         _ => Err(syn::Error::new(
-            Span::call_site(),
+            second.unwrap_or_else(Span::call_site),
             "several rules need a combinator: write `any(\"a\", \"b\")` if one of them is \
              enough, or `all(\"a\", \"b\")` if every one is required",
         )),
@@ -153,6 +161,15 @@ fn parse_expr(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Expr> {
         let keyword: Ident = input.parse()?;
         return parse_keyword(input, keyword, bare);
     }
+    if input.peek(Ident) && !input.peek2(Token![::]) {
+        let keyword: Ident = input.fork().parse()?;
+        if let Some(form) = keyword_form(&keyword.to_string()) {
+            return Err(syn::Error::new(
+                keyword.span(),
+                format!("`{keyword}` needs parentheses: `{form}`"),
+            ));
+        }
+    }
     if input.peek(Ident)
         || input.peek(Token![crate])
         || input.peek(Token![self])
@@ -169,6 +186,22 @@ fn parse_expr(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Expr> {
             "expected a name in double quotes, e.g. `\"admin\"`, or {KEYWORDS}; found `{token}`"
         ),
     ))
+}
+
+/// How a keyword is written, for one written without its parentheses (`any` alone).
+fn keyword_form(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "any" => "any(\"a\", \"b\")",
+        "all" => "all(\"a\", \"b\")",
+        "not" => "not(\"guest\")",
+        "role" => "role(\"admin\")",
+        "scope" => "scope(\"read:items\")",
+        "permission" => "permission(\"items:delete\")",
+        "ip" => "ip(\"10.0.0.0/8\")",
+        "country" => "country(\"DE\")",
+        "policy" => "policy(path)` or `policy = path",
+        _ => return None,
+    })
 }
 
 fn parse_keyword(input: ParseStream<'_>, keyword: Ident, bare: Option<Kind>) -> syn::Result<Expr> {

@@ -1,0 +1,1 @@
+//! The compile-time tests live in `tests/ui.rs` and `ui/`.

@@ -1,0 +1,22 @@
+#![deny(warnings)]
+
+use route_guard::{require, require_role, require_scope};
+
+#[require_role(any("admin", "editor"))]
+async fn drafts() -> &'static str {
+    "drafts"
+}
+
+#[require_scope("write:items")]
+async fn write() -> &'static str {
+    "written"
+}
+
+#[require(all(role("viewer"), permission("items:delete"), scope("read:items")))]
+async fn delete() -> &'static str {
+    "deleted"
+}
+
+fn main() {
+    let _ = (drafts, write, delete);
+}

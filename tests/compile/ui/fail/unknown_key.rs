@@ -1,0 +1,8 @@
+use route_guard::require;
+
+#[require(owner = crate::owns)]
+async fn handler() -> &'static str {
+    "ok"
+}
+
+fn main() {}
