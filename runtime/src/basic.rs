@@ -359,6 +359,20 @@ mod tests {
     }
 
     #[test]
+    fn unknown_users_are_charged_the_cost_of_the_stores_hashes() {
+        let params = Params::new(8 * 1024, 3, 1, None).unwrap();
+        let argon2 = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let hash = argon2.hash_password(b"pw").unwrap().to_string();
+        let store = Argon2Users::new().user("u", &hash, ["r"]).unwrap();
+        let basic = BasicAuthenticator::new(store).unwrap();
+        let dummy = PasswordHash::new(&basic.inner.dummy).unwrap();
+        let cost =
+            |h: &PasswordHash| Params::try_from(h).map(|p| (p.m_cost(), p.t_cost(), p.p_cost()));
+        assert_eq!(cost(&dummy).unwrap(), (8 * 1024, 3, 1));
+        assert!(!verify(&basic.inner.dummy, "pw"));
+    }
+
+    #[test]
     fn stores_refuse_what_is_not_an_argon2_phc_string() {
         assert!(Argon2Users::new().user("a", "plain text", ["x"]).is_err());
         assert!(

@@ -214,6 +214,7 @@ pub(crate) struct BoundCache {
 
 impl BoundCache {
     /// The cache itself, for whoever must invalidate it (the JWKS fetcher, when keys go).
+    #[cfg_attr(not(feature = "jwks"), allow(dead_code))]
     pub(crate) fn token_cache(&self) -> &TokenCache {
         &self.cache
     }

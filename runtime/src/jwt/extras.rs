@@ -2,6 +2,7 @@
 //! fetched from a JWKS, tokens in a cookie, roles gathered from several claims and claims that
 //! must hold a given value (Cognito's `token_use` and `client_id`).
 
+#[cfg(feature = "jwks")]
 use std::sync::Arc;
 
 use actix_web::HttpRequest;

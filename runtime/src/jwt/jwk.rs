@@ -42,6 +42,7 @@ struct RawJwk {
 
 /// Keys in use, each with the validation for its algorithm.
 #[derive(Default)]
+#[cfg_attr(not(feature = "jwks"), allow(dead_code))]
 pub(crate) struct KeySet {
     pub(crate) keys: Vec<(JwtKey, Validation)>,
     /// Whether a fetch ever succeeded; a set that never loaded means "no usable keys" (503),
