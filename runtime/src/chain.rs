@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use actix_web::HttpRequest;
+use actix_web::{HttpMessage as _, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use crate::authenticator::{AuthFuture, AuthResult};
@@ -155,8 +155,16 @@ async fn rest(
     }
 }
 
+/// Which authenticator accepted the request's credentials, so that a later refusal (a missing
+/// scope, claims that do not fit) is rendered in that authenticator's scheme.
+#[derive(Clone, Copy)]
+pub(crate) struct AuthenticatedBy(pub(crate) usize);
+
 /// Runs the enrichment hook, if any, on an accepted identity.
 fn enrich(guard: &RouteGuard, req: &HttpRequest, by: usize, identity: Arc<Identity>) -> Started {
+    if by > 0 {
+        req.extensions_mut().insert(AuthenticatedBy(by));
+    }
     let Some(hook) = guard.enricher() else {
         return Started::Now(Ok(identity));
     };

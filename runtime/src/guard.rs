@@ -102,11 +102,18 @@ impl RouteGuard {
         &self.inner.network
     }
 
-    /// The error response for `denial`, with the challenges it calls for, as decided by the
-    /// first registered authenticator.
+    /// The error response for `denial` on `req`, with the challenges it calls for, in the
+    /// scheme of the authenticator that accepted the request's credentials (the first
+    /// registered one if none did).
     #[must_use]
     pub fn reject(&self, req: &HttpRequest, denial: Denial) -> GuardError {
-        self.reject_by(0, denial, req)
+        // The authenticator that accepted the credentials renders refusals that come after
+        // authentication (`insufficient_scope` is a Bearer error, not an API-key one).
+        let by = req
+            .extensions()
+            .get::<chain::AuthenticatedBy>()
+            .map_or(0, |by| by.0);
+        self.reject_by(by, denial, req)
     }
 
     /// The error response for `denial` decided by authenticator `by` (`usize::MAX`: by none).

@@ -8,6 +8,7 @@
 //   POST /admin/jwks?mode=M       how /jwks answers: ok | status500 | garbage | huge |
 //                                 hugestream | slow | empty
 //   GET  /admin/stats             {"jwks": number of /jwks requests so far}
+//   GET  /moved, /loop            a redirect to /jwks, and an endless one
 //   GET  /jose/jwks               public keys of the jose minter, one per algorithm
 //   GET  /jose/token?alg=A&sub=S  a token signed by jose with algorithm A
 
@@ -146,6 +147,10 @@ async function main() {
         return send(res, 200, { mode: jwksMode });
       }
       if (url.pathname === '/admin/stats') return send(res, 200, { jwks: jwksHits });
+      if (url.pathname === '/moved' || url.pathname === '/loop') {
+        res.writeHead(302, { location: url.pathname === '/moved' ? '/jwks' : '/loop' });
+        return res.end();
+      }
       if (url.pathname === '/jose/jwks') {
         return send(res, 200, { keys: ASYMMETRIC.map((alg) => keys[alg].jwk) });
       }

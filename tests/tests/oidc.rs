@@ -294,3 +294,31 @@ fn base64_url(text: &str) -> Vec<u8> {
         .decode(text)
         .unwrap_or_default()
 }
+
+#[actix_web::test]
+async fn a_jwks_url_may_redirect_a_little_but_not_forever() {
+    let provider = provider::start();
+    let token = provider.token(Some("read:reports")).await;
+    let at = |path: &str| Jwks::url(format!("{}{path}", provider.base)).cooldown(FAST);
+    let issuer = |jwks: Jwks| {
+        let jwt = JwtAuthenticator::builder()
+            .preset(Preset::rfc9068())
+            .jwks(jwks)
+            .issuer(&provider.base)
+            .audience(RESOURCE)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        guard_with(jwt)
+    };
+    let moved = app!(issuer(at("/moved")));
+    assert_eq!(
+        call(&moved, get("/reports").insert_header(bearer(&token)))
+            .await
+            .status,
+        200
+    );
+    let looping = app!(issuer(at("/loop")));
+    call(&looping, get("/reports").insert_header(bearer(&token)))
+        .await
+        .assert_problem(503, &token);
+}

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use common::*;
 use route_guard::{
     ApiKeyAuthenticator, Argon2Users, AuthResult, Authenticated, BasicAuthenticator, Denial,
-    Identity, RouteGuard, hash_password, require_auth, require_role,
+    Identity, RouteGuard, hash_password, require_auth, require_role, require_scope,
 };
 
 #[get("/me")]
@@ -28,6 +28,12 @@ async fn me(user: Authenticated) -> String {
 #[require_role("admin")]
 async fn admin(user: Authenticated) -> String {
     format!("admin {}", user.subject())
+}
+
+#[get("/scoped")]
+#[require_scope("read:reports")]
+async fn scoped() -> &'static str {
+    "scoped"
 }
 
 const API_KEY: &str = "rg_test_export_job_5c0f6d0e9b8a4c3d";
@@ -270,4 +276,27 @@ async fn the_enrichment_hook_adds_roles_refuses_or_reports_its_store_down() {
     let down = reply(&app, as_user("dora")).await;
     assert_eq!((down.0, down.2.as_deref()), (503, Some("7")), "{down:?}");
     assert!(down.1.is_empty(), "a 503 blames no credentials: {down:?}");
+}
+
+#[actix_web::test]
+async fn a_missing_scope_is_rendered_by_the_scheme_that_authenticated_the_caller() {
+    let jwt = jwt_builder().build().unwrap_or_else(|e| panic!("{e}"));
+    let guard = RouteGuard::builder(api_keys()).or(jwt).realm(REALM).build();
+    let app = init_service(
+        App::new()
+            .app_data(guard.unwrap_or_else(|e| panic!("{e}")))
+            .service(scoped),
+    )
+    .await;
+    let (status, challenges, _, _) = reply(
+        &app,
+        get("/scoped").insert_header(bearer(&token("ada", &["admin"]))),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(challenges.len(), 1, "{challenges:?}");
+    assert!(
+        challenges[0].starts_with(r#"Bearer realm="test", error="insufficient_scope""#),
+        "{challenges:?}"
+    );
 }

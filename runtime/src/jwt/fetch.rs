@@ -49,10 +49,24 @@ pub(crate) fn client(connect_timeout: Duration, timeout: Duration) -> Result<Cli
         // Fetches are minutes apart and may run on any worker's runtime: a pooled connection
         // would belong to the runtime that opened it, so none is kept.
         .pool_max_idle_per_host(0)
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(redirects())
         .user_agent(concat!("route-guard/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// Follows at most three redirects, and only to addresses that may serve key material: an
+/// `https` JWKS must not be bounced to clear text.
+fn redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 3 {
+            attempt.error("more than three redirects")
+        } else if check_url(attempt.url().as_str()).is_err() {
+            attempt.error("a redirect to an address that may not serve keys")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// GETs `url`, reading at most `max_body` bytes of a 200 answer.
