@@ -1,0 +1,150 @@
+//! A broken identity provider, played by a small actix-web server on 127.0.0.1 (issue 6): down
+//! at start-up, down mid-run, slow beyond the timeout, answering 500, garbage or 10 MiB, and
+//! rotating its keys. The guard keeps answering correctly and keeps its last good keys.
+//! `oidc.rs` proves the same key source against a real OpenID provider; this file adds what
+//! only a provider under the test's control can do. `kid_flood.rs` floods it with random kids.
+
+mod common;
+mod fake_idp;
+
+use std::time::{Duration, Instant};
+
+use actix_web::test::init_service;
+use actix_web::{App, get, web};
+use common::*;
+use fake_idp::*;
+use route_guard::{Authenticated, require_auth};
+
+#[get("/me")]
+#[require_auth]
+async fn me(user: Authenticated) -> String {
+    user.subject().to_owned()
+}
+
+macro_rules! app {
+    ($jwt:expr) => {
+        init_service(App::new().app_data(guard_with($jwt)).service(me)).await
+    };
+}
+
+/// Asserts a 503 with `Retry-After` and no challenge: no key could ever be fetched, which says
+/// nothing about the caller's credentials.
+async fn assert_unavailable<S, B>(app: &S, token: &str)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let req = get("/me").insert_header(bearer(token)).to_request();
+    let res = actix_web::test::call_service(app, req).await;
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(
+        retry_after.is_some_and(|secs| secs >= 1),
+        "{:?}",
+        res.headers()
+    );
+    let reply = call(app, get("/me").insert_header(bearer(token))).await;
+    reply.assert_problem(503, token);
+    assert_eq!(reply.challenge, None, "{reply:?}");
+}
+
+#[actix_web::test]
+async fn a_provider_down_at_start_up_gets_503_with_retry_after_until_it_comes_up() {
+    let addr = free_address();
+    let jwt = authenticator(addr, FAST);
+    assert!(jwt.load_keys().await.is_err(), "nothing listens yet");
+    let app = app!(jwt);
+    let token = token_of("k1");
+    assert_unavailable(&app, &token).await;
+    // Unknown kids cannot be told from known ones without keys: 503 too, never 401 or 500.
+    assert_unavailable(&app, &invented(1)).await;
+
+    let provider = web::Data::new(Provider::default());
+    provider.set(Mode::Keys, &["k1"]);
+    let (_, handle) = serve(&provider, addr);
+    pause(FAST * 2).await;
+    let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (200, "svc"),
+        "{reply:?}"
+    );
+    call(&app, get("/me").insert_header(bearer(&invented(2))))
+        .await
+        .assert_invalid_token("unknown key", "");
+    handle.stop(false).await;
+}
+
+#[actix_web::test]
+async fn a_provider_failing_mid_run_leaves_the_last_good_keys_in_use() {
+    let provider = web::Data::new(Provider::default());
+    provider.set(Mode::Keys, &["k1"]);
+    let (addr, handle) = serve(
+        &provider,
+        "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+    );
+    let jwt = authenticator(addr, FAST);
+    assert_eq!(jwt.load_keys().await.ok(), Some(1));
+    let app = app!(jwt);
+    let token = token_of("k1");
+    for mode in [
+        Mode::Status500,
+        Mode::Garbage,
+        Mode::Huge,
+        Mode::HugeStream,
+        Mode::Slow,
+    ] {
+        provider.set(mode, &["k1"]);
+        let before = provider.hits();
+        pause(FAST * 2).await; // the keys are stale: the next request starts a refresh
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while provider.hits() == before {
+            let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
+            assert_eq!(reply.status, 200, "{mode:?}, while refreshing: {reply:?}");
+            assert!(
+                Instant::now() < deadline,
+                "{mode:?}: no refresh was attempted"
+            );
+            pause(Duration::from_millis(20)).await;
+        }
+        pause(TIMEOUT + FAST).await; // the failed refresh is over
+        let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
+        assert_eq!(
+            reply.status, 200,
+            "{mode:?}: the last good keys were dropped: {reply:?}"
+        );
+        call(&app, get("/me").insert_header(bearer(&invented(0))))
+            .await
+            .assert_invalid_token("unknown key", "");
+    }
+
+    // Down altogether: connections refused. The keys stay; unknown kids stay 401, not 503.
+    handle.stop(false).await;
+    pause(FAST * 2).await;
+    for _ in 0..3 {
+        let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
+        assert_eq!(reply.status, 200, "provider down: {reply:?}");
+        call(&app, get("/me").insert_header(bearer(&invented(0))))
+            .await
+            .assert_invalid_token("unknown key", "");
+        pause(FAST).await;
+    }
+
+    // Back, with its keys rotated: the new kid is fetched on demand, the old one withdrawn.
+    provider.set(Mode::Keys, &["k2"]);
+    let (_, handle) = serve(&provider, addr);
+    pause(FAST * 2).await;
+    let reply = call(&app, get("/me").insert_header(bearer(&token_of("k2")))).await;
+    assert_eq!(reply.status, 200, "the rotated key: {reply:?}");
+    call(&app, get("/me").insert_header(bearer(&token)))
+        .await
+        .assert_invalid_token("unknown key", &token);
+    handle.stop(false).await;
+}
