@@ -8,7 +8,7 @@ use std::future::Future;
 use std::hint::black_box;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix_web::dev::Payload;
 use actix_web::test::TestRequest;
@@ -51,53 +51,39 @@ fn authenticate(jwt: &JwtAuthenticator, req: &HttpRequest) {
     black_box(identity);
 }
 
-/// route-guard without the cache against raw `jsonwebtoken::decode`, interleaved in short
-/// blocks (alternating which goes first) so that load from other processes on the machine falls
-/// on both alike. Printed to stderr; criterion's separate figures follow.
-fn paired_ratio(signer: &Signer, token: &str, req: &HttpRequest, uncached: &JwtAuthenticator) {
-    const ROUNDS: u32 = 50;
-    let validation = signer.validation();
-    let block = if signer.algorithm == Algorithm::HS256 {
-        2000
-    } else {
-        20
-    };
-    let raw_block = || {
+/// Times `ours` against `raw` in short interleaved blocks (alternating which goes first) and
+/// prints the median of the per-block ratios: load from other processes on the machine falls on
+/// both alike, and a burst spoils one block, not the figure. Criterion's separate figures follow.
+fn paired(label: &str, block: u32, mut raw: impl FnMut(), mut ours: impl FnMut()) {
+    const ROUNDS: usize = 101;
+    let time = |f: &mut dyn FnMut()| {
         let start = Instant::now();
         for _ in 0..block {
-            let data = jsonwebtoken::decode::<Map<String, Value>>(
-                black_box(token),
-                &signer.decoding,
-                &validation,
-            );
-            black_box(data.expect("the token verifies"));
+            f();
         }
-        start.elapsed()
+        start.elapsed().as_secs_f64() * 1e6 / f64::from(block)
     };
-    let ours_block = || {
-        let start = Instant::now();
-        for _ in 0..block {
-            authenticate(uncached, req);
-        }
-        start.elapsed()
+    let samples: Vec<(f64, f64)> = (0..ROUNDS)
+        .map(|round| {
+            if round % 2 == 0 {
+                let r = time(&mut raw);
+                (r, time(&mut ours))
+            } else {
+                let o = time(&mut ours);
+                (time(&mut raw), o)
+            }
+        })
+        .collect();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
     };
-    let (mut raw, mut ours) = (Duration::ZERO, Duration::ZERO);
-    for round in 0..ROUNDS {
-        if round % 2 == 0 {
-            raw += raw_block();
-            ours += ours_block();
-        } else {
-            ours += ours_block();
-            raw += raw_block();
-        }
-    }
-    let per = |total: Duration| total.as_secs_f64() * 1e6 / f64::from(ROUNDS * block);
+    let ratio = median(samples.iter().map(|(r, o)| o / r).collect());
+    let raw_us = median(samples.iter().map(|s| s.0).collect());
+    let ours_us = median(samples.iter().map(|s| s.1).collect());
     eprintln!(
-        "paired {:?}: jsonwebtoken::decode {:.2} µs, route-guard without cache {:.2} µs, ratio {:.3}",
-        signer.algorithm,
-        per(raw),
-        per(ours),
-        ours.as_secs_f64() / raw.as_secs_f64()
+        "paired {label}: jsonwebtoken::decode {raw_us:.2} µs, route-guard {ours_us:.2} µs, \
+         median ratio {ratio:.3}"
     );
 }
 
@@ -107,19 +93,35 @@ fn bench_algorithm(c: &mut Criterion, signer: &Signer) {
     let validation = signer.validation();
     let uncached = authenticator([signer.key.clone()], None);
     let cached = authenticator([signer.key.clone()], Some(TokenCache::new(1024)));
-    paired_ratio(signer, &token, &req, &uncached);
-    let mut group = c.benchmark_group(format!("{:?}", signer.algorithm));
-
-    group.bench_function("jsonwebtoken::decode", |b| {
-        b.iter(|| {
-            let data = jsonwebtoken::decode::<Map<String, Value>>(
-                black_box(&token),
-                &signer.decoding,
-                &validation,
-            );
-            black_box(data.expect("the token verifies"));
-        });
+    let pool: Vec<HttpRequest> = (0..MISS_POOL)
+        .map(|i| request(&signer.token(&format!("user-{i:03}"), &["admin", "user"])))
+        .collect();
+    let missing = authenticator([signer.key.clone()], Some(TokenCache::new(MISS_CACHE)));
+    let mut next = pool.iter().cycle();
+    let raw = || {
+        let data = jsonwebtoken::decode::<Map<String, Value>>(
+            black_box(&token),
+            &signer.decoding,
+            &validation,
+        );
+        black_box(data.expect("the token verifies"));
+    };
+    let block = if signer.algorithm == Algorithm::HS256 {
+        500
+    } else {
+        5
+    };
+    let name = format!("{:?}", signer.algorithm);
+    paired(&format!("{name}, no cache"), block, raw, || {
+        authenticate(&uncached, &req)
     });
+    let mut cycle = pool.iter().cycle();
+    paired(&format!("{name}, cache miss"), block, raw, || {
+        authenticate(&missing, cycle.next().expect("the pool cycles"));
+    });
+    let mut group = c.benchmark_group(name);
+
+    group.bench_function("jsonwebtoken::decode", |b| b.iter(raw));
     group.bench_function("route-guard, no cache", |b| {
         b.iter(|| authenticate(&uncached, &req))
     });
@@ -127,11 +129,6 @@ fn bench_algorithm(c: &mut Criterion, signer: &Signer) {
         b.iter(|| authenticate(&cached, &req))
     });
 
-    let pool: Vec<HttpRequest> = (0..MISS_POOL)
-        .map(|i| request(&signer.token(&format!("user-{i}"), &["admin"])))
-        .collect();
-    let missing = authenticator([signer.key.clone()], Some(TokenCache::new(MISS_CACHE)));
-    let mut next = pool.iter().cycle();
     group.bench_function("route-guard, cache miss", |b| {
         b.iter(|| authenticate(&missing, next.next().expect("the pool cycles")));
     });
