@@ -191,22 +191,3 @@ fn refuse(guard: &RouteGuard, req: &HttpRequest, by: usize, denial: Denial) -> G
     }
     guard.reject_by(by, denial, req)
 }
-
-impl Identity {
-    /// A copy of this identity holding `roles` as well: what an [`Enrich`] hook returns after
-    /// loading roles from the application's store.
-    #[must_use]
-    pub fn with_extra_roles<I, S>(&self, roles: I) -> Identity
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        // Built through the public constructor so that every part of the identity is carried
-        // over: subject, stated and added roles, scopes, permissions and claims.
-        let stated = self.roles().iter().map(str::to_owned);
-        let all: Vec<String> = stated.chain(roles.into_iter().map(Into::into)).collect();
-        Identity::new(self.subject(), all, self.claims().clone())
-            .with_scopes(self.scopes().iter())
-            .with_permissions(self.permissions().iter())
-    }
-}

@@ -47,6 +47,20 @@ impl Identity {
         self
     }
 
+    /// A copy of this identity holding `roles` as well: what an [`Enrich`](crate::Enrich) hook
+    /// returns after loading roles from the application's store.
+    #[must_use]
+    pub fn with_extra_roles<I, S>(&self, roles: I) -> Identity
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut identity = self.clone();
+        let stated = self.roles.iter().map(str::to_owned);
+        identity.roles = NameSet::new(stated.chain(roles.into_iter().map(Into::into)));
+        identity
+    }
+
     /// The identity with these permissions.
     #[must_use]
     pub fn with_permissions<I, S>(mut self, permissions: I) -> Self
