@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::npm;
 
@@ -55,11 +55,11 @@ pub fn start() -> Provider {
     if let Err(error) = install() {
         panic!("{error}");
     }
-    let log = std::env::temp_dir().join(format!(
-        "route-guard-provider-{}-{:?}.log",
-        std::process::id(),
-        Instant::now()
-    ));
+    // One log per provider, under cargo's scratch folder for tests rather than /tmp.
+    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("oidc-provider-{}-{n}.log", std::process::id()));
     let stderr = File::create(&log).unwrap_or_else(|e| panic!("cannot create {log:?}: {e}"));
     let mut child = Command::new("node")
         .arg("server.mjs")
