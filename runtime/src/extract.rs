@@ -2,15 +2,18 @@
 //! [`Authenticated`] (asked for by the handler).
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{self, Either, FutureExt as _, LocalBoxFuture, Ready};
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-use crate::engine::{Applied, Checked, check};
+use crate::engine::{Applied, CheckFuture, check};
 use crate::error::{Denial, GuardError, Misconfiguration, TokenProblem};
 use crate::guard::{Resolution, RouteGuard, resolve};
 use crate::hierarchy::RoleHierarchy;
@@ -78,19 +81,35 @@ impl<P> fmt::Debug for Guarded<P> {
 
 impl<P: Policy> FromRequest for Guarded<P> {
     type Error = GuardError;
-    type Future = ExtractFuture<Self>;
+    type Future = GuardedFuture<P>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let proof = |checked: Checked| {
+        GuardedFuture {
+            check: check(req, const { Applied::of::<P>() }),
+            policy: PhantomData,
+        }
+    }
+}
+
+/// The future of [`Guarded`]: the non-generic check, wrapped so that each policy adds only this
+/// small `poll` to a build, not a boxed `Map` future and vtable of its own (500 guarded
+/// handlers built 2.45x slower than unguarded ones with those, 1.8x without: BENCHMARKS.md).
+#[doc(hidden)]
+pub struct GuardedFuture<P> {
+    check: CheckFuture,
+    policy: PhantomData<fn() -> P>,
+}
+
+impl<P> Future for GuardedFuture<P> {
+    type Output = Result<Guarded<P>, GuardError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.get_mut().check).poll(cx).map(|checked| {
             checked.map(|identity| Guarded {
                 identity,
                 policy: PhantomData,
             })
-        };
-        match check(req, const { Applied::of::<P>() }) {
-            Either::Left(ready) => Either::Left(future::ready(proof(ready.into_inner()))),
-            Either::Right(later) => Either::Right(later.map(proof).boxed_local()),
-        }
+        })
     }
 }
 
