@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let max_len = usize::from(cap) * 64 + 1;
     if let Ok(token) = parse_authorization(value, max_len) {
-        assert!(token.len() <= max_len, "{token:?} is over the cap {max_len}");
+        assert!(
+            token.len() <= max_len,
+            "{token:?} is over the cap {max_len}"
+        );
         let body = token.trim_end_matches('=');
         assert!(!body.is_empty(), "{value:?} gave {token:?}");
         assert!(

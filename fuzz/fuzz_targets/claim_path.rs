@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use route_guard::ClaimPath;
 use route_guard::__fuzz::string_list;
+use route_guard::ClaimPath;
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
     let split = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
     let (path, json) = data.split_at(split);
     let path = String::from_utf8_lossy(path);
-    let Ok(Value::Object(claims)) = serde_json::from_slice::<Value>(json.get(1..).unwrap_or_default())
+    let Ok(Value::Object(claims)) =
+        serde_json::from_slice::<Value>(json.get(1..).unwrap_or_default())
     else {
         return;
     };

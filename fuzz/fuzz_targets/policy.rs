@@ -40,7 +40,9 @@ fn tree(bytes: &mut std::slice::Iter<'_, u8>, depth: u8) -> Tree {
     };
     let name = usize::from(byte >> 4) % model::NAMES.len();
     let children = |bytes: &mut std::slice::Iter<'_, u8>| {
-        (0..(byte >> 4) % 4).map(|_| tree(bytes, depth - 1)).collect()
+        (0..(byte >> 4) % 4)
+            .map(|_| tree(bytes, depth - 1))
+            .collect()
     };
     match (byte % 8, depth) {
         (0, _) => Tree::Authenticated,
@@ -76,5 +78,9 @@ fuzz_target!(|data: &[u8]| {
         rule.allows(&holder.identity())
     };
     drop(arena);
-    assert_eq!(allowed, model::allows(&tree, &holder, true), "{tree:?} {holder:?}");
+    assert_eq!(
+        allowed,
+        model::allows(&tree, &holder, true),
+        "{tree:?} {holder:?}"
+    );
 });

@@ -45,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
     };
     if mode % 2 == 0 {
         let token = String::from_utf8_lossy(rest);
-        assert!(authenticator().verify(&token).is_err(), "{token:?} passed unsigned");
+        assert!(
+            authenticator().verify(&token).is_err(),
+            "{token:?} passed unsigned"
+        );
         return;
     }
     let split = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
