@@ -3,8 +3,8 @@
 # requests/s and the ratios vs the unguarded route and vs the peer stack
 # (actix-web-httpauth + jsonwebtoken + actix-web-grants).
 #
-#   benches/load.sh                         # rust-crypto backend, 10 s per route, 1 round
-#   DURATION=20s ROUNDS=3 benches/load.sh   # median of 3 rounds, routes interleaved
+#   benches/load.sh                         # rust-crypto backend, 3 s per run, 3 rounds
+#   DURATION=10s ROUNDS=5 benches/load.sh   # longer runs, median of 5 rounds
 #   BACKEND=aws-lc-rs benches/load.sh       # jsonwebtoken's aws_lc_rs backend (needs a C compiler)
 #
 # Installs nothing. Needs Debian's wrk (`sudo apt-get install wrk`) and, if present, uses
@@ -12,8 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-10s}
-ROUNDS=${ROUNDS:-1}
+DURATION=${DURATION:-3s}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-32}
 BACKEND=${BACKEND:-rust-crypto}
 ADDR=${ADDR:-127.0.0.1:8089}
@@ -68,29 +68,34 @@ measure() {
 }
 
 "${pin_wrk[@]}" wrk -t1 -c"$CONNECTIONS" -d2s "http://$ADDR/unguarded/admin" >/dev/null # warm-up
-declare -A samples
+# Each guarded route is measured right after an unguarded run, and its ratio is taken within
+# that pair: on a shared machine the load from other processes moves the absolute figures by
+# 2x between minutes, far less between two adjacent runs. Tables show medians over rounds.
+declare -A rps ratio
 for round in $(seq "$ROUNDS"); do
-    for route in "${routes[@]}"; do
+    for route in "${routes[@]:1}"; do
         IFS='|' read -r label path alg <<<"$route"
-        rps=$(measure "$path" "$alg")
-        samples[$label]+="$rps "
-        echo "round $round: $label: $rps req/s" >&2
+        base=$(measure /unguarded/admin HS256)
+        r=$(measure "$path" "$alg")
+        rps[unguarded]+="$base " rps[$label]+="$r "
+        ratio[$label]+="$(awk -v r="$r" -v b="$base" 'BEGIN { print r / b }') "
+        echo "round $round: $label: $r req/s, unguarded just before: $base req/s" >&2
     done
 done
 
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-base=$(median "${samples[unguarded]}")
 echo
-echo "backend $BACKEND, wrk -t1 -c$CONNECTIONS -d$DURATION, one worker, median of $ROUNDS round(s)"
+echo "backend $BACKEND, wrk -t1 -c$CONNECTIONS -d$DURATION, one worker, $ROUNDS round(s);"
+echo "requests/s and ratios are medians; each ratio is taken against the unguarded run just before."
 echo
 echo "| route | requests/s | vs unguarded | vs peer |"
 echo "|---|---:|---:|---:|"
-for route in "${routes[@]}"; do
+printf "| unguarded | %.0f | 1.00 |  |\n" "$(median "${rps[unguarded]}")"
+for route in "${routes[@]:1}"; do
     IFS='|' read -r label path alg <<<"$route"
-    rps=$(median "${samples[$label]}")
-    peer=$(median "${samples[peer $alg]:-}")
-    awk -v l="$label" -v r="$rps" -v b="$base" -v p="${peer:-0}" 'BEGIN {
-        vs_peer = (l ~ /^route-guard/ && p > 0) ? sprintf("%.2fx", r / p) : ""
-        printf "| %s | %.0f | %.2f | %s |\n", l, r, r / b, vs_peer
+    awk -v l="$label" -v r="$(median "${rps[$label]}")" -v q="$(median "${ratio[$label]}")" \
+        -v p="$(median "${ratio[peer $alg]}")" 'BEGIN {
+        vs_peer = (l ~ /^route-guard/) ? sprintf("%.2fx", q / p) : ""
+        printf "| %s | %.0f | %.2f | %s |\n", l, r, q, vs_peer
     }'
 done
