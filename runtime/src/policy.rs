@@ -140,7 +140,8 @@ impl<'a> Subject<'a> {
 
 impl Rule {
     /// Whether `identity` satisfies this rule, with no role hierarchy and no client address.
-    /// Predicates and address rules count as not satisfied here; guards decide them.
+    /// Predicates and address rules count as not satisfied here (whatever their place under
+    /// `not`); guards decide them.
     #[must_use]
     pub fn allows(&self, identity: &Identity) -> bool {
         let subject = Subject::new(Some(identity), RoleHierarchy::none(), None);
@@ -193,6 +194,9 @@ impl Rule {
                 Scopes::Granted => identity().map(|_| positive),
             },
             Rule::Permission(permission) => identity().map(|id| id.has_permission(permission)),
+            // Without a connection (`Rule::allows`), address rules are the answer that does not
+            // help, as predicates are: never a veto, so the result does not depend on order.
+            Rule::Ip(_) | Rule::Country(_) if subject.network.is_none() => Some(!positive),
             Rule::Ip(nets) => Some(subject.client_in(nets)),
             Rule::Country(countries) => Some(subject.located_in(countries, positive)),
             Rule::Any(rules) => kleene(
@@ -346,4 +350,30 @@ pub trait Policy: 'static {
     /// Answer 404 Not Found rather than 403 Forbidden, hiding that the resource exists
     /// (RFC 9110 §15.5.4).
     const HIDE: bool = false;
+}
+
+#[cfg(test)]
+mod tests {
+    use ipnet::IpNet;
+    use serde_json::Map;
+
+    use super::*;
+
+    const NET: &[IpNet] = &[IpNet::new_assert(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 0)),
+        8,
+    )];
+
+    #[test]
+    fn allows_treats_address_rules_as_unhelpful_in_any_order() {
+        let identity = Identity::new("ann", ["admin"], Map::new());
+        const EITHER: &[Rule] = &[Rule::Authenticated, Rule::Ip(NET)];
+        const REVERSED: &[Rule] = &[Rule::Ip(NET), Rule::Authenticated];
+        assert!(Rule::Any(EITHER).allows(&identity));
+        assert!(Rule::Any(REVERSED).allows(&identity));
+        assert!(!Rule::All(REVERSED).allows(&identity));
+        assert!(!Rule::Not(&Rule::Ip(NET)).allows(&identity));
+        assert!(!Rule::Ip(NET).allows(&identity));
+        assert!(!Rule::Country(&["DE"]).allows(&identity));
+    }
 }

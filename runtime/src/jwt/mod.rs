@@ -178,6 +178,11 @@ impl JwtAuthenticator {
     }
 
     fn identity(&self, claims: Map<String, Value>) -> Result<Identity, TokenProblem> {
+        // RFC 7519 §4.1.1 makes `iss` one StringOrURI; jsonwebtoken also accepts an array that
+        // shares a member with the configured issuers, which would let `["evil", ours]` pass.
+        if claims.get("iss").is_some_and(|iss| !iss.is_string()) {
+            return Err(TokenProblem::WrongIssuer);
+        }
         let Some(Value::String(subject)) = claims.get("sub") else {
             return Err(TokenProblem::MissingClaim);
         };

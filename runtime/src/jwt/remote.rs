@@ -206,7 +206,7 @@ impl RemoteKeys {
     /// Waits (at most one fetch timeout) for the refresh `receiver` watches, then returns the
     /// keys.
     pub(crate) async fn wait(&self, mut receiver: watch::Receiver<u64>) -> Arc<KeySet> {
-        let patience = self.settings.timeout + Duration::from_secs(1);
+        let patience = self.settings.timeout.saturating_add(Duration::from_secs(1));
         // Timed out or the task was dropped with its runtime: use whatever keys there are.
         let _ = tokio::time::timeout(patience, receiver.changed()).await;
         self.keys.load_full()

@@ -113,11 +113,10 @@ fn time_rows() -> Vec<Row> {
     ]
 }
 
-/// Rows the runtime does not pass yet. jsonwebtoken 11 reads `iss` as a string or an array
-/// and accepts an array sharing one member with the configured issuers, but RFC 7519 §4.1.1
-/// makes `iss` a single StringOrURI. The fix belongs in `runtime/src/jwt/mod.rs`: refuse a
-/// non-string `iss` with `WrongIssuer` before jsonwebtoken's check.
-pub(super) fn known_gaps() -> Vec<Row> {
+/// jsonwebtoken 11 reads `iss` as a string or an array and accepts an array sharing one
+/// member with the configured issuers, but RFC 7519 §4.1.1 makes `iss` a single StringOrURI:
+/// the guard refuses any other shape.
+pub(super) fn issuer_arrays() -> Vec<Row> {
     let evil_first = json!(["https://evil.test", ISSUER]);
     vec![
         row(
