@@ -95,15 +95,7 @@ impl<'a> Subject<'a> {
     }
 
     pub(crate) fn has_role(&self, role: &str) -> Option<bool> {
-        let identity = self.identity?;
-        Some(
-            identity.has_role(role)
-                || self
-                    .hierarchy
-                    .implied_by(role)
-                    .iter()
-                    .any(|senior| identity.has_role(senior)),
-        )
+        Some(holds_role(self.identity?, self.hierarchy, role))
     }
 
     fn client_in(&self, nets: &[IpNet]) -> bool {
@@ -138,14 +130,43 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// Whether `identity` holds `role`, directly or through a role that includes it.
+fn holds_role(identity: &Identity, hierarchy: &RoleHierarchy, role: &str) -> bool {
+    identity.has_role(role)
+        || hierarchy
+            .implied_by(role)
+            .iter()
+            .any(|senior| identity.has_role(senior))
+}
+
 impl Rule {
     /// Whether `identity` satisfies this rule, with no role hierarchy and no client address.
     /// Predicates and address rules count as not satisfied here (whatever their place under
     /// `not`); guards decide them.
     #[must_use]
     pub fn allows(&self, identity: &Identity) -> bool {
-        let subject = Subject::new(Some(identity), RoleHierarchy::none(), None);
-        self.eval(&subject, Scopes::AsHeld, true) == Some(true) && subject.veto.get().is_none()
+        self.holds(identity, RoleHierarchy::none(), true)
+    }
+
+    /// The evaluation for a known caller without a client address: what [`Rule::eval`]
+    /// answers then, where every leaf is known and Kleene logic is plain `||` and `&&`. This
+    /// is the path of every request to a rule on credentials alone, so it walks the tree with
+    /// nothing else to carry. Address rules and predicates are the answer that does not help.
+    fn holds(&self, identity: &Identity, hierarchy: &RoleHierarchy, positive: bool) -> bool {
+        match self {
+            Rule::Authenticated => true,
+            Rule::Role(role) => holds_role(identity, hierarchy, role),
+            Rule::Scope(scope) => identity.has_scope(scope),
+            Rule::Permission(permission) => identity.has_permission(permission),
+            Rule::Any(rules) => rules
+                .iter()
+                .any(|rule| rule.holds(identity, hierarchy, positive)),
+            Rule::All(rules) => rules
+                .iter()
+                .all(|rule| rule.holds(identity, hierarchy, positive)),
+            Rule::Not(rule) => !rule.holds(identity, hierarchy, !positive),
+            Rule::Ip(_) | Rule::Country(_) | Rule::Predicate(_) => !positive,
+        }
     }
 
     /// Whether evaluating this rule calls an application predicate.
@@ -176,6 +197,7 @@ impl Rule {
             }
             Rule::Predicate(_) => matches!(kind, Leaves::Predicates),
             Rule::Ip(_) | Rule::Country(_) => matches!(kind, Leaves::Network),
+            Rule::Scope(_) => matches!(kind, Leaves::Scopes),
             _ => false,
         }
     }
@@ -258,6 +280,7 @@ impl Rule {
 enum Leaves {
     Predicates,
     Network,
+    Scopes,
 }
 
 /// `any` (`short == true`) or `all` (`short == false`) over three-valued answers.
@@ -298,7 +321,10 @@ pub(crate) enum Verdict {
 /// Evaluates `rule` synchronously; for rules without predicates, or to decide address rules
 /// before authentication (`subject.identity == None`).
 pub(crate) fn judge(rule: &Rule, subject: &Subject<'_>) -> Verdict {
-    let answer = rule.eval(subject, Scopes::AsHeld, true);
+    let answer = match (subject.identity, subject.network) {
+        (Some(identity), None) => Some(rule.holds(identity, subject.hierarchy, true)),
+        _ => rule.eval(subject, Scopes::AsHeld, true),
+    };
     if let Some(denial) = subject.veto.get() {
         return Verdict::Veto(denial);
     }
@@ -327,7 +353,11 @@ pub(crate) async fn judge_async(
 }
 
 fn denial_kind(rule: &Rule, subject: &Subject<'_>) -> Verdict {
-    if subject.identity.is_some() && rule.eval(subject, Scopes::Granted, true) == Some(true) {
+    // Only a rule that names scopes can be failing for want of them: no second walk otherwise.
+    if subject.identity.is_some()
+        && rule.any_leaf(Leaves::Scopes)
+        && rule.eval(subject, Scopes::Granted, true) == Some(true)
+    {
         Verdict::MissingScope
     } else {
         Verdict::Deny
