@@ -96,7 +96,7 @@ pub(crate) fn string_list(value: Option<&Value>) -> Result<Vec<String>, WrongSha
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -157,7 +157,7 @@ mod tests {
     }
 
     /// Arbitrary JSON, with keys drawn from a small alphabet so that paths often hit.
-    fn json() -> impl proptest::strategy::Strategy<Value = Value> {
+    pub(crate) fn json() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
         let leaf = prop_oneof![
             Just(Value::Null),

@@ -21,11 +21,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
-use serde_json::Value;
 
 use crate::config::ConfigError;
 use crate::error::TokenProblem;
 use crate::identity::Identity;
+use crate::jwt::registered::numeric_date;
 
 /// The default number of tokens a [`JwtAuthenticator`](crate::JwtAuthenticator) remembers.
 pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;
@@ -253,10 +253,10 @@ impl BoundCache {
     /// as whole seconds (such a token is verified every time rather than cached on a guess).
     fn entry(&self, token: &str, identity: &Arc<Identity>, generation: u64) -> Option<Entry> {
         let claims = identity.claims();
-        let exp = seconds(claims.get("exp")?)?;
+        let exp = numeric_date(claims.get("exp")?)?;
         let nbf = match claims.get("nbf") {
             None => 0,
-            Some(nbf) => seconds(nbf)?,
+            Some(nbf) => numeric_date(nbf)?,
         };
         // The payload is the middle segment; its decoded JSON is about 3/4 of its base64 text,
         // and a parsed `serde_json::Map` takes a few times the text.
@@ -272,23 +272,11 @@ impl BoundCache {
     }
 }
 
-/// A NumericDate (RFC 7519 §2) as whole seconds, as jsonwebtoken reads it.
-fn seconds(value: &Value) -> Option<u64> {
-    match value.as_u64() {
-        Some(secs) => Some(secs),
-        // jsonwebtoken accepts fractional dates and rounds them (validation.rs, `numeric_type`).
-        None => value
-            .as_f64()
-            .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs < u64::MAX as f64)
-            .map(|secs| secs.round() as u64),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
 
-    use serde_json::{Map, json};
+    use serde_json::{Map, Value, json};
 
     use super::*;
 

@@ -170,29 +170,15 @@ impl JwtAuthenticatorBuilder {
             cookie,
         })
     }
-
-    /// What the key fetcher needs: where to fetch and the validation for each algorithm.
-    #[cfg(feature = "jwks")]
-    pub(crate) fn remote_plan(&self) -> Option<(Jwks, Vec<jsonwebtoken::Validation>)> {
-        use jsonwebtoken::Algorithm::*;
-        let jwks = self.extras.jwks.clone()?;
-        let validations = [
-            RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA,
-        ]
-        .into_iter()
-        .map(|algorithm| self.validation(algorithm))
-        .collect();
-        Some((jwks, validations))
-    }
 }
 
 /// Starts the key fetcher, sharing the verified-token cache so withdrawn keys purge it.
 #[cfg(feature = "jwks")]
 pub(crate) fn start_remote(
-    plan: Option<(Jwks, Vec<jsonwebtoken::Validation>)>,
+    jwks: Option<Jwks>,
     cache: Option<super::TokenCache>,
 ) -> Result<Option<Arc<RemoteKeys>>, crate::ConfigError> {
-    plan.map(|(jwks, validations)| RemoteKeys::new(jwks, validations, cache).map(Arc::new))
+    jwks.map(|jwks| RemoteKeys::new(jwks, cache).map(Arc::new))
         .transpose()
 }
 

@@ -10,27 +10,95 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
 
 use crate::error::TokenProblem;
 
 /// The members of a JOSE header the guard acts on. Everything else, notably `jku`, `x5u`,
 /// `jwk` and `x5c`, is ignored: a token never chooses the key that verifies it (RFC 8725 §3.10).
-#[derive(Deserialize)]
+#[derive(Default)]
 struct RawHeader<'a> {
-    #[serde(borrow)]
-    alg: Cow<'a, str>,
-    #[serde(borrow, default)]
+    alg: Option<Cow<'a, str>>,
     kid: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     typ: Option<Cow<'a, str>>,
-    /// Present at all, whatever its value: `"crit": null` is refused too, where an `Option`
-    /// would read it as absent.
-    #[serde(default, deserialize_with = "present")]
+    /// Present at all, whatever its value: `"crit": null` is refused too.
     crit: bool,
 }
 
-fn present<'de, D: de::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-    de::IgnoredAny::deserialize(deserializer).map(|_| true)
+impl<'de> Deserialize<'de> for RawHeader<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(HeaderVisitor)
+    }
+}
+
+/// Reads a header in one pass, refusing a member named twice, at any depth (see
+/// [`Unique`]), as it goes.
+struct HeaderVisitor;
+
+impl<'de> Visitor<'de> for HeaderVisitor {
+    type Value = RawHeader<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JOSE header")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<RawHeader<'de>, A::Error> {
+        let mut header = RawHeader::default();
+        // A header has a handful of members: a list beats a set.
+        let mut seen: Vec<Cow<'de, str>> = Vec::with_capacity(8);
+        let nested = Cell::new(false);
+        while let Some(Text(name)) = members.next_key()? {
+            if seen.contains(&name) {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            match &*name {
+                "alg" => header.alg = Some(members.next_value::<Text<'de>>()?.0),
+                "kid" => header.kid = members.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
+                "typ" => header.typ = members.next_value::<Option<Text<'de>>>()?.map(|t| t.0),
+                "crit" => {
+                    members.next_value::<de::IgnoredAny>()?;
+                    header.crit = true;
+                }
+                _ => members.next_value_seed(Unique(&nested))?,
+            }
+            seen.push(name);
+        }
+        if header.alg.is_none() {
+            return Err(de::Error::missing_field("alg"));
+        }
+        Ok(header)
+    }
+}
+
+/// A JSON string, borrowed from the document when it holds no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor)
+    }
 }
 
 /// What the guard needs from a header that passed the checks.
@@ -41,37 +109,63 @@ pub(crate) struct Header {
     pub(crate) typ: Option<String>,
 }
 
-/// Decodes and checks the header of a compact JWS: exactly three non-empty segments, an `alg`
-/// the guard knows (so `none` in any case fails here), no `crit` extensions, since the
-/// guard implements none (RFC 7515 §4.1.11), and no member named twice in the header or the
-/// payload (see [`has_duplicates`]).
-pub(crate) fn read_header(token: &str) -> Result<Header, TokenProblem> {
-    let mut segments = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
+/// A compact JWS whose header passed the checks, split into what verification needs.
+#[derive(Debug)]
+pub(crate) struct Jws<'a> {
+    pub(crate) header: Header,
+    /// `header.payload`, the text the signature covers.
+    pub(crate) message: &'a str,
+    /// The signature, base64url as sent.
+    pub(crate) signature: &'a str,
+    /// The payload's claims; `None` when it is not a base64url-encoded JSON object, which is
+    /// reported only once the signature has been checked (a forged token is "bad signature").
+    pub(crate) claims: Option<Map<String, Value>>,
+}
+
+/// Splits a compact JWS and reads its header and payload, each decoded and parsed once:
+/// exactly three non-empty segments, an `alg` the guard knows (so `none` in any case fails
+/// here), no `crit` extensions, since the guard implements none (RFC 7515 §4.1.11), and no
+/// member named twice, at any depth, in the header or the payload. RFC 7515 §5.2 and RFC 7519
+/// §4 let a parser either refuse such a document or keep the last duplicate; parsers that keep
+/// the first exist, and a token read differently by the issuer and by the guard
+/// (`"roles":["user"], ..., "roles":["admin"]`) must not pass, so the guard refuses it.
+pub(crate) fn read_jws(token: &str) -> Result<Jws<'_>, TokenProblem> {
+    let mut segments = token.splitn(3, '.');
+    let (Some(header), Some(payload), Some(signature)) =
+        (segments.next(), segments.next(), segments.next())
+    else {
         return Err(TokenProblem::Malformed);
     };
-    if header.is_empty() || payload.is_empty() || signature.is_empty() {
+    if header.is_empty() || payload.is_empty() || signature.is_empty() || signature.contains('.') {
         return Err(TokenProblem::Malformed);
     }
+    let header = read_header(header)?;
+    let claims = match URL_SAFE_NO_PAD.decode(payload) {
+        Ok(json) => strict_object(&json)?,
+        Err(_) => None,
+    };
+    Ok(Jws {
+        header,
+        message: token
+            .get(..token.len() - signature.len() - 1)
+            .ok_or(TokenProblem::Malformed)?,
+        signature,
+        claims,
+    })
+}
+
+/// Decodes and checks a JOSE header (the first segment of a compact JWS).
+fn read_header(segment: &str) -> Result<Header, TokenProblem> {
     let json = URL_SAFE_NO_PAD
-        .decode(header)
+        .decode(segment)
         .map_err(|_| TokenProblem::Malformed)?;
     let raw: RawHeader<'_> = serde_json::from_slice(&json).map_err(|_| TokenProblem::Malformed)?;
-    // A payload that does not decode is left to the signature check, which refuses it anyway.
-    let claims = URL_SAFE_NO_PAD.decode(payload).unwrap_or_default();
-    if has_duplicates(&json) || has_duplicates(&claims) {
-        return Err(TokenProblem::Malformed);
-    }
     if raw.crit {
         return Err(TokenProblem::UnsupportedCritical);
     }
     let alg = raw
         .alg
+        .unwrap_or_default()
         .parse()
         .map_err(|_| TokenProblem::DisallowedAlgorithm)?;
     Ok(Header {
@@ -81,17 +175,93 @@ pub(crate) fn read_header(token: &str) -> Result<Header, TokenProblem> {
     })
 }
 
-/// Whether `json` holds an object that names a member twice, at any depth. RFC 7515 §5.2 and
-/// RFC 7519 §4 let a parser either refuse such a document or keep the last duplicate; parsers
-/// that keep the first exist, and a token read differently by the issuer and by the guard
-/// (`"roles":["user"], ..., "roles":["admin"]`) must not pass, so the guard refuses it. Text
-/// that is not JSON at all is not judged here.
-fn has_duplicates(json: &[u8]) -> bool {
-    let found = Cell::new(false);
+/// Parses a JSON object in one pass, as `serde_json::Map`'s own `Deserialize` does, but
+/// refusing ([`TokenProblem::Malformed`]) an object anywhere inside that names a member twice.
+/// Text that is not a JSON object is `Ok(None)`: the caller decides when to say so.
+fn strict_object(json: &[u8]) -> Result<Option<Map<String, Value>>, TokenProblem> {
+    let duplicate = Cell::new(false);
     let mut deserializer = serde_json::Deserializer::from_slice(json);
-    // serde_json's recursion limit (128) bounds the depth; an error just ends the walk.
-    let _ = Unique(&found).deserialize(&mut deserializer);
-    found.get()
+    // serde_json's recursion limit (128) bounds the depth.
+    let parsed = Strict(&duplicate)
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    if duplicate.get() {
+        return Err(TokenProblem::Malformed);
+    }
+    Ok(match parsed {
+        Ok(Value::Object(claims)) => Some(claims),
+        _ => None,
+    })
+}
+
+/// Builds one JSON value, setting the flag and stopping at the first object with a repeated
+/// member name.
+#[derive(Clone, Copy)]
+struct Strict<'a>(&'a Cell<bool>);
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::Number(value.into()))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
+        let mut values = Vec::with_capacity(items.size_hint().unwrap_or(0).min(64));
+        while let Some(value) = items.next_element_seed(self)? {
+            values.push(value);
+        }
+        Ok(Value::Array(values))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Value, A::Error> {
+        // Keys are compared decoded, so `"a"` and `"\u0061"` are the same member.
+        let mut object = Map::new();
+        while let Some(name) = members.next_key::<String>()? {
+            let value = members.next_value_seed(self)?;
+            if object.insert(name, value).is_some() {
+                self.0.set(true);
+                return Err(de::Error::custom("duplicate member"));
+            }
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 /// Walks one JSON value, setting the flag at the first object with a repeated member name.
@@ -159,6 +329,11 @@ impl<'de> Visitor<'de> for Unique<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The header of a whole token, as [`read_jws`] reads it.
+    fn read_header(token: &str) -> Result<Header, TokenProblem> {
+        read_jws(token).map(|jws| jws.header)
+    }
 
     fn token(header: &str) -> String {
         format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(header))
@@ -257,6 +432,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The one-pass parse reads any JSON document as serde_json's own `Map` does.
+        #[test]
+        fn the_strict_parse_reads_json_as_serde_json_does(value in crate::claims::tests::json()) {
+            let text = serde_json::to_vec(&value).unwrap();
+            let expected = serde_json::from_slice::<Map<String, Value>>(&text).ok();
+            proptest::prop_assert_eq!(strict_object(&text), Ok(expected));
+        }
+
         /// Arbitrary text never panics the pre-checks, and what passes is a three-segment
         /// token whose `alg` is a real algorithm.
         #[test]

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::time::Instant;
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -40,11 +40,11 @@ struct RawJwk {
     y: Option<String>,
 }
 
-/// Keys in use, each with the validation for its algorithm.
+/// Keys in use.
 #[derive(Default)]
 #[cfg_attr(not(feature = "jwks"), allow(dead_code))]
 pub(crate) struct KeySet {
-    pub(crate) keys: Vec<(JwtKey, Validation)>,
+    pub(crate) keys: Vec<JwtKey>,
     /// Whether a fetch ever succeeded; a set that never loaded means "no usable keys" (503),
     /// not "unknown key" (401).
     pub(crate) loaded: bool,
@@ -54,7 +54,7 @@ pub(crate) struct KeySet {
 
 impl KeySet {
     #[cfg_attr(not(feature = "jwks"), allow(dead_code))]
-    pub(crate) fn loaded(keys: Vec<(JwtKey, Validation)>) -> Self {
+    pub(crate) fn loaded(keys: Vec<JwtKey>) -> Self {
         KeySet {
             keys,
             loaded: true,
@@ -145,6 +145,7 @@ fn key_from_jwk(jwk: &RawJwk) -> Result<JwtKey, String> {
         kid: jwk.kid.clone(),
         algorithm,
         key,
+        hmac: None,
     })
 }
 

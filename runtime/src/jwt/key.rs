@@ -2,7 +2,9 @@
 
 use std::fmt;
 
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey};
+use sha2::{Sha256, Sha384, Sha512};
 
 use crate::config::ConfigError;
 
@@ -16,6 +18,8 @@ pub struct JwtKey {
     pub(crate) kid: Option<String>,
     pub(crate) algorithm: Algorithm,
     pub(crate) key: DecodingKey,
+    /// For an HMAC secret, the secret already keyed into its MAC; see [`HmacKey`].
+    pub(crate) hmac: Option<HmacKey>,
 }
 
 impl JwtKey {
@@ -44,7 +48,10 @@ impl JwtKey {
                 secret.len()
             )));
         }
-        Ok(Self::bind(algorithm, DecodingKey::from_secret(secret)))
+        Ok(JwtKey {
+            hmac: HmacKey::new(algorithm, secret),
+            ..Self::bind(algorithm, DecodingKey::from_secret(secret))
+        })
     }
 
     /// An HMAC-SHA256 secret of at least 32 bytes.
@@ -110,6 +117,7 @@ impl JwtKey {
             kid: None,
             algorithm,
             key,
+            hmac: None,
         }
     }
 }
@@ -121,6 +129,42 @@ impl fmt::Debug for JwtKey {
             .field("kid", &self.kid)
             .field("algorithm", &self.algorithm)
             .finish_non_exhaustive()
+    }
+}
+
+/// An HMAC secret keyed once into its MAC (the hashed inner and outer pads of RFC 2104), where
+/// jsonwebtoken re-derives them from the secret for every token: two SHA-2 compressions, about
+/// a tenth of an HS256 token's verification. Verifying clones the keyed state.
+#[derive(Clone)]
+pub(crate) enum HmacKey {
+    Sha256(Hmac<Sha256>),
+    Sha384(Hmac<Sha384>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl HmacKey {
+    fn new(algorithm: Algorithm, secret: &[u8]) -> Option<Self> {
+        // HMAC takes keys of any length, so these never fail.
+        match algorithm {
+            Algorithm::HS256 => Hmac::new_from_slice(secret).ok().map(HmacKey::Sha256),
+            Algorithm::HS384 => Hmac::new_from_slice(secret).ok().map(HmacKey::Sha384),
+            Algorithm::HS512 => Hmac::new_from_slice(secret).ok().map(HmacKey::Sha512),
+            _ => None,
+        }
+    }
+
+    /// Whether `signature` is the MAC of `message`, compared in constant time.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        fn check<M: Mac + Clone>(keyed: &M, message: &[u8], signature: &[u8]) -> bool {
+            let mut mac = keyed.clone();
+            mac.update(message);
+            mac.verify_slice(signature).is_ok()
+        }
+        match self {
+            HmacKey::Sha256(keyed) => check(keyed, message, signature),
+            HmacKey::Sha384(keyed) => check(keyed, message, signature),
+            HmacKey::Sha512(keyed) => check(keyed, message, signature),
+        }
     }
 }
 

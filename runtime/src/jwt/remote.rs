@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use jsonwebtoken::Validation;
+use jsonwebtoken::Algorithm;
 use reqwest::{Client, Url};
 use tokio::sync::watch;
 
@@ -118,6 +118,20 @@ impl Jwks {
     }
 }
 
+/// The algorithms a fetched key may verify: the asymmetric ones. A JWKS is public, so an HMAC
+/// (`oct`) key in it would be a shared secret anyone could sign with.
+const FETCHED_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
 /// The fetched keys and the machinery that refreshes them.
 pub(crate) struct RemoteKeys {
     settings: Jwks,
@@ -125,8 +139,6 @@ pub(crate) struct RemoteKeys {
     /// The discovery document's address and the issuer it must name, when discovering.
     discovery: Option<(Url, String)>,
     jwks_url: Mutex<Option<Url>>,
-    /// The validation every fetched key is paired with, by algorithm.
-    validations: Vec<Validation>,
     keys: ArcSwap<KeySet>,
     control: Mutex<Control>,
     /// Counts finished refresh attempts; waiters watch it.
@@ -142,11 +154,7 @@ struct Control {
 }
 
 impl RemoteKeys {
-    pub(crate) fn new(
-        settings: Jwks,
-        validations: Vec<Validation>,
-        cache: Option<TokenCache>,
-    ) -> Result<Self, ConfigError> {
+    pub(crate) fn new(settings: Jwks, cache: Option<TokenCache>) -> Result<Self, ConfigError> {
         if settings.cooldown.is_zero() || settings.timeout.is_zero() || settings.max_body == 0 {
             return Err(ConfigError::new(
                 "the JWKS cooldown, timeout and max_body must be greater than zero",
@@ -166,7 +174,6 @@ impl RemoteKeys {
             client,
             discovery,
             jwks_url: Mutex::new(jwks_url),
-            validations,
             keys: ArcSwap::from_pointee(KeySet::default()),
             control: Mutex::new(Control::default()),
             done: watch::Sender::new(0),
@@ -278,11 +285,11 @@ impl RemoteKeys {
         let count = fresh.keys.len();
         let previous = self.keys.swap(Arc::new(fresh));
         let current = self.keys.load();
-        let removed = previous.keys.iter().any(|(old, _)| {
+        let removed = previous.keys.iter().any(|old| {
             !current
                 .keys
                 .iter()
-                .any(|(new, _)| new.kid == old.kid && new.algorithm == old.algorithm)
+                .any(|new| new.kid == old.kid && new.algorithm == old.algorithm)
         });
         if removed && let Some(cache) = &self.cache {
             // A token verified with a withdrawn key must not live on in the cache.
@@ -317,13 +324,7 @@ impl RemoteKeys {
         let fetched = fetched?;
         let keys = parse_jwks(&fetched.body)?
             .into_iter()
-            .filter_map(|key| {
-                let validation = self
-                    .validations
-                    .iter()
-                    .find(|v| v.algorithms.first() == Some(&key.algorithm))?;
-                Some((key, validation.clone()))
-            })
+            .filter(|key| FETCHED_ALGORITHMS.contains(&key.algorithm))
             .collect();
         let lifetime = fetched.max_age.unwrap_or(self.settings.refresh_interval);
         Ok((KeySet::loaded(keys), lifetime))
