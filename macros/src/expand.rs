@@ -16,10 +16,11 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens as _, format_ident, quote, quote_spanned};
-use syn::{FnArg, ItemFn};
+use syn::FnArg;
+use syn::spanned::Spanned as _;
 
 use crate::exports;
-use crate::handler::{GUARD_PARAM_PREFIX, injected_guards};
+use crate::handler::{GUARD_PARAM_PREFIX, Handler, injected_guards};
 use crate::policy::check::env_var;
 use crate::policy::tokens::rule_tokens;
 use crate::policy::{Expr, Kind};
@@ -33,20 +34,40 @@ pub(crate) enum Body<'a> {
 /// The guarded handler: `function` with a `Guarded<Marker>` parameter whose marker carries
 /// the rule. `span` is the attribute's, where errors in generated code should point.
 pub(crate) fn guarded_handler(
-    mut function: ItemFn,
+    function: Handler,
     body: Body<'_>,
     hide: bool,
     span: Span,
 ) -> TokenStream {
     let index = injected_guards(&function);
     let marker = format_ident!("__route_guard_policy_{}_{}", function.sig.ident, index);
-    let param = syn::Ident::new(&format!("{GUARD_PARAM_PREFIX}{index}"), Span::mixed_site());
-    let guarded = exports::guarded(span);
-    let input: FnArg = syn::parse_quote_spanned!(span=> #param: #guarded<#marker>);
     let mut output = policy_items(&marker, &function.vis, body, hide, span);
-    function.sig.inputs.insert(index, input);
-    function.to_tokens(&mut output);
+    let guarded = exports::guarded(span);
+    let ty = quote_spanned!(span=> #guarded<#marker>);
+    inject(function, index, ty, &mut output);
     output
+}
+
+/// Inserts the guard parameter `__route_guard_<index>: #ty` at `index`, after the guards
+/// earlier attributes injected and before the handler's own extractors, and emits `function`.
+fn inject(mut function: Handler, index: usize, ty: TokenStream, output: &mut TokenStream) {
+    // Built directly rather than through `parse_quote!`: printing and re-parsing the
+    // parameter was a measurable share of the attribute's run time.
+    let param = syn::Ident::new(&format!("{GUARD_PARAM_PREFIX}{index}"), Span::mixed_site());
+    let input = FnArg::Typed(syn::PatType {
+        attrs: Vec::new(),
+        pat: Box::new(syn::Pat::Ident(syn::PatIdent {
+            attrs: Vec::new(),
+            by_ref: None,
+            mutability: None,
+            ident: param,
+            subpat: None,
+        })),
+        colon_token: syn::Token![:](ty.span()),
+        ty: Box::new(syn::Type::Verbatim(ty)),
+    });
+    function.sig.inputs.insert(index, input);
+    function.to_tokens(output);
 }
 
 /// `rule!(...)`: a `PolicyRef` for a rule, as a block expression.
@@ -122,8 +143,8 @@ pub(crate) fn item_with_error(item: TokenStream, error: &syn::Error) -> TokenStr
 /// A plain `fn` handler is emitted as `async fn` beside its error: a route macro registers it
 /// with `.to()`, which would add a second error saying that a plain `fn` is not a `Handler`.
 fn made_async(item: TokenStream) -> TokenStream {
-    match syn::parse2::<ItemFn>(item.clone()) {
-        Ok(mut function) if function.sig.asyncness.is_none() => {
+    match Handler::split(item.clone()) {
+        Some(mut function) if function.sig.asyncness.is_none() => {
             function.sig.asyncness = Some(syn::Token![async](function.sig.fn_token.span));
             function.into_token_stream()
         }

@@ -1,8 +1,10 @@
 //! The function a guard attribute is applied to, and the checks it must pass.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+use quote::{ToTokens, TokenStreamExt as _};
+use syn::parse::{ParseStream, Parser as _};
 use syn::spanned::Spanned as _;
-use syn::{FnArg, Item, ItemFn, Pat};
+use syn::{Attribute, FnArg, Item, Pat, Signature, Visibility};
 
 /// actix-web implements `Handler` for functions of up to 16 extractor parameters.
 pub(crate) const MAX_EXTRACTORS: usize = 16;
@@ -10,14 +12,57 @@ pub(crate) const MAX_EXTRACTORS: usize = 16;
 /// The prefix of every parameter a guard attribute injects.
 pub(crate) const GUARD_PARAM_PREFIX: &str = "__route_guard_";
 
+/// A function whose body is kept as written: the guard only touches the signature. Only the
+/// tokens before the body go through syn; the body is split off as one token tree, neither
+/// parsed nor walked, and re-emitted verbatim with its spans (tokio-macros' `entry.rs` keeps
+/// bodies unparsed for the same reason: proc macros build unoptimized in the dev profile, and
+/// parsing the body into a `syn::ItemFn` and printing it back cost time in every handler).
+pub(crate) struct Handler {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) sig: Signature,
+    /// The `{ ... }` group.
+    pub(crate) body: Group,
+}
+
+impl Handler {
+    /// `item` as a function, or `None` if it is not one.
+    pub(crate) fn split(item: TokenStream) -> Option<Handler> {
+        let mut head: Vec<TokenTree> = item.into_iter().collect();
+        let body = match head.pop()? {
+            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => group,
+            _ => return None,
+        };
+        let parse_head = |input: ParseStream<'_>| {
+            Ok((
+                input.call(Attribute::parse_outer)?,
+                input.parse::<Visibility>()?,
+                input.parse::<Signature>()?,
+            ))
+        };
+        let (attrs, vis, sig) = parse_head.parse2(head.into_iter().collect()).ok()?;
+        Some(Handler {
+            attrs,
+            vis,
+            sig,
+            body,
+        })
+    }
+}
+
+impl ToTokens for Handler {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.append_all(&self.attrs);
+        self.vis.to_tokens(tokens);
+        self.sig.to_tokens(tokens);
+        tokens.append(self.body.clone());
+    }
+}
+
 /// Parses the item under the attribute and checks that a guard can be injected into it.
-pub(crate) fn parse(attribute: &str, item: TokenStream) -> syn::Result<ItemFn> {
-    let item: Item = syn::parse2(item)?;
-    let Item::Fn(function) = item else {
-        return Err(syn::Error::new(
-            item_keyword_span(&item),
-            format!("`#[{attribute}]` can only be applied to an `async fn` handler"),
-        ));
+pub(crate) fn parse(attribute: &str, item: TokenStream) -> syn::Result<Handler> {
+    let Some(function) = Handler::split(item.clone()) else {
+        return Err(not_a_function(attribute, item));
     };
     let mut errors = Vec::new();
     if function.sig.asyncness.is_none() {
@@ -55,8 +100,19 @@ pub(crate) fn parse(attribute: &str, item: TokenStream) -> syn::Result<ItemFn> {
     crate::attr::combine(errors).map(|()| function)
 }
 
+/// The error for an item that is not a function: parsed in full, only on this error path, to
+/// underline the keyword that says what the item is.
+fn not_a_function(attribute: &str, item: TokenStream) -> syn::Error {
+    let message = format!("`#[{attribute}]` can only be applied to an `async fn` handler");
+    match syn::parse2::<Item>(item) {
+        Ok(Item::Fn(_)) => syn::Error::new(proc_macro2::Span::call_site(), message),
+        Ok(item) => syn::Error::new(item_keyword_span(&item), message),
+        Err(error) => error,
+    }
+}
+
 /// How many guards earlier attributes have already injected into `function`.
-pub(crate) fn injected_guards(function: &ItemFn) -> usize {
+pub(crate) fn injected_guards(function: &Handler) -> usize {
     function
         .sig
         .inputs

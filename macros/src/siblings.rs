@@ -5,15 +5,14 @@
 //! exact repeat and rules that contradict each other (`"admin"` above, `not("admin")` below).
 //! A sibling that does not parse is left alone: it reports its own error when it expands.
 
-use syn::ItemFn;
-
 use crate::attr::Attribute;
+use crate::handler::Handler;
 use crate::policy::Expr;
 
 pub(crate) fn check(
     attribute: Attribute,
     expr: Option<&Expr>,
-    function: &ItemFn,
+    function: &Handler,
 ) -> syn::Result<()> {
     let mut siblings = Vec::new();
     for attr in &function.attrs {
