@@ -1,12 +1,11 @@
 //! The guard attributes: parse the arguments and the handler, check both, expand.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote_spanned;
 use syn::parse::{ParseStream, Parser as _};
 
 use crate::policy::check::{Declared, check};
 use crate::policy::{Args, Expr, Kind, Leaf, parse};
-use crate::{expand, exports, handler, siblings};
+use crate::{expand, handler, siblings};
 
 /// Which guard attribute is expanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -115,17 +114,10 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
                 return expand::item_with_error(item, &error);
             }
             match args {
-                Some(args) => expand::guarded_handler(
-                    function,
-                    expand::Body::Expr(&args.expr),
-                    args.hide.is_some(),
-                    span,
-                ),
-                None => {
-                    let rule = exports::rule(span);
-                    let body = expand::Body::Rule(quote_spanned!(span=> #rule::Authenticated));
-                    expand::guarded_handler(function, body, false, span)
+                Some(args) => {
+                    expand::guarded_handler(function, &args.expr, args.hide.is_some(), span)
                 }
+                None => expand::authenticated_handler(function, span),
             }
         }
         (Err(error), Ok(_)) | (Ok(_), Err(error)) => expand::item_with_error(item, &error),
@@ -144,7 +136,7 @@ pub(crate) fn rule(input: TokenStream) -> TokenStream {
         .parse2(input)
         .and_then(|args| combine(check(&args.expr, &Declared::from_env())).map(|()| args));
     match args {
-        Ok(args) => expand::policy_ref(expand::Body::Expr(&args.expr), args.hide.is_some(), span),
+        Ok(args) => expand::policy_ref(&args.expr, args.hide.is_some(), span),
         Err(error) => error.to_compile_error(),
     }
 }

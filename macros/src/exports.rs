@@ -16,6 +16,7 @@ macro_rules! exports {
 
 exports! {
     guarded => Guarded,
+    require_auth => RequireAuth,
     policy => Policy,
     rule => Rule,
     predicate => Predicate,

@@ -18,7 +18,7 @@ use crate::error::{Denial, GuardError, Misconfiguration, TokenProblem};
 use crate::guard::{Resolution, RouteGuard, resolve};
 use crate::hierarchy::RoleHierarchy;
 use crate::identity::{Identity, Roles};
-use crate::policy::{Policy, Subject};
+use crate::policy::{Policy, Rule, Subject};
 
 type ExtractFuture<T> =
     Either<Ready<Result<T, GuardError>>, LocalBoxFuture<'static, Result<T, GuardError>>>;
@@ -89,6 +89,17 @@ impl<P: Policy> FromRequest for Guarded<P> {
             policy: PhantomData,
         }
     }
+}
+
+/// The policy of `#[require_auth]`. Every handler it guards names this one type, so they share
+/// one instance of the extractor code (and of actix-web's extraction future around it) instead
+/// of one each.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct RequireAuth;
+
+impl Policy for RequireAuth {
+    const RULE: Rule = Rule::Authenticated;
 }
 
 /// The future of [`Guarded`]: the non-generic check, wrapped so that each policy adds only this

@@ -140,7 +140,7 @@ pub mod __private {
     pub use actix_web::HttpRequest;
     pub use ipnet::IpNet;
 
-    pub use crate::extract::Guarded;
+    pub use crate::extract::{Guarded, RequireAuth};
     pub use crate::identity::Identity;
     pub use crate::policy::{Policy, Predicate, PredicateFuture, Rule};
     pub use crate::predicate::call_predicate;
