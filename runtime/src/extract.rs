@@ -114,13 +114,17 @@ pub struct GuardedFuture<P> {
 impl<P> Future for GuardedFuture<P> {
     type Output = Result<Guarded<P>, GuardError>;
 
+    // A `match` rather than `Poll::map` and `Result::map` with closures: each of those is one
+    // more generic function per policy, and this one is instantiated for every guarded handler.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.get_mut().check).poll(cx).map(|checked| {
-            checked.map(|identity| Guarded {
+        match Pin::new(&mut self.get_mut().check).poll(cx) {
+            Poll::Ready(Ok(identity)) => Poll::Ready(Ok(Guarded {
                 identity,
                 policy: PhantomData,
-            })
-        })
+            })),
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
