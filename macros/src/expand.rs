@@ -21,7 +21,7 @@ use syn::spanned::Spanned as _;
 
 use crate::exports;
 use crate::handler::{GUARD_PARAM_PREFIX, Handler, injected_guards};
-use crate::policy::check::env_var;
+use crate::policy::check::{declared_kinds, env_var};
 use crate::policy::tokens::{RuleTokens, rule_tokens};
 use crate::policy::{Expr, Kind};
 
@@ -124,17 +124,20 @@ fn policy_items(
             #hide
         }
     };
-    output.extend(track_declarations(span));
+    output.extend(track_declarations(&declared_kinds(expr), span));
     output
 }
 
-/// Makes rustc record the declaration variables as inputs of the user's crate, so that cargo
-/// rebuilds it, and re-checks every name, when a declaration changes.
-fn track_declarations(span: Span) -> TokenStream {
-    let vars = [Kind::Role, Kind::Scope, Kind::Permission].map(env_var);
-    quote_spanned! {span=>
-        const _: () = { #(let _ = ::core::option_env!(#vars);)* };
-    }
+/// Makes rustc record the declaration variables the rule's names were checked against as
+/// inputs of the user's crate, so that cargo rebuilds it, and re-checks those names, when a
+/// declaration changes. A rule without names depends on no declaration and tracks nothing.
+fn track_declarations(kinds: &[Kind], span: Span) -> Option<TokenStream> {
+    let vars = kinds.iter().map(|&kind| env_var(kind));
+    (!kinds.is_empty()).then(|| {
+        quote_spanned! {span=>
+            const _: () = { #(let _ = ::core::option_env!(#vars);)* };
+        }
+    })
 }
 
 /// On a macro error: the user's item unchanged, so the IDE keeps working and no cascade of

@@ -216,6 +216,19 @@ pub(crate) struct Declared {
     permissions: Option<Vec<String>>,
 }
 
+/// The kinds of name `expr` checks against the declarations, each once.
+pub(crate) fn declared_kinds(expr: &Expr) -> Vec<Kind> {
+    let mut kinds = Vec::new();
+    walk(expr, &mut |node| {
+        if let Expr::Leaf(Leaf::Name(kind, _)) = node
+            && !kinds.contains(kind)
+        {
+            kinds.push(*kind);
+        }
+    });
+    kinds
+}
+
 /// The environment variable that declares names of `kind`.
 pub(crate) fn env_var(kind: Kind) -> &'static str {
     match kind {
