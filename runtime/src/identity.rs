@@ -152,15 +152,21 @@ impl fmt::Debug for Identity {
 
 /// A set of names (roles, scopes, permissions): sorted, without repeats.
 ///
-/// Lookups go through a hash table of positions (hashbrown's), so a role check costs the same
-/// few nanoseconds whether the set holds 16 names or 1000, and never allocates.
+/// Lookups in a set of more than [`SCAN_MAX`] names go through a hash table of positions
+/// (hashbrown's), so a role check costs the same few nanoseconds whether the set holds 16 names
+/// or 1000; smaller sets, such as the two or three scopes of a typical token, are scanned,
+/// which is as fast and spares every verified token the table's allocation. Lookups never
+/// allocate.
 #[derive(Clone, Default)]
 pub struct NameSet {
     /// The names, sorted.
     names: Box<[Box<str>]>,
-    /// Positions in `names`, by the names' [`hash`].
+    /// Positions in `names`, by the names' [`hash`]; empty for sets of at most [`SCAN_MAX`].
     index: hashbrown::HashTable<usize>,
 }
+
+/// The largest set searched by scanning rather than through its hash table.
+const SCAN_MAX: usize = 8;
 
 /// The roles held by a caller.
 pub type Roles = NameSet;
@@ -180,10 +186,13 @@ impl NameSet {
         let mut names: Vec<Box<str>> = names.into_iter().map(String::into_boxed_str).collect();
         names.sort_unstable();
         names.dedup();
-        let mut index = hashbrown::HashTable::with_capacity(names.len());
-        for (position, name) in names.iter().enumerate() {
-            let rehash = |&held: &usize| names.get(held).map_or(0, |name| hash(name));
-            index.insert_unique(hash(name), position, rehash);
+        let mut index = hashbrown::HashTable::new();
+        if names.len() > SCAN_MAX {
+            index.reserve(names.len(), |_: &usize| 0);
+            for (position, name) in names.iter().enumerate() {
+                let rehash = |&held: &usize| names.get(held).map_or(0, |name| hash(name));
+                index.insert_unique(hash(name), position, rehash);
+            }
         }
         NameSet {
             names: names.into_boxed_slice(),
@@ -195,6 +204,9 @@ impl NameSet {
     #[inline]
     #[must_use]
     pub fn contains(&self, name: &str) -> bool {
+        if self.names.len() <= SCAN_MAX {
+            return self.names.iter().any(|held| **held == *name);
+        }
         let is_name =
             |&position: &usize| self.names.get(position).is_some_and(|held| **held == *name);
         self.index.find(hash(name), is_name).is_some()
@@ -235,5 +247,31 @@ impl fmt::Debug for NameSet {
 impl serde::Serialize for NameSet {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_small_and_large_find_exactly_their_names_in_sorted_order() {
+        // Both sides of SCAN_MAX: scanned sets and hash-indexed ones.
+        for size in 0..=3 * SCAN_MAX {
+            let names: Vec<String> = (0..size).rev().map(|i| format!("role-{i:02}")).collect();
+            let mut doubled = names.clone();
+            doubled.extend(names.iter().cloned());
+            let set = NameSet::new(doubled);
+            assert_eq!(set.len(), size);
+            let mut sorted = names.clone();
+            sorted.sort();
+            assert!(set.iter().eq(sorted.iter().map(String::as_str)), "{size}");
+            for name in &names {
+                assert!(set.contains(name), "{name} in {size}");
+            }
+            for absent in ["", "role-", "role-0", "ROLE-00", "role-000", "role-99"] {
+                assert!(!set.contains(absent), "{absent} in {size}");
+            }
+        }
     }
 }
