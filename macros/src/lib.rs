@@ -19,9 +19,10 @@ use crate::attr::Attribute;
 /// Place it above or below `#[get]`/`#[post]`/..., or use it on a handler registered with
 /// `web::get().to(handler)`. It takes no arguments.
 ///
-/// Like every guard attribute, it goes on a free `async fn`: an associated function inside an
-/// `impl` block cannot be guarded, because the guard declares a marker type beside the
-/// handler, and an `impl` block cannot hold one.
+/// The other guard attributes go on a free `async fn` only: they declare a marker type beside
+/// the handler, and an `impl` block cannot hold one. Every `#[require_auth]` shares one policy
+/// type instead, so it declares nothing and also guards an associated function (one without
+/// `self`).
 ///
 /// # Examples
 ///
