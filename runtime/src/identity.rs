@@ -176,8 +176,11 @@ pub type Roles = NameSet;
 /// costs one more comparison, never a wrong answer.
 #[inline]
 fn hash(name: &str) -> u64 {
-    use std::hash::BuildHasher as _;
-    foldhash::fast::FixedState::default().hash_one(name)
+    use std::hash::{BuildHasher as _, Hasher as _};
+    // The bytes alone: `str`'s `Hash` adds a terminator only composite keys need.
+    let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+    hasher.write(name.as_bytes());
+    hasher.finish()
 }
 
 impl NameSet {

@@ -152,20 +152,30 @@ impl Rule {
     /// answers then, where every leaf is known and Kleene logic is plain `||` and `&&`. This
     /// is the path of every request to a rule on credentials alone, so it walks the tree with
     /// nothing else to carry. Address rules and predicates are the answer that does not help.
+    ///
+    /// Leaves are decided in place ([`Rule::holds_leaf`]), so only combinators recurse.
     fn holds(&self, identity: &Identity, hierarchy: &RoleHierarchy, positive: bool) -> bool {
+        match self {
+            Rule::Any(rules) => rules
+                .iter()
+                .any(|rule| rule.holds_leaf(identity, hierarchy, positive)),
+            Rule::All(rules) => rules
+                .iter()
+                .all(|rule| rule.holds_leaf(identity, hierarchy, positive)),
+            Rule::Not(rule) => !rule.holds_leaf(identity, hierarchy, !positive),
+            leaf => leaf.holds_leaf(identity, hierarchy, positive),
+        }
+    }
+
+    #[inline(always)]
+    fn holds_leaf(&self, identity: &Identity, hierarchy: &RoleHierarchy, positive: bool) -> bool {
         match self {
             Rule::Authenticated => true,
             Rule::Role(role) => holds_role(identity, hierarchy, role),
             Rule::Scope(scope) => identity.has_scope(scope),
             Rule::Permission(permission) => identity.has_permission(permission),
-            Rule::Any(rules) => rules
-                .iter()
-                .any(|rule| rule.holds(identity, hierarchy, positive)),
-            Rule::All(rules) => rules
-                .iter()
-                .all(|rule| rule.holds(identity, hierarchy, positive)),
-            Rule::Not(rule) => !rule.holds(identity, hierarchy, !positive),
             Rule::Ip(_) | Rule::Country(_) | Rule::Predicate(_) => !positive,
+            Rule::Any(_) | Rule::All(_) | Rule::Not(_) => self.holds(identity, hierarchy, positive),
         }
     }
 
