@@ -2,9 +2,7 @@
 
 use std::fmt;
 
-use hmac::{Hmac, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey};
-use sha2::{Sha256, Sha384, Sha512};
 
 use crate::config::ConfigError;
 
@@ -134,36 +132,82 @@ impl fmt::Debug for JwtKey {
 
 /// An HMAC secret keyed once into its MAC (the hashed inner and outer pads of RFC 2104), where
 /// jsonwebtoken re-derives them from the secret for every token: two SHA-2 compressions, about
-/// a tenth of an HS256 token's verification. Verifying clones the keyed state.
+/// a tenth of an HS256 token's verification. Verifying copies the keyed state. The MAC comes
+/// from the backend the `rust-crypto` / `aws-lc-rs` feature chose, as the other algorithms do.
 #[derive(Clone)]
-pub(crate) enum HmacKey {
-    Sha256(Hmac<Sha256>),
-    Sha384(Hmac<Sha384>),
-    Sha512(Hmac<Sha512>),
-}
+pub(crate) struct HmacKey(keyed::Keyed);
 
 impl HmacKey {
     fn new(algorithm: Algorithm, secret: &[u8]) -> Option<Self> {
-        // HMAC takes keys of any length, so these never fail.
-        match algorithm {
-            Algorithm::HS256 => Hmac::new_from_slice(secret).ok().map(HmacKey::Sha256),
-            Algorithm::HS384 => Hmac::new_from_slice(secret).ok().map(HmacKey::Sha384),
-            Algorithm::HS512 => Hmac::new_from_slice(secret).ok().map(HmacKey::Sha512),
-            _ => None,
-        }
+        keyed::Keyed::new(algorithm, secret).map(HmacKey)
     }
 
     /// Whether `signature` is the MAC of `message`, compared in constant time.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        fn check<M: Mac + Clone>(keyed: &M, message: &[u8], signature: &[u8]) -> bool {
-            let mut mac = keyed.clone();
-            mac.update(message);
-            mac.verify_slice(signature).is_ok()
+        self.0.verify(message, signature)
+    }
+}
+
+#[cfg(not(feature = "aws-lc-rs"))]
+mod keyed {
+    use hmac::{Hmac, Mac};
+    use jsonwebtoken::Algorithm;
+    use sha2::{Sha256, Sha384, Sha512};
+
+    #[derive(Clone)]
+    pub(super) enum Keyed {
+        Sha256(Hmac<Sha256>),
+        Sha384(Hmac<Sha384>),
+        Sha512(Hmac<Sha512>),
+    }
+
+    impl Keyed {
+        pub(super) fn new(algorithm: Algorithm, secret: &[u8]) -> Option<Self> {
+            // HMAC takes keys of any length, so these never fail.
+            match algorithm {
+                Algorithm::HS256 => Hmac::new_from_slice(secret).ok().map(Keyed::Sha256),
+                Algorithm::HS384 => Hmac::new_from_slice(secret).ok().map(Keyed::Sha384),
+                Algorithm::HS512 => Hmac::new_from_slice(secret).ok().map(Keyed::Sha512),
+                _ => None,
+            }
         }
-        match self {
-            HmacKey::Sha256(keyed) => check(keyed, message, signature),
-            HmacKey::Sha384(keyed) => check(keyed, message, signature),
-            HmacKey::Sha512(keyed) => check(keyed, message, signature),
+
+        pub(super) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+            fn check<M: Mac + Clone>(keyed: &M, message: &[u8], signature: &[u8]) -> bool {
+                let mut mac = keyed.clone();
+                mac.update(message);
+                mac.verify_slice(signature).is_ok()
+            }
+            match self {
+                Keyed::Sha256(keyed) => check(keyed, message, signature),
+                Keyed::Sha384(keyed) => check(keyed, message, signature),
+                Keyed::Sha512(keyed) => check(keyed, message, signature),
+            }
+        }
+    }
+}
+
+#[cfg(feature = "aws-lc-rs")]
+mod keyed {
+    use aws_lc_rs::hmac;
+    use jsonwebtoken::Algorithm;
+
+    #[derive(Clone)]
+    pub(super) struct Keyed(hmac::Key);
+
+    impl Keyed {
+        pub(super) fn new(algorithm: Algorithm, secret: &[u8]) -> Option<Self> {
+            let algorithm = match algorithm {
+                Algorithm::HS256 => hmac::HMAC_SHA256,
+                Algorithm::HS384 => hmac::HMAC_SHA384,
+                Algorithm::HS512 => hmac::HMAC_SHA512,
+                _ => return None,
+            };
+            Some(Keyed(hmac::Key::new(algorithm, secret)))
+        }
+
+        pub(super) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+            hmac::verify(&self.0, message, signature).is_ok()
         }
     }
 }
@@ -176,4 +220,36 @@ fn wrong_family(algorithm: Algorithm, what: &str, expected: &str) -> ConfigError
 
 fn bad_pem(kind: &str, error: &jsonwebtoken::errors::Error) -> ConfigError {
     ConfigError::new(format!("not a valid {kind} public key in PEM: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::{EncodingKey, Header};
+
+    use super::*;
+
+    #[test]
+    fn hmac_keys_verify_what_jsonwebtoken_signs_and_nothing_else() {
+        let secret = [7u8; 64];
+        for algorithm in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            let key = JwtKey::hmac(algorithm, secret).unwrap();
+            let hmac = key.hmac.as_ref().unwrap();
+            let claims = serde_json::json!({ "sub": "ann" });
+            let token = jsonwebtoken::encode(
+                &Header::new(algorithm),
+                &claims,
+                &EncodingKey::from_secret(&secret),
+            )
+            .unwrap();
+            let (message, signature) = token.rsplit_once('.').unwrap();
+            let mut signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+            assert!(hmac.verify(message.as_bytes(), &signature), "{algorithm:?}");
+            assert!(!hmac.verify(b"another message", &signature));
+            assert!(!hmac.verify(message.as_bytes(), &signature[1..]));
+            signature[0] ^= 1;
+            assert!(!hmac.verify(message.as_bytes(), &signature));
+        }
+    }
 }
