@@ -21,7 +21,7 @@ pub(crate) struct Handler {
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,
     pub(crate) sig: Signature,
-    /// The `{ ... }` group.
+    /// The `{ ... }` group, possibly inside an invisible one (see [`is_block`]).
     pub(crate) body: Group,
 }
 
@@ -30,7 +30,7 @@ impl Handler {
     pub(crate) fn split(item: TokenStream) -> Option<Handler> {
         let mut head: Vec<TokenTree> = item.into_iter().collect();
         let body = match head.pop()? {
-            TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => group,
+            TokenTree::Group(group) if is_block(&group) => group,
             _ => return None,
         };
         let parse_head = |input: ParseStream<'_>| {
@@ -47,6 +47,22 @@ impl Handler {
             sig,
             body,
         })
+    }
+}
+
+/// `{ ... }`, or a body passed through `macro_rules!` as `$body:block`, which arrives as a
+/// `{ ... }` wrapped in an invisible group.
+fn is_block(group: &Group) -> bool {
+    match group.delimiter() {
+        Delimiter::Brace => true,
+        Delimiter::None => {
+            let mut inner = group.stream().into_iter();
+            matches!(
+                (inner.next(), inner.next()),
+                (Some(TokenTree::Group(block)), None) if is_block(&block)
+            )
+        }
+        _ => false,
     }
 }
 
