@@ -331,7 +331,7 @@ mod tests {
     use super::*;
 
     /// The header of a whole token, as [`read_jws`] reads it.
-    fn read_header(token: &str) -> Result<Header, TokenProblem> {
+    fn header_of(token: &str) -> Result<Header, TokenProblem> {
         read_jws(token).map(|jws| jws.header)
     }
 
@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn a_plain_header_is_read() {
-        let header = read_header(&token(
+        let header = header_of(&token(
             r#"{"alg":"RS256","kid":"k1","typ":"at+jwt","jku":"https://evil"}"#,
         ));
         assert_eq!(
@@ -359,7 +359,7 @@ mod tests {
         for alg in ["none", "None", "NONE", "nOnE", "", "HS257"] {
             let header = format!(r#"{{"alg":"{alg}"}}"#);
             assert_eq!(
-                read_header(&token(&header)),
+                header_of(&token(&header)),
                 Err(TokenProblem::DisallowedAlgorithm),
                 "{alg}"
             );
@@ -371,7 +371,7 @@ mod tests {
         for crit in [r#"["exp"]"#, "[]", r#""b64""#, "null"] {
             let header = format!(r#"{{"alg":"HS256","crit":{crit}}}"#);
             assert_eq!(
-                read_header(&token(&header)),
+                header_of(&token(&header)),
                 Err(TokenProblem::UnsupportedCritical),
                 "{crit}"
             );
@@ -395,7 +395,7 @@ mod tests {
             ),
             format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(r#"{"alg":1}"#)),
         ] {
-            assert_eq!(read_header(&bad), Err(TokenProblem::Malformed), "{bad}");
+            assert_eq!(header_of(&bad), Err(TokenProblem::Malformed), "{bad}");
         }
     }
 
@@ -417,7 +417,7 @@ mod tests {
             (ok, r#"{"a":[{"b":1,"b":1}]}"#),
         ] {
             assert_eq!(
-                read_header(&signed(header, payload)),
+                header_of(&signed(header, payload)),
                 Err(TokenProblem::Malformed),
                 "{header} {payload}"
             );
@@ -427,7 +427,7 @@ mod tests {
             "not json",
             "[1,2]",
         ] {
-            assert!(read_header(&signed(ok, payload)).is_ok(), "{payload}");
+            assert!(header_of(&signed(ok, payload)).is_ok(), "{payload}");
         }
     }
 
@@ -444,7 +444,7 @@ mod tests {
         /// token whose `alg` is a real algorithm.
         #[test]
         fn arbitrary_tokens_never_panic(token in "\\PC{0,300}") {
-            if read_header(&token).is_ok() {
+            if header_of(&token).is_ok() {
                 proptest::prop_assert_eq!(token.split('.').count(), 3);
             }
         }
@@ -461,7 +461,7 @@ mod tests {
                 URL_SAFE_NO_PAD.encode(&header),
                 URL_SAFE_NO_PAD.encode(&payload)
             );
-            if read_header(&token).is_ok() {
+            if header_of(&token).is_ok() {
                 let json: serde_json::Value = serde_json::from_slice(&header)
                     .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
                 proptest::prop_assert!(json.get("crit").is_none());
@@ -483,7 +483,7 @@ mod tests {
                 members.push(r#""crit":["x"]"#.to_owned());
             }
             let header = format!("{{{}}}", members.join(","));
-            let outcome = read_header(&token(&header));
+            let outcome = header_of(&token(&header));
             let unique: BTreeSet<&String> = names.iter().collect();
             let duplicated = unique.len() != names.len()
                 || names.iter().any(|n| n == "alg" || (crit && n == "crit"));
