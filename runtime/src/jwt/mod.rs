@@ -142,8 +142,9 @@ impl JwtAuthenticator {
     fn verify_cached(&self, token: &str) -> Result<Arc<Identity>, TokenProblem> {
         match &self.cache {
             Some(cache) => {
+                // One clock reading for the cache's exp/nbf and the verification's.
                 let now = jsonwebtoken::get_current_timestamp();
-                cache.get_or_verify(token, now, || self.verify(token))
+                cache.get_or_verify(token, now, || self.verify_at(token, now))
             }
             None => self.verify(token).map(Arc::new),
         }
@@ -156,8 +157,13 @@ impl JwtAuthenticator {
     ///
     /// The token is split, and its header and payload decoded and parsed, once: jsonwebtoken
     /// checks the signature ([`jsonwebtoken::crypto::verify`]) and the registered claims are
-    /// checked here, with jsonwebtoken's rules tightened as [`RegisteredClaims`] says.
+    /// checked here, with jsonwebtoken's rules, tightened for `iss` and `aud`.
     pub fn verify(&self, token: &str) -> Result<Identity, TokenProblem> {
+        self.verify_at(token, jsonwebtoken::get_current_timestamp())
+    }
+
+    /// [`verify`](Self::verify) at `now`, in seconds since the epoch.
+    fn verify_at(&self, token: &str, now: u64) -> Result<Identity, TokenProblem> {
         let jws = read_jws(token)?;
         if !self.token_type.accepts(jws.header.typ.as_deref()) {
             return Err(TokenProblem::WrongType);
@@ -174,8 +180,7 @@ impl JwtAuthenticator {
         }
         outcome?;
         let claims = jws.claims.ok_or(TokenProblem::Malformed)?;
-        self.registered
-            .check(&claims, jsonwebtoken::get_current_timestamp())?;
+        self.registered.check(&claims, now)?;
         self.identity(claims)
     }
 
