@@ -152,7 +152,7 @@ impl fmt::Debug for Identity {
 
 /// A set of names (roles, scopes, permissions): sorted, without repeats.
 ///
-/// Lookups in a set of more than [`SCAN_MAX`] names go through a hash table of positions
+/// Lookups in a set of more than 8 names go through a hash table of positions
 /// (hashbrown's), so a role check costs the same few nanoseconds whether the set holds 16 names
 /// or 1000; smaller sets, such as the two or three scopes of a typical token, are scanned,
 /// which is as fast and spares every verified token the table's allocation. Lookups never
