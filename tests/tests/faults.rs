@@ -148,3 +148,36 @@ async fn a_provider_failing_mid_run_leaves_the_last_good_keys_in_use() {
         .assert_invalid_token("unknown key", &token);
     handle.stop(false).await;
 }
+
+#[actix_web::test]
+async fn a_configured_key_without_a_kid_does_not_keep_the_jwks_from_being_fetched() {
+    let provider = web::Data::new(Provider::default());
+    provider.set(Mode::Keys, &["k1"]);
+    let (addr, server) = serve(&provider, "127.0.0.1:0".parse().unwrap());
+    // An HS256 secret without a `kid` matches every token's `kid`, so no lookup ever misses.
+    // The other algorithm's key (the DisallowedAlgorithm path), and one of the same algorithm
+    // whose signature does not match (the BadSignature path).
+    let attacker = include_bytes!("../keys/attacker-p256.pub");
+    for configured in [
+        route_guard::JwtKey::hs256(SECRET).unwrap(),
+        route_guard::JwtKey::ec_pem(jsonwebtoken::Algorithm::ES256, attacker).unwrap(),
+    ] {
+        let jwt = route_guard::JwtAuthenticator::builder()
+            .key(configured)
+            .jwks(route_guard::Jwks::url(format!("http://{addr}/jwks")).timeout(TIMEOUT))
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .no_cache()
+            .build()
+            .unwrap();
+        let app = app!(jwt);
+        let reply = call(&app, get("/me").insert_header(bearer(&token_of("k1")))).await;
+        assert_eq!(
+            (reply.status, reply.body.as_str()),
+            (200, "svc"),
+            "{reply:?}"
+        );
+    }
+    assert_eq!(provider.hits(), 2, "one fetch per authenticator");
+    server.stop(false).await;
+}

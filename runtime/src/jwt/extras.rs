@@ -232,8 +232,26 @@ impl JwtAuthenticator {
         }
         match self.verify_cached(&token) {
             #[cfg(feature = "jwks")]
-            Err(TokenProblem::UnknownKey) if self.extras.remote.is_some() => self.await_keys(token),
+            Err(problem) if self.awaits_keys(problem) => self.await_keys(token),
             result => AuthFuture::ready(result.map_err(Denial::InvalidToken)),
+        }
+    }
+
+    /// Whether a refusal may be lifted by keys the JWKS has not delivered yet: a `kid` the set
+    /// lacks, or, before the first fetch, any key problem at all. A configured key without a
+    /// `kid` matches every token, so for the provider's tokens no lookup would ever miss and
+    /// nothing would start the first fetch.
+    #[cfg(feature = "jwks")]
+    fn awaits_keys(&self, problem: TokenProblem) -> bool {
+        let Some(remote) = &self.extras.remote else {
+            return false;
+        };
+        match problem {
+            TokenProblem::UnknownKey => true,
+            TokenProblem::BadSignature | TokenProblem::DisallowedAlgorithm => {
+                !remote.current().loaded
+            }
+            _ => false,
         }
     }
 
@@ -252,6 +270,7 @@ impl JwtAuthenticator {
             let keys = remote.wait(receiver).await;
             match this.verify_cached(&token) {
                 Err(TokenProblem::UnknownKey) => Err(unknown_or_unavailable(&remote, &keys)),
+                Err(_) if !keys.loaded => Err(unknown_or_unavailable(&remote, &keys)),
                 result => result.map_err(Denial::InvalidToken),
             }
         })
