@@ -1,79 +1,105 @@
 //! Turning a checked handler and rule into the guarded handler.
 //!
 //! ```text
-//! #[require_role("admin")]                     #[doc(hidden)] struct __route_guard_policy_admin_0;
-//! async fn admin(db: Data<Db>) -> R { .. }  →  impl Policy for __route_guard_policy_admin_0 {
-//!                                                  const RULE: Rule = Rule::Role("admin");
-//!                                              }
-//!                                              async fn admin(
-//!                                                  __route_guard_0: Guarded<__route_guard_policy_admin_0>,
-//!                                                  db: Data<Db>,
-//!                                              ) -> R { .. }
+//! #[require_role("admin")]                   #[doc(hidden)] struct __route_guard_policy_admin_0;
+//! async fn admin(db: Data<Db>) -> R { .. } → impl Policy for __route_guard_policy_admin_0 {
+//!                                                const RULE: Rule = Rule::Role("admin");
+//!                                            }
+//!                                            async fn admin(
+//!                                                Guarded { extracted: (db,), .. }:
+//!                                                    Guarded<(__route_guard_policy_admin_0,), (Data<Db>,)>,
+//!                                            ) -> R { .. }
 //! ```
 //!
-//! The body and return type stay as written; the guard is an extractor parameter, placed
-//! before the handler's own so that actix-web runs it first.
+//! The body and return type stay as written, and so do the parameters' patterns and types:
+//! they move into the one guard extractor, which extracts them only after the guard passed.
+//! actix-web starts every parameter's extraction before awaiting any, so a guard beside them
+//! would let a refused caller's body be read and its query be judged first. A second guard
+//! attribute adds its policy to the same extractor (`Guarded<(A, B), ..>`), so that every
+//! address rule on the handler is decided before any credentials are read.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens as _, format_ident, quote, quote_spanned};
-use syn::FnArg;
-use syn::spanned::Spanned as _;
+use syn::{FnArg, GenericArgument, PathArguments, Type};
 
 use crate::exports;
-use crate::handler::{GUARD_PARAM_PREFIX, Handler, injected_guards};
+use crate::handler::Handler;
 use crate::policy::check::{declared_kinds, env_var};
 use crate::policy::tokens::{RuleTokens, rule_tokens};
 use crate::policy::{Expr, Kind};
 
-/// The guarded handler: `function` with a `Guarded<Marker>` parameter whose marker carries
-/// the rule. `span` is the attribute's, where errors in generated code should point.
+/// The guarded handler: `function` guarded by a marker type that carries the rule. `span` is
+/// the attribute's, where errors in generated code should point.
 pub(crate) fn guarded_handler(
-    function: Handler,
+    mut function: Handler,
     expr: &Expr,
     hide: bool,
     span: Span,
 ) -> TokenStream {
-    let index = injected_guards(&function);
+    let index = earlier_guard(&mut function).map_or(0, |policies| policies.elems.len());
     let marker = format_ident!("__route_guard_policy_{}_{}", function.sig.ident, index);
     let mut output = policy_items(&marker, &function.vis, expr, hide, span);
-    let guarded = exports::guarded(span);
-    let ty = quote_spanned!(span=> #guarded<#marker>);
-    inject(function, index, ty, &mut output);
+    guard(function, marker.into_token_stream(), span, &mut output);
     output
 }
 
 /// `#[require_auth]`: the same rule on every handler, so one policy type from the runtime
-/// serves them all. A marker per handler makes each instantiate actix-web's extraction future
-/// and the guard's own code anew (33 functions more than an unguarded handler, counted with
-/// `-Z print-mono-items`); the shared type instantiates them once per crate.
+/// serves them all instead of a marker each.
 pub(crate) fn authenticated_handler(function: Handler, span: Span) -> TokenStream {
-    let index = injected_guards(&function);
-    let (guarded, policy) = (exports::guarded(span), exports::require_auth(span));
-    let ty = quote_spanned!(span=> #guarded<#policy>);
     let mut output = TokenStream::new();
-    inject(function, index, ty, &mut output);
+    guard(function, exports::require_auth(span), span, &mut output);
     output
 }
 
-/// Inserts the guard parameter `__route_guard_<index>: #ty` at `index`, after the guards
-/// earlier attributes injected and before the handler's own extractors, and emits `function`.
-fn inject(mut function: Handler, index: usize, ty: TokenStream, output: &mut TokenStream) {
-    // Built directly rather than through `parse_quote!`: printing and re-parsing the
-    // parameter was a measurable share of the attribute's run time.
-    let param = syn::Ident::new(&format!("{GUARD_PARAM_PREFIX}{index}"), Span::mixed_site());
-    let input = FnArg::Typed(syn::PatType {
+/// The policies of the guard an attribute above this one injected: the tuple `(A, ..)` of
+/// `::route_guard::__private::Guarded<(A, ..), (..)>`, the function's first parameter.
+pub(crate) fn earlier_guard(function: &mut Handler) -> Option<&mut syn::TypeTuple> {
+    let Some(FnArg::Typed(param)) = function.sig.inputs.first_mut() else {
+        return None;
+    };
+    let Type::Path(ty) = &mut *param.ty else {
+        return None;
+    };
+    let path = &mut ty.path;
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if path.leading_colon.is_none() || names != ["route_guard", "__private", "Guarded"] {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &mut path.segments.last_mut()?.arguments else {
+        return None;
+    };
+    match args.args.first_mut()? {
+        GenericArgument::Type(Type::Tuple(policies)) => Some(policies),
+        _ => None,
+    }
+}
+
+/// Guards `function` with `policy`: adds it to the guard an earlier attribute injected, or
+/// moves the handler's parameters into a new guard extractor, and emits the function.
+fn guard(mut function: Handler, policy: TokenStream, span: Span, output: &mut TokenStream) {
+    if let Some(policies) = earlier_guard(&mut function) {
+        policies.elems.push(Type::Verbatim(policy));
+        function.to_tokens(output);
+        return;
+    }
+    let inputs = std::mem::take(&mut function.sig.inputs);
+    let (pats, types): (Vec<_>, Vec<_>) = inputs
+        .into_iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some((typed.pat, typed.ty)),
+            // Refused by `handler::parse` before expansion.
+            FnArg::Receiver(_) => None,
+        })
+        .unzip();
+    let guarded = exports::guarded(span);
+    let pat = quote_spanned!(span=> #guarded { extracted: (#(#pats,)*), .. });
+    let ty = quote_spanned!(span=> #guarded<(#policy,), (#(#types,)*)>);
+    function.sig.inputs.push(FnArg::Typed(syn::PatType {
         attrs: Vec::new(),
-        pat: Box::new(syn::Pat::Ident(syn::PatIdent {
-            attrs: Vec::new(),
-            by_ref: None,
-            mutability: None,
-            ident: param,
-            subpat: None,
-        })),
-        colon_token: syn::Token![:](ty.span()),
-        ty: Box::new(syn::Type::Verbatim(ty)),
-    });
-    function.sig.inputs.insert(index, input);
+        pat: Box::new(syn::Pat::Verbatim(pat)),
+        colon_token: syn::Token![:](span),
+        ty: Box::new(Type::Verbatim(ty)),
+    }));
     function.to_tokens(output);
 }
 

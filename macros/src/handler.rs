@@ -1,16 +1,14 @@
 //! The function a guard attribute is applied to, and the checks it must pass.
 
+use proc_macro2::Span;
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt as _};
 use syn::parse::{ParseStream, Parser as _};
-use syn::spanned::Spanned as _;
-use syn::{Attribute, FnArg, Item, Pat, Signature, Visibility};
+use syn::spanned::Spanned;
+use syn::{Attribute, FnArg, Item, Signature, Visibility};
 
 /// actix-web implements `Handler` for functions of up to 16 extractor parameters.
 pub(crate) const MAX_EXTRACTORS: usize = 16;
-
-/// The prefix of every parameter a guard attribute injects.
-pub(crate) const GUARD_PARAM_PREFIX: &str = "__route_guard_";
 
 /// A function whose body is kept as written: the guard only touches the signature. Only the
 /// tokens before the body go through syn; the body is split off as one token tree, neither
@@ -96,22 +94,10 @@ pub(crate) fn parse(attribute: &str, item: TokenStream) -> syn::Result<Handler> 
             ),
         ));
     }
-    if function.sig.inputs.len() >= MAX_EXTRACTORS {
-        errors.push(syn::Error::new(
-            // The last parameter rather than the list: spans do not join on stable, so the
-            // list would be underlined at its first parameter, as if that one were at fault.
-            function
-                .sig
-                .inputs
-                .last()
-                .map_or_else(proc_macro2::Span::call_site, |input| input.span()),
-            format!(
-                "this handler already takes {} parameters and the guard adds one, but actix-web \
-                 allows at most {MAX_EXTRACTORS}; group some extractors into a tuple, \
-                 e.g. `(a, b): (A, B)`",
-                function.sig.inputs.len()
-            ),
-        ));
+    let mut function = function;
+    let guarded_above = crate::expand::earlier_guard(&mut function).is_some();
+    if !guarded_above {
+        errors.extend(parameter_errors(&function));
     }
     crate::attr::combine(errors).map(|()| function)
 }
@@ -127,20 +113,38 @@ fn not_a_function(attribute: &str, item: TokenStream) -> syn::Error {
     }
 }
 
-/// How many guards earlier attributes have already injected into `function`.
-pub(crate) fn injected_guards(function: &Handler) -> usize {
-    function
-        .sig
-        .inputs
-        .iter()
-        .take_while(|input| match input {
-            FnArg::Typed(typed) => matches!(
-                &*typed.pat,
-                Pat::Ident(pat) if pat.ident.to_string().starts_with(GUARD_PARAM_PREFIX)
+/// The handler's own parameters move into the guard's tuple of extractors: at most 16 of them,
+/// as many as actix-web extracts, and no attributes on them, which a pattern cannot carry.
+fn parameter_errors(function: &Handler) -> Vec<syn::Error> {
+    let mut errors = Vec::new();
+    let inputs = &function.sig.inputs;
+    if inputs.len() > MAX_EXTRACTORS {
+        errors.push(syn::Error::new(
+            // The first parameter past the limit rather than the list: spans do not join on
+            // stable, so the list would be underlined at its first parameter.
+            inputs
+                .iter()
+                .nth(MAX_EXTRACTORS)
+                .map_or_else(Span::call_site, Spanned::span),
+            format!(
+                "this handler takes {} parameters, but actix-web extracts at most \
+                 {MAX_EXTRACTORS}; group some extractors into a tuple, e.g. `(a, b): (A, B)`",
+                inputs.len()
             ),
-            FnArg::Receiver(_) => false,
-        })
-        .count()
+        ));
+    }
+    for input in inputs {
+        if let FnArg::Typed(typed) = input
+            && let Some(attr) = typed.attrs.first()
+        {
+            errors.push(syn::Error::new(
+                attr.pound_token.span,
+                "a guarded handler's parameters cannot carry attributes: the guard extracts \
+                 them after it has passed, as one tuple, and a pattern in a tuple takes none",
+            ));
+        }
+    }
+    errors
 }
 
 /// The span of the keyword that says what kind of item this is (`struct`, `impl`, ...).

@@ -159,7 +159,7 @@ struct Inner {
     /// Checked when the user is unknown, so that case costs one full hash too.
     dummy: String,
     /// Bounds concurrent hashing: each argon2 check holds ~19 MiB for tens of milliseconds.
-    hashing: Semaphore,
+    hashing: Arc<Semaphore>,
 }
 
 impl BasicAuthenticator {
@@ -182,7 +182,7 @@ impl BasicAuthenticator {
             inner: Arc::new(Inner {
                 store: Box::new(store),
                 dummy,
-                hashing: Semaphore::new(parallel),
+                hashing: Arc::new(Semaphore::new(parallel)),
             }),
         })
     }
@@ -219,20 +219,25 @@ impl Inner {
             }
         })?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let permit = self
-            .hashing
-            .acquire()
-            .await
-            .map_err(|_| Denial::Unavailable {
-                retry_after_secs: 1,
-            })?;
+        let permit =
+            self.hashing
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| Denial::Unavailable {
+                    retry_after_secs: 1,
+                })?;
         let inner = self.clone();
+        // The permit travels with the hash: a client that hangs up drops this future, but the
+        // hash already started on the blocking pool runs to its end, and the permit bounds
+        // exactly that work.
         let verified = run_blocking(move || {
             let hash = hash.as_deref().unwrap_or(&inner.dummy);
-            verify(hash, &password)
+            let verified = verify(hash, &password);
+            drop(permit);
+            verified
         })
         .await;
-        drop(permit);
         match (user, verified) {
             (Some(user), true) => {
                 let identity = Identity::new(username, user.roles, Map::new());

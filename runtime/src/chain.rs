@@ -158,12 +158,19 @@ async fn rest(
 /// Which authenticator accepted the request's credentials, so that a later refusal (a missing
 /// scope, claims that do not fit) is rendered in that authenticator's scheme.
 #[derive(Clone, Copy)]
-pub(crate) struct AuthenticatedBy(pub(crate) usize);
+pub(crate) struct AuthenticatedBy {
+    /// [`RouteGuard::key`] of the guard whose authenticators `index` counts.
+    pub(crate) guard: usize,
+    pub(crate) index: usize,
+}
 
 /// Runs the enrichment hook, if any, on an accepted identity.
 fn enrich(guard: &RouteGuard, req: &HttpRequest, by: usize, identity: Arc<Identity>) -> Started {
     if by > 0 {
-        req.extensions_mut().insert(AuthenticatedBy(by));
+        req.extensions_mut().insert(AuthenticatedBy {
+            guard: guard.key(),
+            index: by,
+        });
     }
     let Some(hook) = guard.enricher() else {
         return Started::Now(Ok(identity));

@@ -13,10 +13,10 @@ use futures_util::future::{self, Either, FutureExt as _, LocalBoxFuture, Ready};
 
 use crate::error::{Denial, GuardError};
 use crate::guard::{Resolution, RouteGuard, resolve};
-use crate::hierarchy::RoleHierarchy;
 use crate::identity::Identity;
 use crate::network::Network;
 use crate::policy::{Policy, Rule, Subject, Verdict, judge, judge_async};
+use crate::scope::PolicyRef;
 
 /// A rule with what the engine needs to know about it, computed once.
 #[derive(Debug, Clone, Copy)]
@@ -55,60 +55,92 @@ pub(crate) type Checked = Result<Option<Arc<Identity>>, GuardError>;
 /// Ready now, or later when authentication or a predicate awaits.
 pub(crate) type CheckFuture = Either<Ready<Checked>, LocalBoxFuture<'static, Checked>>;
 
-pub(crate) fn check(req: &HttpRequest, applied: Applied) -> CheckFuture {
-    let guard = req.app_data::<RouteGuard>();
-    let hierarchy = guard.map_or(RoleHierarchy::none(), RouteGuard::role_hierarchy);
-    let network = applied
-        .network
-        .then(|| Network::new(req, guard.map(RouteGuard::network)));
-    if network.is_some() {
-        match judge(
-            applied.rule,
-            &Subject::new(None, hierarchy, network.as_ref()),
-        ) {
-            Verdict::NeedsIdentity => {}
-            verdict => return Either::Left(future::ready(conclude(req, applied, None, verdict))),
+/// Applies every one of `rules` to `req`: all address and country rules first, then, if any
+/// rule still depends on the caller, one authentication and each rule in order.
+pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
+    let ready = |checked| Either::Left(future::ready(checked));
+    // Fail closed before anything else: without a guard nothing is configured, not even which
+    // proxies to believe for an address rule.
+    let Some(guard) = RouteGuard::registered(req) else {
+        return ready(Err(RouteGuard::missing(req)));
+    };
+    let hierarchy = guard.role_hierarchy();
+    let network = rules
+        .iter()
+        .any(|PolicyRef(applied)| applied.network)
+        .then(|| Network::new(req, guard.network()));
+    if let Some(network) = &network {
+        let mut needs_identity = false;
+        for PolicyRef(applied) in rules {
+            if !applied.network {
+                needs_identity = true;
+                continue;
+            }
+            match judge(applied.rule, &Subject::new(None, hierarchy, Some(network))) {
+                Verdict::Allow => {}
+                Verdict::NeedsIdentity => needs_identity = true,
+                verdict => {
+                    return ready(conclude(req, guard, applied, None, verdict, Some(network)));
+                }
+            }
+        }
+        if !needs_identity {
+            return ready(Ok(None));
         }
     }
-    let resolution = resolve(req);
-    if !applied.predicates
-        && let Resolution::Done(outcome) = &resolution
-    {
+    let resolution = resolve(guard, req);
+    let predicates = rules.iter().any(|PolicyRef(applied)| applied.predicates);
+    if !predicates && let Resolution::Done(outcome) = &resolution {
         let checked = outcome.clone().and_then(|identity| {
-            let verdict = judge(
-                applied.rule,
-                &Subject::new(Some(&identity), hierarchy, network.as_ref()),
-            );
-            conclude(req, applied, Some(identity), verdict)
+            for PolicyRef(applied) in rules {
+                let subject = Subject::new(Some(&identity), hierarchy, network.as_ref());
+                let verdict = judge(applied.rule, &subject);
+                if verdict != Verdict::Allow {
+                    return conclude(
+                        req,
+                        guard,
+                        applied,
+                        Some(&identity),
+                        verdict,
+                        network.as_ref(),
+                    );
+                }
+            }
+            Ok(Some(identity))
         });
-        return Either::Left(future::ready(checked));
+        return ready(checked);
     }
-    let req = req.clone();
+    let (req, guard, rules) = (req.clone(), guard.clone(), rules.to_vec());
     Either::Right(
         async move {
             let identity = resolution.finish().await?;
-            let guard = req.app_data::<RouteGuard>();
-            let hierarchy = guard.map_or(RoleHierarchy::none(), RouteGuard::role_hierarchy);
-            let subject = Subject::new(Some(&identity), hierarchy, network.as_ref());
-            let verdict = match judge_async(applied.rule, &subject, &req).await {
-                Ok(verdict) => verdict,
-                Err(error) => {
-                    tracing::error!(%error, rule = ?applied.rule, path = req.path(), "route-guard: a policy predicate failed");
-                    Verdict::Veto(Denial::PolicyFailed)
+            for PolicyRef(applied) in &rules {
+                let subject = Subject::new(Some(&identity), guard.role_hierarchy(), network.as_ref());
+                let verdict = match judge_async(applied.rule, &subject, &req).await {
+                    Ok(verdict) => verdict,
+                    Err(error) => {
+                        tracing::error!(%error, rule = ?applied.rule, path = req.path(), "route-guard: a policy predicate failed");
+                        Verdict::Veto(Denial::PolicyFailed)
+                    }
+                };
+                if verdict != Verdict::Allow {
+                    return conclude(&req, &guard, applied, Some(&identity), verdict, network.as_ref());
                 }
-            };
-            conclude(&req, applied, Some(identity), verdict)
+            }
+            Ok(Some(identity))
         }
         .boxed_local(),
     )
 }
 
-/// Turns a verdict into the outcome, logging refusals.
+/// Turns a refusing verdict into the response, logging why.
 fn conclude(
     req: &HttpRequest,
-    applied: Applied,
-    identity: Option<Arc<Identity>>,
+    guard: &RouteGuard,
+    applied: &Applied,
+    identity: Option<&Arc<Identity>>,
     verdict: Verdict,
+    network: Option<&Network>,
 ) -> Checked {
     let forbidden = if applied.hide {
         Denial::NotFound
@@ -116,25 +148,26 @@ fn conclude(
         Denial::Forbidden
     };
     let denial = match verdict {
-        Verdict::Allow => return Ok(identity),
+        Verdict::Allow => return Ok(identity.cloned()),
         Verdict::MissingScope => Denial::InsufficientScope(applied.scopes),
         Verdict::Deny | Verdict::Veto(Denial::Forbidden) => forbidden,
         Verdict::Veto(denial) => denial,
         // Only reachable if a rule still needs an identity after authentication: fail closed.
         Verdict::NeedsIdentity => forbidden,
     };
+    // The address a rule judged, or why there was none: a 403 for "client address unknown"
+    // (a test request without a peer, a proxy that is not trusted) is otherwise a puzzle.
+    let client = network.map(Network::describe);
     tracing::debug!(
-        subject = identity.as_deref().map(Identity::subject),
+        subject = identity.map(|identity| identity.subject()),
         path = req.path(),
         rule = ?applied.rule,
+        client,
         %denial,
         "route-guard: refused by the route's rule"
     );
     if let Denial::Misconfigured(_) = denial {
         tracing::error!(path = req.path(), "route-guard: {denial}");
     }
-    Err(match req.app_data::<RouteGuard>() {
-        Some(guard) => guard.reject(req, denial),
-        None => GuardError::new(denial, None),
-    })
+    Err(guard.reject(req, denial))
 }

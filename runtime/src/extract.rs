@@ -11,14 +11,15 @@ use std::task::{Context, Poll};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::{self, Either, FutureExt as _, LocalBoxFuture, Ready};
+use pin_project_lite::pin_project;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-use crate::engine::{Applied, CheckFuture, check};
-use crate::error::{Denial, GuardError, Misconfiguration, TokenProblem};
+use crate::engine::{CheckFuture, check};
+use crate::error::{Denial, GuardError, TokenProblem};
 use crate::guard::{Resolution, RouteGuard, resolve};
 use crate::hierarchy::RoleHierarchy;
 use crate::identity::{Identity, Roles};
-use crate::policy::{Policy, Rule, Subject};
+use crate::policy::{Policies, Policy, Rule, Subject};
 
 type ExtractFuture<T> =
     Either<Ready<Result<T, GuardError>>, LocalBoxFuture<'static, Result<T, GuardError>>>;
@@ -26,24 +27,34 @@ type ExtractFuture<T> =
 /// Runs `then` on the request's identity, now if it is known, later if it is being fetched.
 fn with_identity<T: 'static>(
     req: &HttpRequest,
-    then: impl FnOnce(Arc<Identity>) -> Result<T, GuardError> + 'static,
+    then: impl FnOnce(&RouteGuard, Arc<Identity>) -> Result<T, GuardError> + 'static,
 ) -> ExtractFuture<T> {
-    match resolve(req) {
-        Resolution::Done(result) => Either::Left(future::ready(result.and_then(then))),
-        pending => Either::Right(
-            pending
-                .finish()
-                .map(|result| result.and_then(then))
-                .boxed_local(),
-        ),
+    let Some(guard) = RouteGuard::registered(req) else {
+        return Either::Left(future::ready(Err(RouteGuard::missing(req))));
+    };
+    match resolve(guard, req) {
+        Resolution::Done(result) => Either::Left(future::ready(
+            result.and_then(|identity| then(guard, identity)),
+        )),
+        pending => {
+            let guard = guard.clone();
+            Either::Right(
+                pending
+                    .finish()
+                    .map(move |result| result.and_then(|identity| then(&guard, identity)))
+                    .boxed_local(),
+            )
+        }
     }
 }
 
-/// Proof that the request passed policy `P`: the parameter the guard attributes inject.
+/// Proof that the request passed policies `P`: the parameter the guard attributes inject.
 ///
-/// Extracting it authenticates the caller (401 on bad credentials) and then evaluates
-/// `P::RULE` (403 if it does not hold). Write it by hand to guard a handler with a policy of
-/// your own:
+/// Extracting it authenticates the caller (401 on bad credentials) and then evaluates the
+/// rules of `P` (403 if one does not hold). Only then are the extractors `T` run, so nothing
+/// of the handler's own (a body read, a query parsed, an upload written) happens for a caller
+/// who is refused: the guard attributes move the handler's parameters into `T`. Write it by
+/// hand to guard a handler with a policy of your own:
 ///
 /// ```
 /// use route_guard::{Guarded, Policy, Rule};
@@ -57,12 +68,21 @@ fn with_identity<T: 'static>(
 ///     "numbers"
 /// }
 /// ```
-pub struct Guarded<P> {
+///
+/// Written by hand beside other parameters, as `Guarded<P>` above, the guard decides first
+/// only when it can decide at once: actix-web starts every parameter's extraction before
+/// awaiting any. Put those parameters into `T` (`Guarded<P, (web::Json<Item>,)>`) to have them
+/// extracted after the guard passed, as the attributes do.
+pub struct Guarded<P, T = ()> {
     identity: Option<Arc<Identity>>,
+    /// The handler's own extractors, run after the guard passed. Not public API: the
+    /// attributes destructure it in the handler's parameter list.
+    #[doc(hidden)]
+    pub extracted: T,
     policy: PhantomData<fn() -> P>,
 }
 
-impl<P> Guarded<P> {
+impl<P, T> Guarded<P, T> {
     /// The identity that passed the policy; `None` when address rules alone admitted the
     /// request, without authentication.
     #[must_use]
@@ -71,29 +91,75 @@ impl<P> Guarded<P> {
     }
 }
 
-impl<P> fmt::Debug for Guarded<P> {
+impl<P, T> fmt::Debug for Guarded<P, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Guarded")
             .field("identity", &self.identity)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
-impl<P: Policy> FromRequest for Guarded<P> {
-    type Error = GuardError;
-    type Future = GuardedFuture<P>;
+/// The extractors a [`Guarded`] runs once it has passed: none (`()`), or a tuple of up to 16,
+/// which actix-web extracts in order.
+#[doc(hidden)]
+pub trait Deferred: FromRequest {
+    /// Whether the extractors may read the body: the guard then takes the payload over from
+    /// actix-web and hands it on after it passed.
+    const TAKES_PAYLOAD: bool;
+}
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+impl Deferred for () {
+    const TAKES_PAYLOAD: bool = false;
+}
+
+macro_rules! deferred_tuples {
+    ($($T:ident),+) => {
+        impl<$($T: FromRequest + 'static),+> Deferred for ($($T,)+) {
+            const TAKES_PAYLOAD: bool = true;
+        }
+    };
+}
+
+deferred_tuples!(A);
+deferred_tuples!(A, B);
+deferred_tuples!(A, B, C);
+deferred_tuples!(A, B, C, D);
+deferred_tuples!(A, B, C, D, E);
+deferred_tuples!(A, B, C, D, E, F);
+deferred_tuples!(A, B, C, D, E, F, G);
+deferred_tuples!(A, B, C, D, E, F, G, H);
+deferred_tuples!(A, B, C, D, E, F, G, H, I);
+deferred_tuples!(A, B, C, D, E, F, G, H, I, J);
+deferred_tuples!(A, B, C, D, E, F, G, H, I, J, K);
+deferred_tuples!(A, B, C, D, E, F, G, H, I, J, K, L);
+deferred_tuples!(A, B, C, D, E, F, G, H, I, J, K, L, M);
+deferred_tuples!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
+deferred_tuples!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O);
+deferred_tuples!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P);
+
+impl<P: Policies, T: Deferred> FromRequest for Guarded<P, T> {
+    type Error = actix_web::Error;
+    type Future = GuardedFuture<P, T>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         GuardedFuture {
-            check: check(req, const { Applied::of::<P>() }),
+            state: State::Checking {
+                check: check(req, P::RULES),
+            },
+            req: req.clone(),
+            payload: if T::TAKES_PAYLOAD {
+                payload.take()
+            } else {
+                Payload::None
+            },
+            identity: None,
             policy: PhantomData,
         }
     }
 }
 
 /// The policy of `#[require_auth]`. Every handler it guards names this one type, so they share
-/// one instance of the extractor code (and of actix-web's extraction future around it) instead
-/// of one each.
+/// one instance of the guard's code instead of one each.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct RequireAuth;
@@ -102,28 +168,56 @@ impl Policy for RequireAuth {
     const RULE: Rule = Rule::Authenticated;
 }
 
-/// The future of [`Guarded`]: the non-generic check, wrapped so that each policy adds only this
-/// small `poll` to a build, not a boxed `Map` future and vtable of its own (500 guarded
-/// handlers built 2.45x slower than unguarded ones with those, 1.8x without: BENCHMARKS.md).
-#[doc(hidden)]
-pub struct GuardedFuture<P> {
-    check: CheckFuture,
-    policy: PhantomData<fn() -> P>,
+pin_project! {
+    /// What a [`GuardedFuture`] is waiting for.
+    #[project = StateProj]
+    enum State<T: FromRequest> {
+        Checking { check: CheckFuture },
+        Extracting { #[pin] extracting: T::Future },
+    }
 }
 
-impl<P> Future for GuardedFuture<P> {
-    type Output = Result<Guarded<P>, GuardError>;
+pin_project! {
+    /// The future of [`Guarded`]: the non-generic check, then the deferred extractors.
+    #[doc(hidden)]
+    pub struct GuardedFuture<P, T: FromRequest> {
+        #[pin]
+        state: State<T>,
+        req: HttpRequest,
+        payload: Payload,
+        identity: Option<Arc<Identity>>,
+        policy: PhantomData<fn() -> P>,
+    }
+}
 
-    // A `match` rather than `Poll::map` and `Result::map` with closures: each of those is one
-    // more generic function per policy, and this one is instantiated for every guarded handler.
+impl<P, T: FromRequest> Future for GuardedFuture<P, T> {
+    type Output = Result<Guarded<P, T>, actix_web::Error>;
+
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match Pin::new(&mut self.get_mut().check).poll(cx) {
-            Poll::Ready(Ok(identity)) => Poll::Ready(Ok(Guarded {
-                identity,
-                policy: PhantomData,
-            })),
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => Poll::Pending,
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Checking { check } => match Pin::new(check).poll(cx) {
+                    Poll::Ready(Ok(identity)) => {
+                        *this.identity = identity;
+                        let extracting = T::from_request(this.req, this.payload);
+                        this.state.set(State::Extracting { extracting });
+                    }
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error.into())),
+                    Poll::Pending => return Poll::Pending,
+                },
+                StateProj::Extracting { extracting } => {
+                    return match extracting.poll(cx) {
+                        Poll::Ready(Ok(extracted)) => Poll::Ready(Ok(Guarded {
+                            identity: this.identity.take(),
+                            extracted,
+                            policy: PhantomData,
+                        })),
+                        Poll::Ready(Err(error)) => Poll::Ready(Err(error.into())),
+                        Poll::Pending => Poll::Pending,
+                    };
+                }
+            }
         }
     }
 }
@@ -210,33 +304,29 @@ impl<C: DeserializeOwned + 'static> FromRequest for Authenticated<C> {
     type Future = ExtractFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        with_identity(&req.clone(), move |identity| authenticated(&req, identity))
+        let request = req.clone();
+        with_identity(req, move |guard, identity| {
+            authenticated(&request, guard, identity)
+        })
     }
 }
 
 /// The caller's claims as `C`, or 401 `invalid_token` when they do not fit it.
 fn authenticated<C: DeserializeOwned>(
     req: &HttpRequest,
+    guard: &RouteGuard,
     identity: Arc<Identity>,
 ) -> Result<Authenticated<C>, GuardError> {
-    let guard = req.app_data::<RouteGuard>().cloned();
     match C::deserialize(identity.claims_value()) {
         Ok(claims) => Ok(Authenticated {
             identity,
-            guard,
+            guard: Some(guard.clone()),
             claims,
         }),
         Err(error) => {
             tracing::debug!(%error, "route-guard: claims do not fit the application's type");
             let denial = Denial::InvalidToken(TokenProblem::UnusableClaims);
-            // Identity is only ever resolved through a registered guard.
-            Err(match guard {
-                Some(guard) => guard.reject(req, denial),
-                None => {
-                    GuardError::new(Denial::Misconfigured(Misconfiguration::NoRouteGuard), None)
-                }
-            })
+            Err(guard.reject(req, denial))
         }
     }
 }

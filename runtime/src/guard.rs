@@ -4,8 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
+use actix_web::web::Data;
 use actix_web::{HttpMessage as _, HttpRequest};
-use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared};
+use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared, WeakShared};
 
 use crate::authenticator::Authenticator;
 use crate::chain::{self, Enrich, Outcome, Started};
@@ -102,6 +103,27 @@ impl RouteGuard {
         &self.inner.network
     }
 
+    /// The guard registered for `req`: with `App::app_data(guard)`, or, the common actix habit,
+    /// as `web::Data<RouteGuard>`.
+    pub(crate) fn registered(req: &HttpRequest) -> Option<&RouteGuard> {
+        req.app_data::<RouteGuard>().or_else(|| {
+            req.app_data::<Data<RouteGuard>>()
+                .map(|data| data.get_ref())
+        })
+    }
+
+    /// The 500 for a guarded route without a registered guard, logged.
+    pub(crate) fn missing(req: &HttpRequest) -> GuardError {
+        let denial = Denial::Misconfigured(Misconfiguration::NoRouteGuard);
+        tracing::error!(path = req.path(), "route-guard: {denial}");
+        GuardError::new(denial, None)
+    }
+
+    /// Tells this guard's configuration from another's (a scope may register its own).
+    pub(crate) fn key(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
     /// The error response for `denial` on `req`, with the challenges it calls for, in the
     /// scheme of the authenticator that accepted the request's credentials (the first
     /// registered one if none did).
@@ -112,7 +134,8 @@ impl RouteGuard {
         let by = req
             .extensions()
             .get::<chain::AuthenticatedBy>()
-            .map_or(0, |by| by.0);
+            .filter(|by| by.guard == self.key())
+            .map_or(0, |by| by.index);
         self.reject_by(by, denial, req)
     }
 
@@ -294,8 +317,7 @@ impl RouteGuardBuilder {
     }
 }
 
-/// The outcome of authenticating a request. It is kept in the request's extensions so that
-/// every guard and extractor on the route shares one verification.
+/// The outcome of authenticating a request: known, or still being worked out.
 #[derive(Clone)]
 pub(crate) enum Resolution {
     Done(Outcome),
@@ -312,24 +334,60 @@ impl Resolution {
     }
 }
 
-/// Authenticates `req` once, however many extractors ask.
-pub(crate) fn resolve(req: &HttpRequest) -> Resolution {
-    if let Some(resolution) = req.extensions().get::<Resolution>() {
-        return resolution.clone();
-    }
-    let resolution = authenticate(req);
-    req.extensions_mut().insert(resolution.clone());
-    resolution
+/// One guard's authentication of a request, kept in the request's extensions so that every
+/// guard and extractor on the route that asks the same guard shares one verification.
+///
+/// A pending authentication is kept as a weak handle: the work holds the request (to read its
+/// headers), so a strong one here would be a cycle that outlives a client that hung up, with
+/// whatever the work holds (a hashing permit, a connection to a user store). The extractors
+/// that wait hold it strongly; when the last of them is dropped, so is the work.
+struct Resolved {
+    guard: usize,
+    state: Stored,
 }
 
-fn authenticate(req: &HttpRequest) -> Resolution {
-    let Some(guard) = req.app_data::<RouteGuard>() else {
-        let denial = Denial::Misconfigured(Misconfiguration::NoRouteGuard);
-        tracing::error!(path = req.path(), "route-guard: {denial}");
-        return Resolution::Done(Err(GuardError::new(denial, None)));
-    };
-    match chain::authenticate(guard, req) {
-        Started::Now(outcome) => Resolution::Done(outcome),
-        Started::Later(future) => Resolution::Pending(future.shared()),
+enum Stored {
+    Done(Outcome),
+    Pending(WeakShared<LocalBoxFuture<'static, Outcome>>),
+}
+
+/// Authenticates `req` with `guard` once, however many extractors ask.
+pub(crate) fn resolve(guard: &RouteGuard, req: &HttpRequest) -> Resolution {
+    let key = guard.key();
+    if let Some(resolved) = req.extensions().get::<Resolved>()
+        && resolved.guard == key
+    {
+        match &resolved.state {
+            Stored::Done(outcome) => return Resolution::Done(outcome.clone()),
+            Stored::Pending(weak) => {
+                if let Some(shared) = weak.upgrade() {
+                    return Resolution::Pending(shared);
+                }
+            }
+        }
     }
+    match chain::authenticate(guard, req) {
+        Started::Now(outcome) => {
+            record(req, key, Stored::Done(outcome.clone()));
+            Resolution::Done(outcome)
+        }
+        Started::Later(future) => {
+            let request = req.clone();
+            let shared = async move {
+                let outcome = future.await;
+                record(&request, key, Stored::Done(outcome.clone()));
+                outcome
+            }
+            .boxed_local()
+            .shared();
+            if let Some(weak) = shared.downgrade() {
+                record(req, key, Stored::Pending(weak));
+            }
+            Resolution::Pending(shared)
+        }
+    }
+}
+
+fn record(req: &HttpRequest, guard: usize, state: Stored) {
+    req.extensions_mut().insert(Resolved { guard, state });
 }

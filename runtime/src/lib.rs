@@ -113,7 +113,7 @@ pub use jwt::{
 #[cfg(feature = "jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
 pub use jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
-pub use network::TrustedProxies;
+pub use network::{ForwardedHeader, TrustedProxies};
 pub use policy::{Policy, Predicate, PredicateFuture, PredicateOutcome, Rule};
 pub use predicate::{PolicyFn, PolicyOutput};
 pub use render::{Refusal, RenderRefusal};

@@ -7,6 +7,7 @@
 //! client can forge; its own documentation warns against using it for security.
 
 use std::cell::OnceCell;
+use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -18,10 +19,64 @@ use crate::config::ConfigError;
 use crate::geo::{CountryCode, CountryResolver};
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+
+/// The header the trusted proxies write the client's address in.
+///
+/// A proxy adds its own entry to one header and passes the others through as the client sent
+/// them, so only the one it writes can be believed: say which with
+/// [`TrustedProxies::reading`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ForwardedHeader {
+    /// The default: whichever of `Forwarded` and `X-Forwarded-For` the request carries. A
+    /// request from a trusted proxy that carries both has no known client address, since one
+    /// of them was written by the client; address and country rules then deny it.
+    #[default]
+    Either,
+    /// `X-Forwarded-For` (nginx's `$proxy_add_x_forwarded_for`, most load balancers).
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239), its `for=` parameters.
+    Forwarded,
+    /// `X-Real-IP`, one address that the proxy sets, replacing what the client sent (nginx's
+    /// `proxy_set_header X-Real-IP $remote_addr`).
+    XRealIp,
+}
 
 /// The proxies whose forwarding headers are believed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Box<[IpNet]>);
+pub struct TrustedProxies {
+    ranges: Box<[IpNet]>,
+    header: ForwardedHeader,
+}
+
+/// Why a request's client address cannot be known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unknown {
+    /// The connection has no peer address (a test request built without one).
+    NoPeer,
+    /// A trusted proxy sent both `Forwarded` and `X-Forwarded-For`, and the application did not
+    /// say which one its proxies write.
+    BothHeaders,
+    /// The walk reached a forwarding entry that is not an address (garbage, `unknown`, an
+    /// obfuscated identifier, undecodable bytes), or `X-Real-IP` was missing or repeated.
+    UnreadableHop,
+}
+
+impl fmt::Display for Unknown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unknown::NoPeer => "client address unknown: the connection has no peer address",
+            Unknown::BothHeaders => {
+                "client address unknown: a trusted proxy sent both Forwarded and \
+                 X-Forwarded-For; say which one it writes with TrustedProxies::reading"
+            }
+            Unknown::UnreadableHop => {
+                "client address unknown: a forwarding entry from a trusted hop is not an address"
+            }
+        })
+    }
+}
 
 impl TrustedProxies {
     /// No proxy is trusted: the client is always the socket peer.
@@ -36,7 +91,7 @@ impl TrustedProxies {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        ranges
+        let ranges = ranges
             .into_iter()
             .map(|range| {
                 let range = range.as_ref();
@@ -46,32 +101,70 @@ impl TrustedProxies {
                     ))
                 })
             })
-            .collect::<Result<Box<[_]>, _>>()
-            .map(TrustedProxies)
+            .collect::<Result<Box<[_]>, _>>()?;
+        Ok(TrustedProxies {
+            ranges,
+            header: ForwardedHeader::default(),
+        })
+    }
+
+    /// Reads the client address from `header` only, the one the proxies write; see
+    /// [`ForwardedHeader`].
+    ///
+    /// ```
+    /// use route_guard::{ForwardedHeader, TrustedProxies};
+    ///
+    /// let proxies = TrustedProxies::new(["10.0.0.0/8"])?.reading(ForwardedHeader::XForwardedFor);
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn reading(self, header: ForwardedHeader) -> Self {
+        TrustedProxies { header, ..self }
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|net| net.contains(&ip))
+        self.ranges.iter().any(|net| net.contains(&ip))
     }
 
-    /// The client address of `req`, or `None` when it cannot be known (no peer address, or a
-    /// forwarding entry that does not parse): rules on addresses then deny.
+    /// The client address of `req`, or `None` when it cannot be known (no peer address, a
+    /// forwarding entry that is not an address, or both forwarding headers where the
+    /// application did not say which one its proxies write): rules on addresses then deny.
     pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
-        let peer = req.peer_addr()?.ip().to_canonical();
+        self.client(req).ok()
+    }
+
+    pub(crate) fn client(&self, req: &HttpRequest) -> Result<IpAddr, Unknown> {
+        let peer = req.peer_addr().ok_or(Unknown::NoPeer)?.ip().to_canonical();
         if !self.trusts(peer) {
-            return Some(peer);
+            return Ok(peer);
         }
-        let hops = forwarded_hops(req);
+        let headers = req.headers();
+        let name = match self.header {
+            ForwardedHeader::XRealIp => return real_ip(req),
+            ForwardedHeader::Forwarded => FORWARDED,
+            ForwardedHeader::XForwardedFor => X_FORWARDED_FOR,
+            ForwardedHeader::Either => {
+                match (
+                    headers.contains_key(FORWARDED),
+                    headers.contains_key(X_FORWARDED_FOR),
+                ) {
+                    (true, true) => return Err(Unknown::BothHeaders),
+                    (true, false) => FORWARDED,
+                    _ => X_FORWARDED_FOR,
+                }
+            }
+        };
+        let hops = forwarded_hops(req, &name);
         let mut client = peer;
         for hop in hops.iter().rev() {
-            let hop = (*hop)?;
+            let hop = hop.ok_or(Unknown::UnreadableHop)?;
             client = hop;
             if !self.trusts(hop) {
-                return Some(hop);
+                return Ok(hop);
             }
         }
         // Every hop is trusted: the leftmost one is as far as the chain goes.
-        Some(client)
+        Ok(client)
     }
 }
 
@@ -85,18 +178,16 @@ pub(crate) struct NetworkConfig {
 
 /// The client of one request, as address rules see it.
 pub(crate) struct Network {
-    client: Option<IpAddr>,
+    client: Result<IpAddr, Unknown>,
     countries: Option<Arc<dyn CountryResolver>>,
     deny_unknown_country: bool,
     country: OnceCell<Option<CountryCode>>,
 }
 
 impl Network {
-    pub(crate) fn new(req: &HttpRequest, config: Option<&NetworkConfig>) -> Self {
-        let default = NetworkConfig::default();
-        let config = config.unwrap_or(&default);
+    pub(crate) fn new(req: &HttpRequest, config: &NetworkConfig) -> Self {
         Network {
-            client: config.proxies.client_ip(req),
+            client: config.proxies.client(req),
             countries: config.countries.clone(),
             deny_unknown_country: config.deny_unknown_country,
             country: OnceCell::new(),
@@ -105,15 +196,23 @@ impl Network {
 
     /// The client address, if it could be determined.
     pub(crate) fn client(&self) -> Option<IpAddr> {
-        self.client
+        self.client.ok()
     }
 
-    /// The client's country; `Err` when no resolver is registered.
+    /// The client address for the log, or why it is unknown.
+    pub(crate) fn describe(&self) -> String {
+        match self.client {
+            Ok(ip) => ip.to_string(),
+            Err(unknown) => unknown.to_string(),
+        }
+    }
+
+    /// The country of a known client address; `Err` when no resolver is registered.
     pub(crate) fn country(&self) -> Result<Option<CountryCode>, ()> {
         let resolver = self.countries.as_ref().ok_or(())?;
         Ok(*self
             .country
-            .get_or_init(|| self.client.and_then(|ip| resolver.country(ip))))
+            .get_or_init(|| self.client.ok().and_then(|ip| resolver.country(ip))))
     }
 
     pub(crate) fn deny_unknown_country(&self) -> bool {
@@ -121,33 +220,35 @@ impl Network {
     }
 }
 
-/// The hops the forwarding headers list, leftmost first; `None` for an entry that does not
-/// parse. `Forwarded` wins over `X-Forwarded-For` when both are present.
-fn forwarded_hops(req: &HttpRequest) -> Vec<Option<IpAddr>> {
-    let headers = req.headers();
-    let lines = |name| {
-        headers
-            .get_all(name)
-            .map(|value| value.to_str().ok())
-            .collect::<Vec<_>>()
-    };
-    let forwarded = lines(FORWARDED);
-    if !forwarded.is_empty() {
-        return forwarded
-            .into_iter()
-            .flat_map(|line| match line {
-                Some(line) => line.split(',').map(forwarded_for).collect(),
-                None => vec![None],
-            })
-            .collect();
-    }
-    lines(X_FORWARDED_FOR)
-        .into_iter()
-        .flat_map(|line| match line {
-            Some(line) => line.split(',').map(|hop| parse_node(hop.trim())).collect(),
-            None => vec![None],
+/// The hops header `name` lists, leftmost first, over all its lines; `None` for an entry that
+/// is not an address. Each entry is decoded on its own: an undecodable byte spoils only the
+/// entry it is in, which the walk reaches only if every hop to its right is trusted.
+fn forwarded_hops(req: &HttpRequest, name: &HeaderName) -> Vec<Option<IpAddr>> {
+    let forwarded = *name == FORWARDED;
+    req.headers()
+        .get_all(name)
+        .flat_map(|line| line.as_bytes().split(|&byte| byte == b','))
+        .map(|entry| {
+            let entry = std::str::from_utf8(entry).ok()?;
+            if forwarded {
+                forwarded_for(entry)
+            } else {
+                parse_node(entry.trim())
+            }
         })
         .collect()
+}
+
+/// The one address of `X-Real-IP`; a missing, repeated or unreadable one is unknown.
+fn real_ip(req: &HttpRequest) -> Result<IpAddr, Unknown> {
+    let mut lines = req.headers().get_all(X_REAL_IP);
+    match (lines.next(), lines.next()) {
+        (Some(line), None) => std::str::from_utf8(line.as_bytes())
+            .ok()
+            .and_then(|value| parse_node(value.trim()))
+            .ok_or(Unknown::UnreadableHop),
+        _ => Err(Unknown::UnreadableHop),
+    }
 }
 
 /// The `for=` node of one `Forwarded` element (RFC 7239 §4); `None` if absent or not an address
@@ -160,7 +261,6 @@ fn forwarded_for(element: &str) -> Option<IpAddr> {
             .then(|| parse_node(value.trim().trim_matches('"')))?
     })
 }
-
 /// An address as forwarding headers write it: `192.0.2.1`, `192.0.2.1:8080`, `2001:db8::1` or
 /// `[2001:db8::1]:8080`.
 fn parse_node(node: &str) -> Option<IpAddr> {

@@ -123,7 +123,7 @@ where
         {
             return Box::pin(async move { Ok(service.call(req).await?.map_into_left_body()) });
         }
-        let checked = check(req.request(), self.policy.0);
+        let checked = check(req.request(), std::slice::from_ref(&self.policy));
         Box::pin(async move {
             match checked.await {
                 Ok(_) => Ok(service.call(req).await?.map_into_left_body()),

@@ -33,6 +33,14 @@ async fn vault() -> &'static str {
     "vault"
 }
 
+/// The same two guards as `/vault`, written the other way round.
+#[get("/safe")]
+#[require_ip("10.0.0.0/8")]
+#[require_role("admin")]
+async fn safe() -> &'static str {
+    "safe"
+}
+
 #[get("/hidden")]
 #[require_ip("10.0.0.0/8", hide)]
 async fn hidden() -> &'static str {
@@ -61,6 +69,7 @@ macro_rules! app {
                 .service(open)
                 .service(ops)
                 .service(vault)
+                .service(safe)
                 .service(hidden),
         )
         .await
@@ -209,4 +218,67 @@ async fn hide_answers_404_instead_of_403() {
     reply.assert_problem(404, "");
     assert_eq!(reply.challenge, None);
     assert_eq!(call(&app, from("10.0.0.1:1", "/hidden")).await.status, 200);
+}
+
+#[actix_web::test]
+async fn address_rules_decide_first_whatever_the_order_of_the_attributes() {
+    // A JWKS nobody can reach: a guard that read credentials would answer 503, not 403.
+    let jwt = route_guard::JwtAuthenticator::builder()
+        .jwks(route_guard::Jwks::url("http://127.0.0.1:9/jwks"))
+        .build()
+        .unwrap();
+    let unreachable = RouteGuard::builder(jwt).realm(REALM).build().unwrap();
+    for guard in [guard(), unreachable] {
+        let app = app!(guard);
+        for path in ["/vault", "/safe"] {
+            call(&app, from("203.0.113.5:1", path))
+                .await
+                .assert_forbidden();
+            let token = token("root", &["admin"]);
+            let outside = from("203.0.113.5:1", path).insert_header(bearer(&token));
+            call(&app, outside).await.assert_forbidden();
+            let garbage = from("203.0.113.5:1", path).insert_header(bearer("not.a.token"));
+            call(&app, garbage).await.assert_forbidden();
+        }
+    }
+    let app = app!(guard());
+    for path in ["/vault", "/safe"] {
+        call(&app, from("10.0.0.7:1", path))
+            .await
+            .assert_bare_401("");
+        let inside_admin =
+            from("10.0.0.7:1", path).insert_header(bearer(&token("root", &["admin"])));
+        let reply = call(&app, inside_admin).await;
+        assert_eq!((reply.status, reply.body.as_str()), (200, &path[1..]));
+    }
+}
+
+#[actix_web::test]
+async fn without_a_route_guard_even_address_rules_answer_500() {
+    let app = init_service(App::new().service(internal).service(open).service(hidden)).await;
+    for (peer, path) in [
+        ("10.1.2.3:1", "/internal"),
+        ("127.0.0.1:1", "/open"),
+        ("10.0.0.1:1", "/hidden"),
+    ] {
+        let reply = call(&app, from(peer, path)).await;
+        reply.assert_problem(500, "");
+        assert_eq!(reply.challenge, None);
+    }
+}
+
+#[actix_web::test]
+async fn a_guard_registered_as_web_data_is_found() {
+    let app = init_service(
+        App::new()
+            .app_data(actix_web::web::Data::new(guard()))
+            .service(vault),
+    )
+    .await;
+    let admin = from("10.0.0.7:1", "/vault").insert_header(bearer(&token("root", &["admin"])));
+    let reply = call(&app, admin).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "vault"));
+    call(&app, from("10.0.0.7:1", "/vault"))
+        .await
+        .assert_bare_401("");
 }

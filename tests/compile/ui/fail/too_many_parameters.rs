@@ -19,8 +19,9 @@ async fn handler(
     n: HttpRequest,
     o: HttpRequest,
     p: HttpRequest,
+    q: HttpRequest,
 ) -> usize {
-    [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p].len()
+    [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q].len()
 }
 
 fn main() {}

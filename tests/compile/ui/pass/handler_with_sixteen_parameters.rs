@@ -1,5 +1,5 @@
-//! 15 parameters of the handler's own plus the guard make 16, the most actix-web's `Handler`
-//! is implemented for.
+//! 16 parameters of the handler's own, the most actix-web extracts: the guard takes them over
+//! and extracts them, as one tuple, after it passed.
 #![deny(warnings)]
 
 use actix_web::http::{Method, Uri};
@@ -7,7 +7,7 @@ use actix_web::{App, HttpRequest, web};
 use route_guard::{Authenticated, require_role};
 
 #[require_role("admin")]
-async fn fifteen(
+async fn sixteen(
     a: HttpRequest,
     b: Method,
     c: Uri,
@@ -23,8 +23,9 @@ async fn fifteen(
     m: HttpRequest,
     n: HttpRequest,
     o: String,
+    p: HttpRequest,
 ) -> String {
-    let requests = [a, h, i, j, k, l, m, n].len();
+    let requests = [a, h, i, j, k, l, m, n, p].len();
     format!(
         "{b} {c} {:?} {} {} {} {requests} {o}",
         d.into_inner(),
@@ -35,5 +36,5 @@ async fn fifteen(
 }
 
 fn main() {
-    let _app = App::new().route("/{x}/{y}", web::post().to(fifteen));
+    let _app = App::new().route("/{x}/{y}", web::post().to(sixteen));
 }
