@@ -171,9 +171,10 @@ pub fn require(args: TokenStream, item: TokenStream) -> TokenStream {
 /// their credentials, which are not even read.
 ///
 /// Ranges are CIDRs (`"10.0.0.0/8"`, `"2001:db8::/32"`) or single addresses, checked at compile
-/// time. The client address is the socket peer; `Forwarded` / `X-Forwarded-For` count only
-/// from proxies registered with `RouteGuardBuilder::trusted_proxies`. An address that cannot be
-/// determined is refused. Add `hide` to answer 404 instead of 403.
+/// time. The client address is the socket peer; forwarding headers count only from proxies
+/// registered with `RouteGuardBuilder::trusted_proxies`, and only the one they write
+/// (`TrustedProxies::reading`). An address that cannot be determined is refused. Add `hide` to
+/// answer 404 instead of 403.
 ///
 /// # Examples
 ///
