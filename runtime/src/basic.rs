@@ -137,11 +137,19 @@ impl UserStore for Argon2Users {
         Box::pin(async move { Ok(user) })
     }
 
+    /// The most expensive parameters in the store, whatever the order of the users: an
+    /// unknown user must cost at least what the dearest known one costs.
     fn reference_hash(&self) -> Option<String> {
         self.users
             .values()
-            .next()
-            .map(|user| user.password_hash.clone())
+            .filter_map(|user| {
+                let parsed = PasswordHash::new(&user.password_hash).ok()?;
+                let params = Params::try_from(&parsed).ok()?;
+                let cost = (params.m_cost(), params.t_cost(), params.p_cost());
+                Some((cost, &user.password_hash))
+            })
+            .max()
+            .map(|(_, hash)| hash.clone())
     }
 }
 
@@ -232,8 +240,21 @@ impl Inner {
         // hash already started on the blocking pool runs to its end, and the permit bounds
         // exactly that work.
         let verified = run_blocking(move || {
-            let hash = hash.as_deref().unwrap_or(&inner.dummy);
-            let verified = verify(hash, &password);
+            let stored = hash.as_deref().map(PasswordHash::new);
+            if let Some(Err(error)) = &stored {
+                tracing::error!(%error, "route-guard: a stored password hash is not a PHC string");
+            }
+            let verified = match stored {
+                Some(Ok(stored)) => verify(&stored, &password),
+                // An unknown user, or a stored hash that does not parse: refused after the
+                // same work as a wrong password.
+                _ => {
+                    if let Some(dummy) = inner.dummy_hash() {
+                        std::hint::black_box(verify(&dummy, &password));
+                    }
+                    false
+                }
+            };
             drop(permit);
             verified
         })
@@ -254,16 +275,17 @@ impl Inner {
     }
 }
 
-/// Whether `password` matches the PHC `hash`; a malformed stored hash matches nothing.
-fn verify(hash: &str, password: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(error) => {
-            tracing::error!(%error, "route-guard: a stored password hash is not a PHC string");
-            false
-        }
+/// Whether `password` matches the PHC `hash`.
+fn verify(hash: &PasswordHash, password: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+impl Inner {
+    /// The unknown user's hash, parsed; it was made by [`BasicAuthenticator::new`].
+    fn dummy_hash(&self) -> Option<PasswordHash> {
+        PasswordHash::new(&self.dummy).ok()
     }
 }
 
@@ -374,7 +396,29 @@ mod tests {
         let cost =
             |h: &PasswordHash| Params::try_from(h).map(|p| (p.m_cost(), p.t_cost(), p.p_cost()));
         assert_eq!(cost(&dummy).unwrap(), (8 * 1024, 3, 1));
-        assert!(!verify(&basic.inner.dummy, "pw"));
+        assert!(!verify(&basic.inner.dummy_hash().unwrap(), "pw"));
+    }
+
+    #[test]
+    fn the_reference_is_the_dearest_hash_whatever_the_order() {
+        let hash_with = |m_cost| {
+            let params = Params::new(m_cost, 1, 1, None).unwrap();
+            let argon2 = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+            argon2.hash_password(b"pw").unwrap().to_string()
+        };
+        let (cheap, dear) = (hash_with(8 * 1024), hash_with(16 * 1024));
+        for names in [["a", "b", "c"], ["c", "b", "a"], ["b", "a", "c"]] {
+            let store = Argon2Users::new()
+                .user(names[0], &cheap, ["r"])
+                .and_then(|s| s.user(names[1], &dear, ["r"]))
+                .and_then(|s| s.user(names[2], &cheap, ["r"]))
+                .unwrap();
+            assert_eq!(
+                store.reference_hash().as_deref(),
+                Some(dear.as_str()),
+                "{names:?}"
+            );
+        }
     }
 
     #[test]
@@ -386,8 +430,8 @@ mod tests {
                 .is_err()
         );
         let hash = hash_password("secret").unwrap();
-        assert!(verify(&hash, "secret"));
-        assert!(!verify(&hash, "Secret"));
-        assert!(!verify("not a hash", "secret"));
+        let parsed = PasswordHash::new(&hash).unwrap();
+        assert!(verify(&parsed, "secret"));
+        assert!(!verify(&parsed, "Secret"));
     }
 }
