@@ -199,3 +199,85 @@ async fn a_hand_written_policy_guards_like_an_attribute() {
     .assert_forbidden();
     call(&app, get("/audit")).await.assert_bare_401("");
 }
+
+#[get("/me")]
+#[require_auth]
+async fn strict_me() -> &'static str {
+    "me"
+}
+
+#[actix_web::test]
+async fn a_guard_registered_deeper_verifies_with_its_own_configuration() {
+    // The App's guard takes two audiences; the scope's own guard only `other-api`.
+    let lenient = RouteGuard::builder(
+        route_guard::JwtAuthenticator::builder()
+            .key(route_guard::JwtKey::hs256(SECRET).unwrap())
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .audience("other-api")
+            .build()
+            .unwrap(),
+    )
+    .realm(REALM)
+    .build()
+    .unwrap();
+    let strict = RouteGuard::builder(
+        route_guard::JwtAuthenticator::builder()
+            .key(route_guard::JwtKey::hs256(SECRET).unwrap())
+            .issuer(ISSUER)
+            .audience("other-api")
+            .build()
+            .unwrap(),
+    )
+    .realm(REALM)
+    .build()
+    .unwrap();
+    let app = init_service(
+        App::new()
+            .app_data(lenient)
+            .wrap(route_guard::GuardScope::new(route_guard::rule!(role(
+                "user"
+            ))))
+            .service(web::scope("/strict").app_data(strict).service(strict_me)),
+    )
+    .await;
+    // Passes the App's guard, fails the scope's (`test-api` is not `other-api`).
+    let reply = call(
+        &app,
+        get("/strict/me").insert_header(bearer(&token("ann", &["user"]))),
+    )
+    .await;
+    reply.assert_invalid_token("audience", "");
+    let other = hs256(&with(claims("ann", &["user"]), "aud", json!("other-api")));
+    let reply = call(&app, get("/strict/me").insert_header(bearer(&other))).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+/// An authenticator whose challenge no header can carry.
+struct BadChallenge;
+
+impl Authenticator for BadChallenge {
+    fn authenticate(&self, _: &HttpRequest) -> AuthFuture {
+        AuthFuture::ready(Err(Denial::MissingCredentials))
+    }
+
+    fn challenge(&self, realm: &str, _: Denial) -> String {
+        format!("Custom realm=\"{realm}\"\r\nSet-Cookie: x=1")
+    }
+}
+
+#[test]
+fn a_challenge_that_is_no_header_value_is_refused_at_start_up() {
+    let error = RouteGuard::builder(BadChallenge).build().unwrap_err();
+    assert!(error.to_string().contains("WWW-Authenticate"), "{error}");
+    let error = RouteGuard::builder(
+        route_guard::JwtAuthenticator::builder()
+            .key(route_guard::JwtKey::hs256(SECRET).unwrap())
+            .build()
+            .unwrap(),
+    )
+    .or(BadChallenge)
+    .build()
+    .unwrap_err();
+    assert!(error.to_string().contains("not a valid"), "{error}");
+}
