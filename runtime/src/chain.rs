@@ -7,9 +7,11 @@
 //! carries one challenge per scheme (RFC 9110 §11.6.1).
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use actix_web::{HttpMessage as _, HttpRequest};
+use futures_util::FutureExt as _;
 use futures_util::future::LocalBoxFuture;
 
 use crate::authenticator::{AuthFuture, AuthResult};
@@ -175,17 +177,29 @@ fn enrich(guard: &RouteGuard, req: &HttpRequest, by: usize, identity: Arc<Identi
     let Some(hook) = guard.enricher() else {
         return Started::Now(Ok(identity));
     };
-    match hook.enrich(identity).into_ready() {
-        Ok(result) => Started::Now(result.map_err(|denial| refuse(guard, req, by, denial))),
-        Err(pending) => {
+    // A hook that panics, now or while it runs, answers 500 instead of resetting the
+    // connection.
+    let started = std::panic::catch_unwind(AssertUnwindSafe(|| hook.enrich(identity)));
+    match started.map(AuthFuture::into_ready) {
+        Ok(Ok(result)) => Started::Now(result.map_err(|denial| refuse(guard, req, by, denial))),
+        Ok(Err(pending)) => {
             let (guard, req) = (guard.clone(), req.clone());
             Started::Later(Box::pin(async move {
-                pending
+                let result = AssertUnwindSafe(pending)
+                    .catch_unwind()
                     .await
-                    .map_err(|denial| refuse(&guard, &req, by, denial))
+                    .unwrap_or_else(|_| Err(panicked()));
+                result.map_err(|denial| refuse(&guard, &req, by, denial))
             }))
         }
+        Err(_) => Started::Now(Err(refuse(guard, req, by, panicked()))),
     }
+}
+
+/// What a panicking enrichment hook answers: 500, logged.
+fn panicked() -> Denial {
+    tracing::error!("route-guard: the enrichment hook panicked");
+    Denial::PolicyFailed
 }
 
 /// The response for `denial`, decided by authenticator `by` (`usize::MAX`: by none).

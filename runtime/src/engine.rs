@@ -6,6 +6,7 @@
 //! none. Everything else authenticates the caller (once per request) and then evaluates the
 //! rule, awaiting application predicates only when the rule has some.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
@@ -91,7 +92,10 @@ pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
     let resolution = resolve(guard, req);
     let predicates = rules.iter().any(|PolicyRef(applied)| applied.predicates);
     if !predicates && let Resolution::Done(outcome) = &resolution {
-        let checked = outcome.clone().and_then(|identity| {
+        let outcome = outcome
+            .clone()
+            .map_err(|error| hidden(req, guard, rules, error));
+        let checked = outcome.and_then(|identity| {
             for PolicyRef(applied) in rules {
                 let subject = Subject::new(Some(&identity), hierarchy, network.as_ref());
                 let verdict = judge(applied.rule, &subject);
@@ -113,13 +117,22 @@ pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
     let (req, guard, rules) = (req.clone(), guard.clone(), rules.to_vec());
     Either::Right(
         async move {
-            let identity = resolution.finish().await?;
+            let identity = resolution
+                .finish()
+                .await
+                .map_err(|error| hidden(&req, &guard, &rules, error))?;
             for PolicyRef(applied) in &rules {
                 let subject = Subject::new(Some(&identity), guard.role_hierarchy(), network.as_ref());
-                let verdict = match judge_async(applied.rule, &subject, &req).await {
-                    Ok(verdict) => verdict,
-                    Err(error) => {
+                let judged = AssertUnwindSafe(judge_async(applied.rule, &subject, &req));
+                let verdict = match judged.catch_unwind().await {
+                    Ok(Ok(verdict)) => verdict,
+                    Ok(Err(error)) => {
                         tracing::error!(%error, rule = ?applied.rule, path = req.path(), "route-guard: a policy predicate failed");
+                        Verdict::Veto(Denial::PolicyFailed)
+                    }
+                    // A panicking predicate answers 500 instead of resetting the connection.
+                    Err(_) => {
+                        tracing::error!(rule = ?applied.rule, path = req.path(), "route-guard: a policy predicate panicked");
                         Verdict::Veto(Denial::PolicyFailed)
                     }
                 };
@@ -131,6 +144,26 @@ pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
         }
         .boxed_local(),
     )
+}
+
+/// `hide` means that the route does not exist for anyone it does not admit: refused or missing
+/// credentials get the same 404 as a refused rule, without a challenge, which would name the
+/// schemes the route takes. A 400, 500 or 503 stays as it is: those are not about the caller.
+fn hidden(
+    req: &HttpRequest,
+    guard: &RouteGuard,
+    rules: &[PolicyRef],
+    error: GuardError,
+) -> GuardError {
+    let credentials = matches!(
+        error.denial(),
+        Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_)
+    );
+    if credentials && rules.iter().any(|PolicyRef(applied)| applied.hide) {
+        guard.reject(req, Denial::NotFound)
+    } else {
+        error
+    }
 }
 
 /// Turns a refusing verdict into the response, logging why.
@@ -149,7 +182,8 @@ fn conclude(
     };
     let denial = match verdict {
         Verdict::Allow => return Ok(identity.cloned()),
-        Verdict::MissingScope => Denial::InsufficientScope(applied.scopes),
+        Verdict::MissingScope if !applied.hide => Denial::InsufficientScope(applied.scopes),
+        Verdict::MissingScope => forbidden,
         Verdict::Deny | Verdict::Veto(Denial::Forbidden) => forbidden,
         Verdict::Veto(denial) => denial,
         // Only reachable if a rule still needs an identity after authentication: fail closed.

@@ -15,7 +15,7 @@ use crate::error::{Denial, GuardError, Misconfiguration};
 use crate::geo::CountryResolver;
 use crate::hierarchy::RoleHierarchy;
 use crate::network::{NetworkConfig, TrustedProxies};
-use crate::render::{Refusal, RenderRefusal, Rendered};
+use crate::render::{Panicked, Refusal, RenderRefusal, Rendered};
 
 /// The default protection space named in challenges.
 pub const DEFAULT_REALM: &str = "api";
@@ -62,7 +62,17 @@ pub struct RouteGuardBuilder {
 
 impl RouteGuard {
     /// A guard over `authenticator` with the default realm, `api`.
+    ///
+    /// Unlike [`RouteGuardBuilder::build`], it cannot refuse a custom authenticator whose
+    /// challenge is not a valid header value; it logs the error instead.
     pub fn new(authenticator: impl Authenticator) -> Self {
+        let challenge = authenticator.challenge(DEFAULT_REALM, Denial::MissingCredentials);
+        if HeaderValue::try_from(challenge.as_str()).is_err() {
+            tracing::error!(
+                challenge,
+                "route-guard: the authenticator's challenge is not a valid header value; 401s will carry none"
+            );
+        }
         RouteGuard {
             inner: Arc::new(Inner {
                 authenticators: Box::new([Box::new(authenticator) as Box<dyn Authenticator>]),
@@ -178,12 +188,16 @@ impl RouteGuard {
             | Denial::PolicyFailed
             | Denial::Unavailable { .. } => Vec::new(),
         };
-        let rendered = self
-            .inner
-            .renderer
-            .as_deref()
-            .and_then(|renderer| Rendered::of(renderer, &Refusal::new(denial, req)));
-        GuardError::with_challenges(denial, challenges).rendered(rendered)
+        let Some(renderer) = self.inner.renderer.as_deref() else {
+            return GuardError::with_challenges(denial, challenges);
+        };
+        match Rendered::of(renderer, &Refusal::new(denial, req)) {
+            Ok(rendered) => GuardError::with_challenges(denial, challenges).rendered(rendered),
+            Err(Panicked) => {
+                tracing::error!(%denial, path = req.path(), "route-guard: the error renderer panicked; answering 500");
+                GuardError::new(Denial::PolicyFailed, None)
+            }
+        }
     }
 
     pub(crate) fn authenticators(&self) -> &[Box<dyn Authenticator>] {
@@ -303,6 +317,22 @@ impl RouteGuardBuilder {
                 "the realm {:?} must be non-empty printable ASCII without quotes or backslashes",
                 self.realm
             )));
+        }
+        // A challenge that is not a valid header value would be dropped from every 401, which
+        // then tells the client nothing of how to authenticate: refuse it now.
+        for authenticator in &self.authenticators {
+            for denial in [
+                Denial::MissingCredentials,
+                Denial::InvalidToken(crate::error::TokenProblem::Malformed),
+            ] {
+                let challenge = authenticator.challenge(&self.realm, denial);
+                if challenge.is_empty() || HeaderValue::try_from(challenge.as_str()).is_err() {
+                    return Err(ConfigError::new(format!(
+                        "an authenticator's challenge {challenge:?} is not a valid \
+                         WWW-Authenticate value (printable ASCII, not empty)"
+                    )));
+                }
+            }
         }
         Ok(RouteGuard {
             inner: Arc::new(Inner {

@@ -1,6 +1,7 @@
 //! The application's own error pages: a hook that renders 400/401/403/404/500/503 bodies.
 
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 
 use actix_web::body::MessageBody as _;
 use actix_web::http::StatusCode;
@@ -77,20 +78,30 @@ impl fmt::Debug for Rendered {
     }
 }
 
+/// The application's renderer panicked.
+pub(crate) struct Panicked;
+
 impl Rendered {
     /// Runs `renderer`, keeping its headers (less any challenge: the guard sets those) and
     /// its body, if the body is in memory.
-    pub(crate) fn of(renderer: &dyn RenderRefusal, refusal: &Refusal<'_>) -> Option<Rendered> {
-        let response = renderer.render(refusal)?;
+    pub(crate) fn of(
+        renderer: &dyn RenderRefusal,
+        refusal: &Refusal<'_>,
+    ) -> Result<Option<Rendered>, Panicked> {
+        // A renderer that panics must not reset the connection: the guard answers 500.
+        let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| renderer.render(refusal)));
+        let Some(response) = rendered.map_err(|_| Panicked)? else {
+            return Ok(None);
+        };
         let mut headers = response.headers().clone();
         headers.remove(header::WWW_AUTHENTICATE);
         match response.into_body().try_into_bytes() {
-            Ok(body) => Some(Rendered { headers, body }),
+            Ok(body) => Ok(Some(Rendered { headers, body })),
             Err(_) => {
                 tracing::warn!(
                     "route-guard: the error renderer returned a streaming body; using the default page"
                 );
-                None
+                Ok(None)
             }
         }
     }

@@ -11,6 +11,7 @@ use common::*;
 use route_guard::{
     Denial, GuardScope, MaybeAuthenticated, Refusal, RouteGuard, require_role, rule,
 };
+use serde_json::json;
 
 #[get("/greeting")]
 async fn greeting(user: MaybeAuthenticated) -> String {
@@ -153,14 +154,29 @@ async fn a_scope_guard_covers_every_route_and_handlers_can_tighten_it() {
     .await
     .assert_forbidden();
 
-    // Hidden scope: 404 for a known caller without the role, 401 still for no credentials.
-    call(
-        &app,
-        get("/secret").insert_header(bearer(&token("bob", &["user"]))),
-    )
-    .await
-    .assert_problem(404, "");
-    call(&app, get("/secret")).await.assert_bare_401("");
+    // Hidden scope: 404 to everyone it does not admit, with no challenge naming a scheme:
+    // a known caller without the role, no credentials, bad ones.
+    for credentials in [
+        Some(token("bob", &["user"])),
+        None,
+        Some("not.a.token".to_owned()),
+        Some(hs256(&with(
+            claims("root", &["admin"]),
+            "exp",
+            json!(now() - 3600),
+        ))),
+    ] {
+        let req = match &credentials {
+            Some(token) => get("/secret").insert_header(bearer(token)),
+            None => get("/secret"),
+        };
+        let reply = call(&app, req).await;
+        reply.assert_problem(404, "");
+        assert_eq!(reply.challenge, None, "{credentials:?}: {reply:?}");
+    }
+    let admin = get("/secret").insert_header(bearer(&token("root", &["admin"])));
+    let reply = call(&app, admin).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "secret"));
 }
 
 #[actix_web::test]

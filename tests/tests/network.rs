@@ -217,6 +217,11 @@ async fn hide_answers_404_instead_of_403() {
     let reply = call(&app, from("203.0.113.5:1", "/hidden")).await;
     reply.assert_problem(404, "");
     assert_eq!(reply.challenge, None);
+    // Valid credentials from outside the range change nothing.
+    let admin = from("203.0.113.5:1", "/hidden").insert_header(bearer(&token("root", &["admin"])));
+    let reply = call(&app, admin).await;
+    reply.assert_problem(404, "");
+    assert_eq!(reply.challenge, None);
     assert_eq!(call(&app, from("10.0.0.1:1", "/hidden")).await.status, 200);
 }
 
