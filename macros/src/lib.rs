@@ -174,7 +174,7 @@ pub fn require(args: TokenStream, item: TokenStream) -> TokenStream {
 /// time. The client address is the socket peer; forwarding headers count only from proxies
 /// registered with `RouteGuardBuilder::trusted_proxies`, and only the one they write
 /// (`TrustedProxies::reading`). An address that cannot be determined is refused. Add `hide` to
-/// answer 404 instead of 403.
+/// answer 404 to everyone refused, credentials or not.
 ///
 /// # Examples
 ///
