@@ -210,5 +210,5 @@ fn refuse(guard: &RouteGuard, req: &HttpRequest, by: usize, denial: Denial) -> G
         }
         _ => tracing::debug!(%denial, path = req.path(), "route-guard: credentials refused"),
     }
-    guard.reject_by(by, denial, req)
+    guard.reject_by(by, denial, req, None)
 }

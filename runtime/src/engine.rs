@@ -203,5 +203,10 @@ fn conclude(
     if let Denial::Misconfigured(_) = denial {
         tracing::error!(path = req.path(), "route-guard: {denial}");
     }
-    Err(guard.reject(req, denial))
+    // Refused before authentication: by an address or country rule alone.
+    Err(if identity.is_none() && network.is_some() {
+        guard.reject_by_address(req, denial)
+    } else {
+        guard.reject(req, denial)
+    })
 }

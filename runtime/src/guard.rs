@@ -15,7 +15,7 @@ use crate::error::{Denial, GuardError, Misconfiguration};
 use crate::geo::CountryResolver;
 use crate::hierarchy::RoleHierarchy;
 use crate::network::{NetworkConfig, TrustedProxies};
-use crate::render::{Panicked, Refusal, RenderRefusal, Rendered};
+use crate::render::{Cause, Panicked, Refusal, RenderRefusal, Rendered};
 
 /// The default protection space named in challenges.
 pub const DEFAULT_REALM: &str = "api";
@@ -146,14 +146,25 @@ impl RouteGuard {
             .get::<chain::AuthenticatedBy>()
             .filter(|by| by.guard == self.key())
             .map_or(0, |by| by.index);
-        self.reject_by(by, denial, req)
+        self.reject_by(by, denial, req, None)
+    }
+
+    /// [`reject`](Self::reject) for a refusal by an address or country rule.
+    pub(crate) fn reject_by_address(&self, req: &HttpRequest, denial: Denial) -> GuardError {
+        self.reject_by(0, denial, req, Some(Cause::Address))
     }
 
     /// The error response for `denial` decided by authenticator `by` (`usize::MAX`: by none).
     ///
     /// A 401 lists every accepted scheme: `by`'s challenge for the denial, the others' bare
     /// ones (RFC 9110 §11.6.1). A 400 or an `insufficient_scope` 403 carries `by`'s only.
-    pub(crate) fn reject_by(&self, by: usize, denial: Denial, req: &HttpRequest) -> GuardError {
+    pub(crate) fn reject_by(
+        &self,
+        by: usize,
+        denial: Denial,
+        req: &HttpRequest,
+        cause: Option<Cause>,
+    ) -> GuardError {
         let realm = &self.inner.realm;
         let challenge = |authenticator: &dyn Authenticator, denial| {
             HeaderValue::try_from(authenticator.challenge(realm, denial)).ok()
@@ -191,7 +202,17 @@ impl RouteGuard {
         let Some(renderer) = self.inner.renderer.as_deref() else {
             return GuardError::with_challenges(denial, challenges);
         };
-        match Rendered::of(renderer, &Refusal::new(denial, req)) {
+        let cause = cause.unwrap_or(match denial {
+            Denial::MissingCredentials
+            | Denial::UnsupportedScheme
+            | Denial::InvalidToken(_)
+            | Denial::InvalidRequest(_) => Cause::Credentials,
+            Denial::Forbidden | Denial::NotFound | Denial::InsufficientScope(_) => Cause::Rule,
+            Denial::Misconfigured(_) | Denial::PolicyFailed | Denial::Unavailable { .. } => {
+                Cause::Server
+            }
+        });
+        match Rendered::of(renderer, &Refusal::new(denial, cause, req)) {
             Ok(rendered) => GuardError::with_challenges(denial, challenges).rendered(rendered),
             Err(Panicked) => {
                 tracing::error!(%denial, path = req.path(), "route-guard: the error renderer panicked; answering 500");

@@ -116,7 +116,7 @@ pub use jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
 pub use network::{ForwardedHeader, TrustedProxies};
 pub use policy::{Policy, Predicate, PredicateFuture, PredicateOutcome, Rule};
 pub use predicate::{PolicyFn, PolicyOutput};
-pub use render::{Refusal, RenderRefusal};
+pub use render::{Cause, Refusal, RenderRefusal};
 pub use role::RoleName;
 pub use scope::{GuardScope, GuardScopeService, PolicyRef};
 

@@ -11,21 +11,50 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use crate::error::Denial;
 
+/// What refused a request: a renderer may word an address lock-down differently from a
+/// missing role, though both are 403 Forbidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cause {
+    /// The credentials: missing, invalid or refused (401), or sent twice (400).
+    Credentials,
+    /// The route's rule, judged on who the caller is: a role, scope, permission or predicate
+    /// (403, or 404 with `hide`).
+    Rule,
+    /// An address or country rule, decided from the connection before any credentials were
+    /// read (403, or 404 with `hide`).
+    Address,
+    /// The server could not decide: misconfigured, a failing predicate (500), or a dependency
+    /// that is down (503).
+    Server,
+}
+
 /// A refused request, as an error renderer sees it.
 pub struct Refusal<'a> {
     denial: Denial,
+    cause: Cause,
     request: &'a HttpRequest,
 }
 
 impl<'a> Refusal<'a> {
-    pub(crate) fn new(denial: Denial, request: &'a HttpRequest) -> Self {
-        Refusal { denial, request }
+    pub(crate) fn new(denial: Denial, cause: Cause, request: &'a HttpRequest) -> Self {
+        Refusal {
+            denial,
+            cause,
+            request,
+        }
     }
 
     /// Why the request was refused.
     #[must_use]
     pub fn denial(&self) -> Denial {
         self.denial
+    }
+
+    /// What refused it: the credentials, the rule, an address rule or the server.
+    #[must_use]
+    pub fn cause(&self) -> Cause {
+        self.cause
     }
 
     /// The status the response will have, whatever the renderer sets.

@@ -287,3 +287,35 @@ async fn a_guard_registered_as_web_data_is_found() {
         .await
         .assert_bare_401("");
 }
+
+#[actix_web::test]
+async fn a_renderer_tells_an_address_refusal_from_a_missing_role() {
+    use route_guard::{Cause, Refusal};
+    let guard = RouteGuard::builder(jwt_builder().build().unwrap())
+        .realm(REALM)
+        .render_errors(|refusal: &Refusal<'_>| {
+            let page = match refusal.cause() {
+                Cause::Address => "not from your network",
+                Cause::Rule => "not with your rights",
+                Cause::Credentials => "who are you?",
+                _ => "sorry",
+            };
+            Some(actix_web::HttpResponse::Ok().body(page))
+        })
+        .build()
+        .unwrap();
+    let app = app!(guard);
+    let user = |peer| from(peer, "/vault").insert_header(bearer(&token("bob", &["user"])));
+    let reply = call(&app, user("203.0.113.5:1")).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, "not from your network")
+    );
+    let reply = call(&app, user("10.0.0.7:1")).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, "not with your rights")
+    );
+    let reply = call(&app, from("10.0.0.7:1", "/vault")).await;
+    assert_eq!((reply.status, reply.body.as_str()), (401, "who are you?"));
+}
