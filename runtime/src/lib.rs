@@ -102,7 +102,7 @@ pub use error::{
 pub use extract::{Authenticated, Guarded, MaybeAuthenticated};
 #[cfg(feature = "geoip")]
 pub use geo::MaxMindCountries;
-pub use geo::{CountryCode, CountryResolver};
+pub use geo::{CountryCode, CountryResolver, CountryTable};
 pub use guard::{DEFAULT_REALM, RouteGuard, RouteGuardBuilder};
 pub use hierarchy::{RoleHierarchy, RoleHierarchyBuilder};
 pub use identity::{Identity, NameSet, Roles};

@@ -3,6 +3,10 @@
 use std::fmt;
 use std::net::IpAddr;
 
+mod table;
+
+pub use table::CountryTable;
+
 /// An ISO 3166-1 alpha-2 country code, upper case.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CountryCode([u8; 2]);
@@ -42,7 +46,8 @@ impl fmt::Display for CountryCode {
 
 /// Finds the country of an address, for country rules.
 ///
-/// [`MaxMindCountries`] reads MaxMind-format databases; implement this trait for another
+/// [`CountryTable`] holds ranges in memory (from code or a CSV country file);
+/// `MaxMindCountries` (feature `geoip`) reads MaxMind-format databases; implement this trait for another
 /// source. Lookups run on the request path, so they should be in-memory.
 #[diagnostic::on_unimplemented(
     note = "a country resolver maps an IP address to an ISO 3166-1 alpha-2 code, e.g. \
