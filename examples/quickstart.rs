@@ -5,17 +5,25 @@
 //! ```
 //!
 //! It verifies HS256 tokens signed with `QUICKSTART_SECRET` (a development default when unset)
-//! that carry `iss = aud = "quickstart"`, and prints ready-to-paste `curl` lines with fresh
-//! tokens for a user, an auditor and an admin, plus one for each kind of failure.
-//! Set `QUICKSTART_ADDR` to listen elsewhere than 127.0.0.1:8080, and `RUST_LOG=debug` to see
-//! why each request was refused.
+//! that carry `iss = aud = "quickstart"`, and Basic logins for one user, `olga`. It prints
+//! ready-to-paste `curl` lines, grouped by the answer they get: 200, 401 (who are you?) and
+//! 403 (we know who you are, and no). Set `QUICKSTART_ADDR` to listen elsewhere than
+//! 127.0.0.1:8080, and `RUST_LOG=debug` to see why each request was refused.
+//!
+//! It trusts its own loopback as a proxy (`TrustedProxies::new(["127.0.0.1/32", "::1/128"])`),
+//! so a line can show what a proxy's `X-Forwarded-For` does; behind a real proxy, trust the
+//! proxy's address instead. Countries come from a small in-memory table over the
+//! documentation ranges of RFC 5737; a real deployment loads a country file or a MaxMind
+//! database instead.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::{App, HttpServer, Responder, get, web};
 use jsonwebtoken::{EncodingKey, Header};
 use route_guard::{
-    Authenticated, ConfigError, JwtAuthenticator, JwtKey, RouteGuard, require_auth, require_role,
+    Argon2Users, Authenticated, BasicAuthenticator, ConfigError, CountryTable, ForwardedHeader,
+    JwtAuthenticator, JwtKey, MaybeAuthenticated, RouteGuard, TrustedProxies, allow_countries,
+    hash_password, require_auth, require_ip, require_role, require_scope,
 };
 use serde_json::json;
 
@@ -25,10 +33,20 @@ pub const DEV_SECRET: &str = "quickstart development secret - change me in produ
 pub const ISSUER: &str = "quickstart";
 /// How long printed tokens stay valid.
 pub const TOKEN_LIFETIME_SECS: u64 = 3600;
+/// The Basic user and their password.
+pub const BASIC_USER: (&str, &str) = ("olga", "correct horse battery staple");
 
 #[get("/public")]
 async fn public() -> &'static str {
     "anyone can read this\n"
+}
+
+#[get("/hello")]
+async fn hello(user: MaybeAuthenticated) -> String {
+    match user.into_inner() {
+        Some(user) => format!("hello, {}\n", user.subject()),
+        None => "hello, stranger\n".to_owned(),
+    }
 }
 
 #[get("/me")]
@@ -49,27 +67,71 @@ async fn reports() -> &'static str {
     "quarterly numbers\n"
 }
 
+#[get("/items")]
+#[require_scope("read:items")]
+async fn items() -> &'static str {
+    "pens, paper\n"
+}
+
+/// Locked to an internal range: 403 from anywhere else, whoever is asking.
+#[get("/internal")]
+#[require_role("admin")]
+#[require_ip("10.0.0.0/8")]
+async fn internal() -> &'static str {
+    "internal dashboard\n"
+}
+
+/// Geo-blocked: open only to Germany and France.
+#[get("/offers")]
+#[allow_countries("DE", "FR")]
+async fn offers() -> &'static str {
+    "offers for Germany and France\n"
+}
+
 /// The quickstart's routes.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
         .service(public)
+        .service(hello)
         .service(me)
         .service(admin)
-        .service(reports);
+        .service(reports)
+        .service(items)
+        .service(internal)
+        .service(offers);
 }
 
-/// The guard: HS256 tokens from `secret`, issued by and for `quickstart`.
+/// The demo's countries: the documentation ranges of RFC 5737, given countries for the show.
+pub fn countries() -> Result<CountryTable, ConfigError> {
+    CountryTable::new()
+        .range("192.0.2.0/24", "DE")?
+        .range("198.51.100.0/24", "FR")?
+        .range("203.0.113.0/24", "RU")
+}
+
+/// The guard: HS256 tokens from `secret`, issued by and for `quickstart`, or Basic for
+/// [`BASIC_USER`]; the loopback trusted as a proxy that writes `X-Forwarded-For`.
 pub fn guard(secret: &str) -> Result<RouteGuard, ConfigError> {
     let jwt = JwtAuthenticator::builder()
         .key(JwtKey::hs256(secret)?)
         .issuer(ISSUER)
         .audience(ISSUER)
         .build()?;
-    RouteGuard::builder(jwt).realm("quickstart").build()
+    let (user, password) = BASIC_USER;
+    let users = Argon2Users::new().user(user, &hash_password(password)?, ["admin"])?;
+    let proxies =
+        TrustedProxies::new(["127.0.0.1/32", "::1/128"])?.reading(ForwardedHeader::XForwardedFor);
+    RouteGuard::builder(jwt)
+        .or(BasicAuthenticator::new(users)?)
+        .realm("quickstart")
+        .trusted_proxies(proxies)
+        .countries(countries()?)
+        .build()
 }
 
-/// A token for `sub` holding `roles`, expiring `lifetime` seconds from now (negative: expired).
-pub fn mint(secret: &str, sub: &str, roles: &[&str], lifetime: i64) -> String {
+/// A token for `sub` holding `roles` and `scope`, expiring `lifetime` seconds from now
+/// (negative: expired).
+pub fn mint(secret: &str, sub: &str, roles: &[&str], scope: &str, lifetime: i64) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -78,6 +140,7 @@ pub fn mint(secret: &str, sub: &str, roles: &[&str], lifetime: i64) -> String {
         "aud": ISSUER,
         "sub": sub,
         "roles": roles,
+        "scope": scope,
         "iat": now,
         "exp": now.saturating_add_signed(lifetime),
     });
@@ -85,78 +148,185 @@ pub fn mint(secret: &str, sub: &str, roles: &[&str], lifetime: i64) -> String {
     jsonwebtoken::encode(&Header::default(), &claims, &key).unwrap_or_default()
 }
 
-/// One line to paste: what it shows, the status it gets, the `Authorization` value it sends
-/// (if any) and the path it asks for.
+/// Which of the three answers a line gets, and so the group it is printed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// 200: let in.
+    Welcome,
+    /// 401: the request lacks valid credentials.
+    WhoAreYou,
+    /// 403: the caller is known but not allowed, or a rule that ignores credentials refuses.
+    KnownAndNo,
+}
+
+impl Group {
+    /// The heading the group is printed under.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Group::Welcome => "200: welcome",
+            Group::WhoAreYou => {
+                "401: who are you? (no valid credentials; WWW-Authenticate says how)"
+            }
+            Group::KnownAndNo => "403: we know, and no (not allowed, whatever the credentials)",
+        }
+    }
+}
+
+/// One line to paste: what it shows, the status it gets, the headers it sends and the path.
 pub struct Example {
     /// What the line demonstrates.
     pub what: &'static str,
     /// The status the server answers with.
     pub status: u16,
-    /// The `Authorization` header value, if the line sends one.
-    pub authorization: Option<String>,
+    /// The headers the line sends, e.g. `Authorization`.
+    pub headers: Vec<(&'static str, String)>,
     /// The path requested.
     pub path: &'static str,
 }
 
 impl Example {
+    /// The group the line is printed in.
+    pub fn group(&self) -> Group {
+        match self.status {
+            401 => Group::WhoAreYou,
+            403 => Group::KnownAndNo,
+            _ => Group::Welcome,
+        }
+    }
+
     /// The `curl` command for this example against `base` (e.g. `http://127.0.0.1:8080`).
     pub fn curl(&self, base: &str) -> String {
-        match &self.authorization {
-            Some(value) => format!("curl -i -H 'Authorization: {value}' {base}{}", self.path),
-            None => format!("curl -i {base}{}", self.path),
-        }
+        let headers: String = self
+            .headers
+            .iter()
+            .map(|(name, value)| format!(" -H '{name}: {value}'"))
+            .collect();
+        format!("curl -i{headers} {base}{}", self.path)
     }
 }
 
 /// The printed examples, with freshly minted tokens.
 pub fn examples(secret: &str) -> Vec<Example> {
     let lifetime = TOKEN_LIFETIME_SECS as i64;
-    let user = mint(secret, "ursula", &["user"], lifetime);
-    let auditor = mint(secret, "audrey", &["auditor"], lifetime);
-    let ada = mint(secret, "ada", &["admin"], lifetime);
-    let expired = mint(secret, "ada", &["admin"], -3600);
-    let bearer = |token: &str| Some(format!("Bearer {token}"));
-    let example = |what, status, authorization, path| Example {
+    let user = mint(secret, "ursula", &["user"], "profile", lifetime);
+    let auditor = mint(secret, "audrey", &["auditor"], "profile", lifetime);
+    let ada = mint(secret, "ada", &["admin"], "profile read:items", lifetime);
+    let expired = mint(secret, "ada", &["admin"], "", -3600);
+    let bearer = |token: &str| ("Authorization", format!("Bearer {token}"));
+    let basic = |user: &str, password: &str| {
+        use base64::Engine as _;
+        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        ("Authorization", format!("Basic {pair}"))
+    };
+    let from = |ip: &str| ("X-Forwarded-For", ip.to_owned());
+    let (olga, password) = BASIC_USER;
+    let example = |what, status, headers, path| Example {
         what,
         status,
-        authorization,
+        headers,
         path,
     };
     vec![
-        example("no guard", 200, None, "/public"),
+        example("no guard", 200, vec![], "/public"),
+        example(
+            "optional login: anonymous is welcome",
+            200,
+            vec![],
+            "/hello",
+        ),
         example(
             "any authenticated caller: who am I?",
             200,
-            bearer(&user),
+            vec![bearer(&user)],
             "/me",
         ),
-        example("the admin is let in", 200, bearer(&ada), "/admin"),
+        example("the admin is let in", 200, vec![bearer(&ada)], "/admin"),
         example(
             "an auditor reads reports",
             200,
-            bearer(&auditor),
+            vec![bearer(&auditor)],
             "/reports",
+        ),
+        example(
+            "Basic with the right password",
+            200,
+            vec![basic(olga, password)],
+            "/admin",
+        ),
+        example(
+            "a token with the read:items scope",
+            200,
+            vec![bearer(&ada)],
+            "/items",
+        ),
+        example(
+            "the trusted proxy (here: loopback) says the client is inside 10.0.0.0/8",
+            200,
+            vec![bearer(&ada), from("10.1.2.3")],
+            "/internal",
+        ),
+        example(
+            "a client in Germany (192.0.2.7)",
+            200,
+            vec![from("192.0.2.7")],
+            "/offers",
+        ),
+        example("no Authorization header", 401, vec![], "/admin"),
+        example(
+            "a token without the `Bearer ` prefix",
+            401,
+            vec![("Authorization", ada.clone())],
+            "/admin",
+        ),
+        example("an expired token", 401, vec![bearer(&expired)], "/admin"),
+        example(
+            "Basic with a wrong password",
+            401,
+            vec![basic(olga, "guess")],
+            "/admin",
+        ),
+        example(
+            "Basic for a user who does not exist: the same answer, after the same work",
+            401,
+            vec![basic("mallory", "guess")],
+            "/admin",
+        ),
+        example(
+            "optional login, but a bad token is still refused",
+            401,
+            vec![bearer(&expired)],
+            "/hello",
         ),
         example(
             "a user is known but not allowed",
             403,
-            bearer(&user),
+            vec![bearer(&user)],
             "/admin",
         ),
         example(
             "an auditor is not an admin",
             403,
-            bearer(&auditor),
+            vec![bearer(&auditor)],
             "/admin",
         ),
-        example("no Authorization header", 401, None, "/admin"),
         example(
-            "a token without the `Bearer ` prefix",
-            401,
-            Some(ada.clone()),
-            "/admin",
+            "a token without the read:items scope (insufficient_scope)",
+            403,
+            vec![bearer(&user)],
+            "/items",
         ),
-        example("an expired token", 401, bearer(&expired), "/admin"),
+        example(
+            "locked to 10.0.0.0/8: 127.0.0.1 is refused, even with an admin's token",
+            403,
+            vec![bearer(&ada)],
+            "/internal",
+        ),
+        example(
+            "geo-blocked: a client in Russia (203.0.113.7), whatever the credentials",
+            403,
+            vec![bearer(&ada), from("203.0.113.7")],
+            "/offers",
+        ),
     ]
 }
 
@@ -184,15 +354,19 @@ async fn main() -> std::io::Result<()> {
     let base = format!("http://{addr}");
     println!("route-guard quickstart listening on {base}");
     println!(
-        "Paste these (tokens are valid for an hour; RUST_LOG=debug shows each refusal's reason):\n"
+        "Paste these (tokens are valid for an hour; RUST_LOG=debug shows each refusal's reason):"
     );
-    for example in examples(&secret) {
-        println!(
-            "# {}: {}\n{}\n",
-            example.status,
-            example.what,
-            example.curl(&base)
-        );
+    let examples = examples(&secret);
+    for group in [Group::Welcome, Group::WhoAreYou, Group::KnownAndNo] {
+        println!("\n## {}\n", group.heading());
+        for example in examples.iter().filter(|example| example.group() == group) {
+            println!(
+                "# {}: {}\n{}\n",
+                example.status,
+                example.what,
+                example.curl(&base)
+            );
+        }
     }
     server.run().await
 }
