@@ -53,8 +53,9 @@ impl RegisteredClaims {
         if !self.audiences.is_empty() && !aud.is_some_and(is_string_or_strings) {
             return Err(TokenProblem::WrongAudience);
         }
+        // An optional claim that is present but not a NumericDate is no missing claim.
         if nbf == Some(None) {
-            return Err(TokenProblem::MissingClaim);
+            return Err(TokenProblem::Malformed);
         }
         if exp < now.saturating_sub(self.leeway) {
             return Err(TokenProblem::Expired);
@@ -84,16 +85,21 @@ impl RegisteredClaims {
     }
 }
 
-/// A NumericDate (RFC 7519 §2) as whole seconds, as jsonwebtoken reads it: a non-negative
-/// integer, or a finite non-negative number rounded; anything else is `None`.
+/// A NumericDate (RFC 7519 §2) as whole seconds since the epoch: any JSON number, fractions
+/// rounded. Dates before the epoch count as the epoch (long past) and dates beyond `u64` as the
+/// end of time; `None` for a value that is not a number at all.
 pub(crate) fn numeric_date(value: &Value) -> Option<u64> {
-    match value.as_u64() {
-        Some(secs) => Some(secs),
-        None => value
-            .as_f64()
-            .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs < u64::MAX as f64)
-            .map(|secs| secs.round() as u64),
+    if let Some(secs) = value.as_u64() {
+        return Some(secs);
     }
+    let secs = value.as_f64()?;
+    Some(if secs <= 0.0 {
+        0
+    } else if secs >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        secs.round() as u64
+    })
 }
 
 /// A string, or an array of strings: what jsonwebtoken parses `iss` and `aud` as.
@@ -124,7 +130,7 @@ mod tests {
     }
 
     #[test]
-    fn exp_is_required_and_read_as_jsonwebtoken_reads_it() {
+    fn exp_is_required_and_any_json_number() {
         let rules = rules(&[], &[]);
         for good in [
             json!(NOW + 60),
@@ -136,7 +142,17 @@ mod tests {
         for missing in [json!({}), json!({ "exp": null }), json!({ "exp": "soon" })] {
             assert_eq!(check(&rules, missing), Err(TokenProblem::MissingClaim));
         }
-        for bad in [json!(-1), json!(1e300), json!([NOW]), json!(true)] {
+        // Any JSON number is a NumericDate: before the epoch is long past, 1e300 far ahead.
+        assert_eq!(
+            check(&rules, json!({ "exp": -1 })),
+            Err(TokenProblem::Expired)
+        );
+        assert_eq!(
+            check(&rules, json!({ "exp": -1.5e300 })),
+            Err(TokenProblem::Expired)
+        );
+        assert_eq!(check(&rules, json!({ "exp": 1e300 })), Ok(()));
+        for bad in [json!([NOW]), json!(true), json!({})] {
             assert_eq!(
                 check(&rules, json!({ "exp": bad })),
                 Err(TokenProblem::MissingClaim),
@@ -163,7 +179,12 @@ mod tests {
         );
         assert_eq!(
             check(&rules, json!({ "exp": exp, "nbf": "later" })),
-            Err(TokenProblem::MissingClaim)
+            Err(TokenProblem::Malformed)
+        );
+        assert_eq!(check(&rules, json!({ "exp": exp, "nbf": -5 })), Ok(()));
+        assert_eq!(
+            check(&rules, json!({ "exp": exp, "nbf": 1e300 })),
+            Err(TokenProblem::NotYetValid)
         );
         assert_eq!(check(&rules, json!({ "exp": exp, "nbf": null })), Ok(()));
     }

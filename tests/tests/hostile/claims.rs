@@ -52,10 +52,27 @@ fn time_rows() -> Vec<Row> {
             Ok,
         ),
         row("exp zero", &admin_token("exp", json!(0)), Invalid(Expired)),
+        // RFC 7519 §2: a NumericDate is any JSON number.
         row(
             "exp negative",
             &admin_token("exp", json!(-1)),
-            Invalid(MissingClaim),
+            Invalid(Expired),
+        ),
+        row(
+            "exp far in the future (1e300)",
+            &admin_token("exp", json!(1e300)),
+            Ok,
+        ),
+        row(
+            "exp fractional, the control",
+            &admin_token("exp", json!(t as f64 + 600.5)),
+            Ok,
+        ),
+        row("nbf negative", &admin_token("nbf", json!(-1)), Ok),
+        row(
+            "nbf far in the future (1e300)",
+            &admin_token("nbf", json!(1e300)),
+            Invalid(NotYetValid),
         ),
         row(
             "not valid for an hour",
@@ -105,10 +122,11 @@ fn time_rows() -> Vec<Row> {
             ),
             Invalid(Malformed),
         ),
+        // Present but not a NumericDate: malformed, not missing (nbf is optional).
         row(
             "nbf a string",
             &admin_token("nbf", json!("now")),
-            Invalid(MissingClaim),
+            Invalid(Malformed),
         ),
     ]
 }
