@@ -16,3 +16,17 @@ pub fn parse_authorization(value: &[u8], max_len: usize) -> Result<String, Denia
 pub fn string_list(value: Option<&Value>) -> Option<Vec<String>> {
     crate::claims::string_list(value).ok()
 }
+
+/// The policy of a rule built at run time, for tests that drive the whole engine with random
+/// rules: what `rule!` builds at compile time, with `scopes` as the scopes an
+/// `insufficient_scope` challenge names.
+#[must_use]
+pub fn policy(rule: &'static crate::policy::Rule, scopes: &'static str) -> crate::scope::PolicyRef {
+    crate::scope::PolicyRef(crate::engine::Applied {
+        rule,
+        scopes,
+        hide: false,
+        network: rule.has_network(),
+        predicates: rule.has_predicate(),
+    })
+}
