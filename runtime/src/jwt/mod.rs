@@ -365,7 +365,8 @@ impl JwtAuthenticatorBuilder {
 
     /// Remembers verified tokens in `cache` rather than the default one
     /// ([`DEFAULT_CACHE_ENTRIES`] tokens, 4 KiB of memory budget each). Keep a clone of `cache`
-    /// to call [`TokenCache::invalidate_all`] when keys rotate or tokens are revoked.
+    /// to call [`TokenCache::invalidate_all`] when keys rotate (which makes every token verify
+    /// again on its next use; it does not revoke any).
     pub fn cache(mut self, cache: TokenCache) -> Self {
         self.cache = CacheChoice::Use(cache);
         self
