@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
 
 use crate::config::ConfigError;
 
@@ -108,6 +108,24 @@ impl JwtKey {
     #[must_use]
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
+    }
+
+    /// Whether `other` is this very key: the same `kid`, the same algorithm and the same key
+    /// material, byte for byte. A provider that republishes a `kid` (or a kid-less key) with
+    /// new material has replaced the key, whatever its name says.
+    #[cfg_attr(not(feature = "jwks"), allow(dead_code))]
+    pub(crate) fn same_key(&self, other: &JwtKey) -> bool {
+        let same_material = match (self.key.kind(), other.key.kind()) {
+            (DecodingKeyKind::SecretOrDer(mine), DecodingKeyKind::SecretOrDer(theirs)) => {
+                mine == theirs
+            }
+            (
+                DecodingKeyKind::RsaModulusExponent { n, e },
+                DecodingKeyKind::RsaModulusExponent { n: n2, e: e2 },
+            ) => n == n2 && e == e2,
+            _ => false,
+        };
+        self.kid == other.kid && self.algorithm == other.algorithm && same_material
     }
 
     fn bind(algorithm: Algorithm, key: DecodingKey) -> Self {

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use super::cache::TokenCache;
 use super::fetch::{self, FetchError};
 use super::jwk::{KeySet, parse_jwks};
+use super::key::JwtKey;
 use crate::config::ConfigError;
 
 /// Where a [`JwtAuthenticator`](crate::JwtAuthenticator) fetches its keys, and how often.
@@ -285,13 +286,9 @@ impl RemoteKeys {
         let count = fresh.keys.len();
         let previous = self.keys.swap(Arc::new(fresh));
         let current = self.keys.load();
-        let removed = previous.keys.iter().any(|old| {
-            !current
-                .keys
-                .iter()
-                .any(|new| new.kid == old.kid && new.algorithm == old.algorithm)
-        });
-        if removed && let Some(cache) = &self.cache {
+        if withdraws(&previous.keys, &current.keys)
+            && let Some(cache) = &self.cache
+        {
             // A token verified with a withdrawn key must not live on in the cache.
             cache.invalidate_all();
         }
@@ -331,6 +328,16 @@ impl RemoteKeys {
     }
 }
 
+/// Whether installing `installed` in place of `previous` withdraws a key: some key of
+/// `previous` is not in `installed` with the same `kid`, algorithm and key material. Comparing
+/// names alone would miss a provider that republishes a `kid` (or a kid-less key) with new
+/// material, and tokens verified with the old material would be served from the cache.
+fn withdraws(previous: &[JwtKey], installed: &[JwtKey]) -> bool {
+    previous
+        .iter()
+        .any(|old| !installed.iter().any(|new| new.same_key(old)))
+}
+
 /// Marks the refresh finished however its task ends: completed, or dropped with its runtime.
 struct Finish(Arc<RemoteKeys>);
 
@@ -349,5 +356,49 @@ impl fmt::Debug for RemoteKeys {
             .field("source", &self.settings.source)
             .field("keys", &self.keys.load().keys.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const N1: &str = "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw";
+
+    /// The same modulus with its last character changed: another 2048-bit key.
+    fn other_modulus() -> String {
+        let mut n = N1.to_owned();
+        n.pop();
+        n.push('A');
+        n
+    }
+
+    fn keys(jwks: serde_json::Value) -> Vec<JwtKey> {
+        parse_jwks(jwks.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn new_material_under_the_same_kid_withdraws_the_old_key() {
+        let old = keys(json!({"keys": [{"kty": "RSA", "kid": "k", "n": N1, "e": "AQAB"}]}));
+        let same = keys(json!({"keys": [{"kty": "RSA", "kid": "k", "n": N1, "e": "AQAB"}]}));
+        let replaced =
+            keys(json!({"keys": [{"kty": "RSA", "kid": "k", "n": other_modulus(), "e": "AQAB"}]}));
+        assert!(!withdraws(&old, &same));
+        assert!(withdraws(&old, &replaced));
+        // An added key withdraws nothing; a renamed one does.
+        let both = [same.clone(), replaced.clone()].concat();
+        assert!(!withdraws(&old, &both));
+        let renamed = keys(json!({"keys": [{"kty": "RSA", "kid": "k2", "n": N1, "e": "AQAB"}]}));
+        assert!(withdraws(&old, &renamed));
+    }
+
+    #[test]
+    fn swapping_one_kid_less_key_for_another_withdraws_it() {
+        let old = keys(json!({"keys": [{"kty": "RSA", "n": N1, "e": "AQAB"}]}));
+        let new = keys(json!({"keys": [{"kty": "RSA", "n": other_modulus(), "e": "AQAB"}]}));
+        assert!(withdraws(&old, &new));
+        assert!(!withdraws(&old, &old));
     }
 }
