@@ -57,7 +57,11 @@ impl JwtKey {
         Self::hmac(Algorithm::HS256, secret)
     }
 
-    /// An RSA public key in PEM, for `RS256/384/512` or `PS256/384/512`.
+    /// An RSA public key in PEM (`PUBLIC KEY` or `RSA PUBLIC KEY`), for `RS256/384/512` or
+    /// `PS256/384/512`.
+    ///
+    /// A modulus shorter than 2048 bits is refused, as RFC 7518 §3.3 requires and as keys
+    /// from a JWKS are.
     pub fn rsa_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         match algorithm {
             Algorithm::RS256
@@ -68,6 +72,22 @@ impl JwtKey {
             | Algorithm::PS512 => {
                 let key =
                     DecodingKey::from_rsa_pem(pem.as_ref()).map_err(|e| bad_pem("RSA", &e))?;
+                let bits = key
+                    .try_get_as_bytes()
+                    .ok()
+                    .and_then(rsa_modulus_bits)
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "not a valid RSA public key in PEM: the key does not hold an RSA \
+                             public key's modulus and exponent (is it a private key?)",
+                        )
+                    })?;
+                if bits < MIN_RSA_BITS {
+                    return Err(ConfigError::new(format!(
+                        "the RSA key has a {bits}-bit modulus; at least {MIN_RSA_BITS} bits are \
+                         required (RFC 7518 §3.3)"
+                    )));
+                }
                 Ok(Self::bind(algorithm, key))
             }
             other => Err(wrong_family(
@@ -227,6 +247,22 @@ mod keyed {
         pub(super) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
             hmac::verify(&self.0, message, signature).is_ok()
         }
+    }
+}
+
+/// The smallest RSA modulus accepted: RFC 7518 §3.3 requires 2048 bits.
+pub(crate) const MIN_RSA_BITS: u64 = 2048;
+
+/// The size in bits of the modulus of a DER `RSAPublicKey` (RFC 8017 §A.1.1:
+/// `SEQUENCE { modulus INTEGER, publicExponent INTEGER }`), or `None` for anything else.
+fn rsa_modulus_bits(der: &[u8]) -> Option<u64> {
+    use simple_asn1::ASN1Block;
+    match simple_asn1::from_der(der).ok()?.as_slice() {
+        [ASN1Block::Sequence(_, members)] => match members.as_slice() {
+            [ASN1Block::Integer(_, modulus), ASN1Block::Integer(_, _)] => Some(modulus.bits()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
