@@ -100,7 +100,8 @@ impl Jwks {
     }
 
     /// The least time between two fetches, for an unknown `kid` or after a failure; default
-    /// 30 seconds. Also the `Retry-After` of a 503 while no key could be fetched yet.
+    /// 30 seconds. Also the `Retry-After` of a 503 while no key could be fetched yet. At most
+    /// 24 hours (the longest a key set is kept): a longer one is a configuration error.
     pub fn cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
         self
@@ -160,6 +161,17 @@ impl RemoteKeys {
             return Err(ConfigError::new(
                 "the JWKS cooldown, timeout and max_body must be greater than zero",
             ));
+        }
+        // A key set's lifetime is clamped to [cooldown, max_cache]; `Duration::clamp` panics
+        // when the bounds cross, so crossed bounds are refused here, before any refresh.
+        if settings.cooldown > settings.max_cache {
+            return Err(ConfigError::new(format!(
+                "the JWKS cooldown ({}s) is longer than the {}s a key set may be kept; \
+                 choose a cooldown of at most {}s",
+                settings.cooldown.as_secs(),
+                settings.max_cache.as_secs(),
+                settings.max_cache.as_secs(),
+            )));
         }
         let (discovery, jwks_url) = match &settings.source {
             Source::Url(url) => (None, Some(fetch::check_url(url).map_err(ConfigError::new)?)),
@@ -377,6 +389,22 @@ mod tests {
 
     fn keys(jwks: serde_json::Value) -> Vec<JwtKey> {
         parse_jwks(jwks.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_cooldown_longer_than_the_cache_ceiling_is_a_configuration_error() {
+        let day = Duration::from_secs(24 * 3600);
+        let jwks = |cooldown| Jwks::url("https://idp.example/keys").cooldown(cooldown);
+        let refused = RemoteKeys::new(jwks(day + Duration::from_secs(1)), None).err();
+        let message = refused.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("cooldown"), "{message}");
+        // At the ceiling, installing a set of any advertised lifetime does not panic.
+        let remote = RemoteKeys::new(jwks(day), None).unwrap();
+        let set = keys(json!({"keys": [{"kty": "RSA", "kid": "k", "n": N1, "e": "AQAB"}]}));
+        for lifetime in [Duration::ZERO, day, day * 2] {
+            let outcome = Ok((KeySet::loaded(set.clone()), lifetime));
+            assert_eq!(remote.install(outcome).ok(), Some(1));
+        }
     }
 
     #[test]
