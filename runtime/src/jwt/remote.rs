@@ -10,8 +10,14 @@
 //!   the provider.
 //! - A failed refresh (timeout, 5xx, garbage, an oversized body, no usable key) keeps the last
 //!   good set.
+//! - Every fetch takes a generation number when it starts, and a set is installed only if no
+//!   later-started fetch has installed one already: a slow [`load_keys`] racing a background
+//!   refresh cannot bring back a key the provider has withdrawn since.
+//!
+//! [`load_keys`]: crate::JwtAuthenticator::load_keys
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -142,6 +148,11 @@ pub(crate) struct RemoteKeys {
     discovery: Option<(Url, String)>,
     jwks_url: Mutex<Option<Url>>,
     keys: ArcSwap<KeySet>,
+    /// The generation of the fetch whose set is in `keys` (0: none yet). Held while a set is
+    /// installed, so that comparing generations and swapping are one step.
+    installed: Mutex<u64>,
+    /// The last generation handed to a fetch.
+    fetches: AtomicU64,
     control: Mutex<Control>,
     /// Counts finished refresh attempts; waiters watch it.
     done: watch::Sender<u64>,
@@ -188,6 +199,8 @@ impl RemoteKeys {
             discovery,
             jwks_url: Mutex::new(jwks_url),
             keys: ArcSwap::from_pointee(KeySet::default()),
+            installed: Mutex::new(0),
+            fetches: AtomicU64::new(0),
             control: Mutex::new(Control::default()),
             done: watch::Sender::new(0),
             cache,
@@ -243,9 +256,15 @@ impl RemoteKeys {
 
     /// Fetches now, whatever the cooldown, and reports how many keys are in use.
     pub(crate) async fn load(self: &Arc<Self>) -> Result<usize, FetchError> {
+        let generation = self.next_generation();
         let outcome = self.fetch().await;
         self.control().last_attempt = Some(Instant::now());
-        self.install(outcome)
+        self.install(generation, outcome)
+    }
+
+    /// The generation of a fetch starting now: later than every fetch started before.
+    fn next_generation(&self) -> u64 {
+        self.fetches.fetch_add(1, Ordering::AcqRel).wrapping_add(1)
     }
 
     fn control(&self) -> MutexGuard<'_, Control> {
@@ -274,16 +293,20 @@ impl RemoteKeys {
         control.last_attempt = Some(Instant::now());
         drop(control);
         let finish = Finish(self.clone());
+        let generation = self.next_generation();
         runtime.spawn(async move {
             let outcome = finish.0.fetch().await;
-            let _ = finish.0.install(outcome);
+            let _ = finish.0.install(generation, outcome);
         });
         true
     }
 
-    /// Puts a fetched set in use, or keeps the last good one.
+    /// Puts the set fetched by generation `generation` in use, or keeps the last good one. A
+    /// set from a fetch that started before the one installed is stale and dropped: the
+    /// provider may have withdrawn one of its keys in between.
     fn install(
         &self,
+        generation: u64,
         outcome: Result<(KeySet, Duration), FetchError>,
     ) -> Result<usize, FetchError> {
         let (mut fresh, lifetime) = match outcome {
@@ -296,9 +319,23 @@ impl RemoteKeys {
         let lifetime = lifetime.clamp(self.settings.cooldown, self.settings.max_cache);
         fresh.fresh_until = Instant::now().checked_add(lifetime);
         let count = fresh.keys.len();
-        let previous = self.keys.swap(Arc::new(fresh));
-        let current = self.keys.load();
-        if withdraws(&previous.keys, &current.keys)
+        let mut installed = self
+            .installed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if generation < *installed {
+            tracing::debug!(
+                generation,
+                installed = *installed,
+                "route-guard: a JWKS fetched before the keys in use is dropped"
+            );
+            return Ok(self.keys.load().keys.len());
+        }
+        let fresh = Arc::new(fresh);
+        let previous = self.keys.swap(Arc::clone(&fresh));
+        *installed = generation;
+        drop(installed);
+        if withdraws(&previous.keys, &fresh.keys)
             && let Some(cache) = &self.cache
         {
             // A token verified with a withdrawn key must not live on in the cache.
@@ -403,8 +440,37 @@ mod tests {
         let set = keys(json!({"keys": [{"kty": "RSA", "kid": "k", "n": N1, "e": "AQAB"}]}));
         for lifetime in [Duration::ZERO, day, day * 2] {
             let outcome = Ok((KeySet::loaded(set.clone()), lifetime));
-            assert_eq!(remote.install(outcome).ok(), Some(1));
+            let generation = remote.next_generation();
+            assert_eq!(remote.install(generation, outcome).ok(), Some(1));
         }
+    }
+
+    #[test]
+    fn a_set_fetched_before_the_installed_one_is_dropped() {
+        let remote = RemoteKeys::new(Jwks::url("https://idp.example/keys"), None).unwrap();
+        let set = |kid: &str| {
+            let jwks = json!({"keys": [{"kty": "RSA", "kid": kid, "n": N1, "e": "AQAB"}]});
+            Ok((KeySet::loaded(keys(jwks)), Duration::from_secs(60)))
+        };
+        let kids = || -> Vec<Option<String>> {
+            remote
+                .keys
+                .load()
+                .keys
+                .iter()
+                .map(|k| k.kid.clone())
+                .collect()
+        };
+        // A slow fetch starts, a later one finishes first; the slow one's set is stale.
+        let (slow, quick) = (remote.next_generation(), remote.next_generation());
+        remote.install(quick, set("new")).unwrap();
+        assert_eq!(remote.install(slow, set("withdrawn")).ok(), Some(1));
+        assert_eq!(kids(), [Some("new".to_owned())]);
+        assert_eq!(*remote.installed.lock().unwrap(), quick);
+        // A fetch started after the installed one is installed.
+        let later = remote.next_generation();
+        remote.install(later, set("newer")).unwrap();
+        assert_eq!(kids(), [Some("newer".to_owned())]);
     }
 
     #[test]
