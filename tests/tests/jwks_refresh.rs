@@ -221,3 +221,35 @@ async fn a_slow_load_keys_cannot_bring_back_a_withdrawn_key() {
         .assert_invalid_token("unknown key", &old);
     handle.stop(false).await;
 }
+
+/// On a cold start with discovery, the first fetch makes two requests, each of which may take
+/// up to the timeout. A request waiting for it is answered from its result, not with 503.
+#[actix_web::test]
+async fn waiters_outlast_a_slow_cold_start_discovery() {
+    let timeout = Duration::from_secs(2);
+    let slow = Duration::from_millis(1700);
+    let provider = web::Data::new(Scripted {
+        hits: Default::default(),
+        script: |_| (Duration::from_millis(1700), &["k1"]),
+        discovery_delay: slow,
+        issuer: Default::default(),
+    });
+    let (issuer, handle) = serve_scripted(&provider);
+    let jwt = JwtAuthenticator::builder()
+        .jwks(Jwks::discover(issuer).timeout(timeout))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = init_service(App::new().app_data(guard_with(jwt)).service(me)).await;
+    // 3.4 s of fetching: longer than one timeout and a second, shorter than two and a second.
+    let token = token_of("k1");
+    let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (200, "svc"),
+        "{reply:?}"
+    );
+    assert_eq!(reply.challenge, None, "{reply:?}");
+    handle.stop(false).await;
+}

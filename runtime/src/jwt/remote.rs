@@ -149,8 +149,11 @@ pub(crate) struct RemoteKeys {
     jwks_url: Mutex<Option<Url>>,
     keys: ArcSwap<KeySet>,
     /// The generation of the fetch whose set is in `keys` (0: none yet). Held while a set is
-    /// installed, so that comparing generations and swapping are one step.
+    /// installed, so that comparing generations, swapping and the withdrawn-key check are one
+    /// step; read without it to tell whether the set changed.
     installed: Mutex<u64>,
+    /// A copy of `installed`, readable without the lock.
+    installed_generation: AtomicU64,
     /// The last generation handed to a fetch.
     fetches: AtomicU64,
     control: Mutex<Control>,
@@ -200,6 +203,7 @@ impl RemoteKeys {
             jwks_url: Mutex::new(jwks_url),
             keys: ArcSwap::from_pointee(KeySet::default()),
             installed: Mutex::new(0),
+            installed_generation: AtomicU64::new(0),
             fetches: AtomicU64::new(0),
             control: Mutex::new(Control::default()),
             done: watch::Sender::new(0),
@@ -236,10 +240,21 @@ impl RemoteKeys {
         self.start().then_some(receiver)
     }
 
-    /// Waits (at most one fetch timeout) for the refresh `receiver` watches, then returns the
-    /// keys.
+    /// The generation of the set in use: it changes whenever a fetched set is installed.
+    pub(crate) fn installed_generation(&self) -> u64 {
+        self.installed_generation.load(Ordering::Acquire)
+    }
+
+    /// Waits for the refresh `receiver` watches, then returns the keys: at most as long as
+    /// that refresh may take, one fetch timeout per request it makes (two on a cold start
+    /// with discovery: the discovery document, then the JWKS), and a second to spare.
     pub(crate) async fn wait(&self, mut receiver: watch::Receiver<u64>) -> Arc<KeySet> {
-        let patience = self.settings.timeout.saturating_add(Duration::from_secs(1));
+        let requests = if self.discovery.is_some() { 2 } else { 1 };
+        let patience = self
+            .settings
+            .timeout
+            .saturating_mul(requests)
+            .saturating_add(Duration::from_secs(1));
         // Timed out or the task was dropped with its runtime: use whatever keys there are.
         let _ = tokio::time::timeout(patience, receiver.changed()).await;
         self.keys.load_full()
@@ -263,7 +278,7 @@ impl RemoteKeys {
     }
 
     /// The generation of a fetch starting now: later than every fetch started before.
-    fn next_generation(&self) -> u64 {
+    pub(super) fn next_generation(&self) -> u64 {
         self.fetches.fetch_add(1, Ordering::AcqRel).wrapping_add(1)
     }
 
@@ -304,7 +319,7 @@ impl RemoteKeys {
     /// Puts the set fetched by generation `generation` in use, or keeps the last good one. A
     /// set from a fetch that started before the one installed is stale and dropped: the
     /// provider may have withdrawn one of its keys in between.
-    fn install(
+    pub(super) fn install(
         &self,
         generation: u64,
         outcome: Result<(KeySet, Duration), FetchError>,
@@ -334,6 +349,8 @@ impl RemoteKeys {
         let fresh = Arc::new(fresh);
         let previous = self.keys.swap(Arc::clone(&fresh));
         *installed = generation;
+        self.installed_generation
+            .store(generation, Ordering::Release);
         drop(installed);
         if withdraws(&previous.keys, &fresh.keys)
             && let Some(cache) = &self.cache
@@ -466,6 +483,7 @@ mod tests {
         remote.install(quick, set("new")).unwrap();
         assert_eq!(remote.install(slow, set("withdrawn")).ok(), Some(1));
         assert_eq!(kids(), [Some("new".to_owned())]);
+        assert_eq!(remote.installed_generation(), quick);
         assert_eq!(*remote.installed.lock().unwrap(), quick);
         // A fetch started after the installed one is installed.
         let later = remote.next_generation();
