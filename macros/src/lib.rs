@@ -277,7 +277,9 @@ pub fn rule(input: TokenStream) -> TokenStream {
 ///
 /// Each variant's role name is its name in snake_case (`SuperUser` → `super_user`), unless
 /// `#[role_name("...")]` gives another. A misspelled variant in a guard is a compile error at
-/// that token.
+/// that token. Variants may carry explicit discriminants (ids mirrored from a database, say):
+/// each variant is paired with its own name in `RoleName::ROLES`, and guards match the variant,
+/// never its number.
 ///
 /// # Examples
 ///
@@ -300,6 +302,13 @@ pub fn rule(input: TokenStream) -> TokenStream {
 /// }
 ///
 /// assert_eq!(Role::Viewer.role_name(), "read-only");
+///
+/// #[derive(RoleName)]
+/// enum Stored {
+///     Owner = 2,
+///     Reader = 7,
+/// }
+/// assert_eq!(Stored::Owner.role_name(), "owner");
 /// ```
 #[proc_macro_derive(RoleName, attributes(role_name))]
 pub fn derive_role_name(item: TokenStream) -> TokenStream {
