@@ -20,8 +20,22 @@ pub(crate) fn rule_tokens(expr: &Expr, marker: &syn::Ident, span: Span) -> RuleT
         adapters: Vec::new(),
         scopes: Vec::new(),
     };
-    out.rule = build(expr, marker, span, &mut out.adapters, &mut out.scopes);
+    let mut scopes = Scopes {
+        names: Vec::new(),
+        positive: true,
+    };
+    out.rule = build(expr, marker, span, &mut out.adapters, &mut scopes);
+    out.scopes = scopes.names;
     out
+}
+
+/// The scopes an `insufficient_scope` challenge asks for (RFC 6750 §3.1): those the rule
+/// requires a token to hold. A scope under `not(..)` (an odd number of them) is one the token
+/// must lack, and asking a client for it would send it after a token that can never pass.
+struct Scopes {
+    names: Vec<String>,
+    /// Whether the leaf being built must be held (it sits under an even number of `not`s).
+    positive: bool,
 }
 
 fn build(
@@ -29,7 +43,7 @@ fn build(
     marker: &syn::Ident,
     span: Span,
     adapters: &mut Vec<TokenStream>,
-    scopes: &mut Vec<String>,
+    scopes: &mut Scopes,
 ) -> TokenStream {
     let rule = exports::rule(span);
     let mut list = |items: &[Expr]| -> Vec<TokenStream> {
@@ -48,15 +62,17 @@ fn build(
             quote_spanned!(*s=> #rule::All(&[#(#items),*]))
         }
         Expr::Not(s, item) => {
+            scopes.positive = !scopes.positive;
             let item = build(item, marker, span, adapters, scopes);
+            scopes.positive = !scopes.positive;
             quote_spanned!(*s=> #rule::Not(&#item))
         }
         Expr::Leaf(Leaf::Name(kind, name)) => {
             let variant = match kind {
                 Kind::Role => quote!(Role),
                 Kind::Scope => {
-                    if !scopes.contains(&name.value()) {
-                        scopes.push(name.value());
+                    if scopes.positive && !scopes.names.contains(&name.value()) {
+                        scopes.names.push(name.value());
                     }
                     quote!(Scope)
                 }
