@@ -143,6 +143,7 @@ fn key_from_jwk(jwk: &RawJwk) -> Result<JwtKey, String> {
         algorithm,
         key,
         hmac: None,
+        test_only: false,
     })
 }
 

@@ -18,6 +18,9 @@ pub struct JwtKey {
     pub(crate) key: DecodingKey,
     /// For an HMAC secret, the secret already keyed into its MAC; see [`HmacKey`].
     pub(crate) hmac: Option<HmacKey>,
+    /// Whether this is the built-in test key handed out as a `testing::TestKey`: trusted
+    /// knowingly, by a test. See [`warn_of_test_keys`].
+    pub(crate) test_only: bool,
 }
 
 impl JwtKey {
@@ -154,7 +157,15 @@ impl JwtKey {
             algorithm,
             key,
             hmac: None,
+            test_only: false,
         }
+    }
+
+    /// Whether this is the public half of `testing::TestIssuer`'s key, however it was made
+    /// (PEM, JWKS, fetched).
+    fn is_builtin_test_key(&self) -> bool {
+        self.algorithm == Algorithm::EdDSA
+            && matches!(self.key.kind(), DecodingKeyKind::SecretOrDer(bytes) if bytes[..] == BUILTIN_TEST_KEY)
     }
 }
 
@@ -247,6 +258,33 @@ mod keyed {
         pub(super) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
             hmac::verify(&self.0, message, signature).is_ok()
         }
+    }
+}
+
+/// The Ed25519 public key of `testing::TestIssuer` (raw, RFC 8032), known here whatever the
+/// features: its private half is published in this crate's source, so a verifier trusting it
+/// accepts tokens anyone can mint.
+const BUILTIN_TEST_KEY: [u8; 32] = [
+    0xf1, 0x2a, 0x0a, 0xf5, 0xb4, 0x3a, 0xed, 0x39, 0xe7, 0xd5, 0xdd, 0xb0, 0xa2, 0x24, 0x19, 0x86,
+    0x2a, 0xc8, 0xcf, 0xd0, 0x35, 0x90, 0xe6, 0x24, 0xd0, 0xa0, 0x4c, 0x15, 0xf5, 0x07, 0xc8, 0xf5,
+];
+
+/// Logs an error for every key in `keys` that is the built-in test key, unless it was handed
+/// out for a test (`testing::TestKey`) and this is a debug build. Called when an authenticator
+/// is built and when a JWKS is fetched: a production verifier trusting that key accepts tokens
+/// anyone can mint, and a library cannot refuse more loudly without breaking the tests that
+/// use it on purpose. `what` names the key's source in the message.
+pub(crate) fn warn_of_test_keys(keys: &[JwtKey], what: &str) {
+    for key in keys.iter().filter(|key| key.is_builtin_test_key()) {
+        if key.test_only && cfg!(debug_assertions) {
+            continue;
+        }
+        tracing::error!(
+            kid = key.kid.as_deref().unwrap_or(""),
+            "route-guard: {what} trusts the built-in TEST key of `route_guard::testing`, whose \
+             private half is published: anyone can mint tokens it accepts. Never use it \
+             outside tests."
+        );
     }
 }
 

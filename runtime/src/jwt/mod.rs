@@ -388,6 +388,7 @@ impl JwtAuthenticatorBuilder {
         #[cfg(feature = "jwks")]
         let plan = self.extras.jwks.clone();
         let cache = self.cache.bind(self.leeway.as_secs())?;
+        key::warn_of_test_keys(&self.keys, "a JwtAuthenticator");
         #[cfg(feature = "jwks")]
         {
             let token_cache = cache.as_ref().map(|bound| bound.token_cache().clone());

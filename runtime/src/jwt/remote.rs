@@ -334,6 +334,7 @@ impl RemoteKeys {
         let lifetime = lifetime.clamp(self.settings.cooldown, self.settings.max_cache);
         fresh.fresh_until = Instant::now().checked_add(lifetime);
         let count = fresh.keys.len();
+        super::key::warn_of_test_keys(&fresh.keys, "the fetched JWKS");
         let mut installed = self
             .installed
             .lock()
