@@ -113,7 +113,9 @@ impl Jwks {
         self
     }
 
-    /// How long one fetch may take, connection included; default 10 seconds.
+    /// How long one request to the provider may take, connection included; default 10
+    /// seconds. A first fetch through discovery makes two (the discovery document, then the
+    /// JWKS), and requests waiting for keys wait as long as both may take.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
