@@ -32,12 +32,6 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
                 "a role variant cannot carry data",
             ));
         }
-        if let Some((eq, _)) = &variant.discriminant {
-            errors.push(syn::Error::new(
-                eq.span,
-                "a role variant cannot have an explicit discriminant: guards find its name by position",
-            ));
-        }
         match role_name(variant) {
             Ok((name, span)) => {
                 if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -62,7 +56,17 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let span = Span::call_site();
     let trait_path = exports::role_name_trait(span);
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let literals = names.iter().map(|(name, span)| LitStr::new(name, *span));
+    // Each variant is paired with its own name: guards match the variant, so explicit
+    // discriminants (ids mirrored from a database) cannot shift a name onto another variant.
+    let pairs = data
+        .variants
+        .iter()
+        .zip(&names)
+        .map(|(variant, (name, name_span))| {
+            let v = &variant.ident;
+            let name = LitStr::new(name, *name_span);
+            quote_spanned!(span=> (#ident::#v, #name))
+        });
     let arms = data
         .variants
         .iter()
@@ -74,7 +78,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     Ok(quote_spanned! {span=>
         #[automatically_derived]
         impl #impl_generics #trait_path for #ident #ty_generics #where_clause {
-            const NAMES: &'static [&'static str] = &[#(#literals),*];
+            const ROLES: &'static [(Self, &'static str)] = &[#(#pairs),*];
 
             fn role_name(&self) -> &'static str {
                 match self { #(#arms,)* }

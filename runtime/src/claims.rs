@@ -83,16 +83,26 @@ pub(crate) struct WrongShape;
 /// Reads a list of names from a claim: a space-separated string (`"read write"`) or an array of
 /// strings (`["read", "write"]`). A missing claim is an empty list; any other shape, including
 /// an array holding a non-string, is [`WrongShape`] so the caller can deny rather than guess.
+///
+/// A string is split on the ASCII space (U+0020) only, as RFC 6749 §3.3 delimits scopes (and
+/// RFC 8693 §4.2 the `scope` claim); runs of spaces make no empty names. Any other character,
+/// a tab or a no-break space included, belongs to the name: `"Team\u{A0}admin"` is one role,
+/// which grants nothing named `admin`.
 pub(crate) fn string_list(value: Option<&Value>) -> Result<Vec<String>, WrongShape> {
     match value {
         None => Ok(Vec::new()),
-        Some(Value::String(names)) => Ok(names.split_whitespace().map(str::to_owned).collect()),
+        Some(Value::String(names)) => Ok(space_separated(names).map(str::to_owned).collect()),
         Some(Value::Array(items)) => items
             .iter()
             .map(|item| item.as_str().map(str::to_owned).ok_or(WrongShape))
             .collect(),
         Some(_) => Err(WrongShape),
     }
+}
+
+/// The names of a space-separated list: split on U+0020 only, without empty names.
+fn space_separated(names: &str) -> impl Iterator<Item = &str> {
+    names.split(' ').filter(|name| !name.is_empty())
 }
 
 #[cfg(test)]
@@ -105,6 +115,26 @@ pub(crate) mod tests {
             Value::Object(map) => map,
             _ => Map::new(),
         }
+    }
+
+    /// RFC 6749 §3.3: names are delimited by U+0020 alone; other spaces are part of a name.
+    #[test]
+    fn strings_split_on_the_ascii_space_only() {
+        let names = string_list(Some(&json!(
+            "Team\u{A0}admin  read\twrite\u{2003}x \u{3000}audit\nops "
+        )));
+        assert_eq!(
+            names.unwrap(),
+            [
+                "Team\u{A0}admin",
+                "read\twrite\u{2003}x",
+                "\u{3000}audit\nops"
+            ]
+        );
+        assert_eq!(
+            string_list(Some(&json!("   "))).unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -199,7 +229,7 @@ pub(crate) mod tests {
             match (string_list(Some(&value)), &value) {
                 (Ok(names), Value::String(text)) => proptest::prop_assert_eq!(
                     names,
-                    text.split_whitespace().map(str::to_owned).collect::<Vec<_>>()
+                    text.split(' ').filter(|n| !n.is_empty()).map(str::to_owned).collect::<Vec<_>>()
                 ),
                 (Ok(names), Value::Array(items)) => {
                     let strings: Vec<String> =

@@ -24,11 +24,30 @@
 //! # });
 //! ```
 //!
-//! The key is public (it is in this file): never configure it outside tests.
+//! # The test key is public
+//!
+//! Its private half is in this crate's source, so anyone can mint tokens it verifies. It is
+//! kept out of production configurations three ways:
+//!
+//! - [`TestIssuer::key`] returns a [`TestKey`], which
+//!   [`JwtAuthenticatorBuilder::key`](crate::JwtAuthenticatorBuilder::key) does not accept;
+//!   only [`JwtAuthenticatorBuilder::test_key`] does, a method that exists with the `testing`
+//!   feature alone (enable it in `[dev-dependencies]` only);
+//! - an authenticator trusting the key by any other road (its PEM, [`TestIssuer::jwks`] or a
+//!   fetched JWKS holding it) logs an error when it is built or the set is fetched;
+//! - so does one built from a [`TestKey`] in a release build (without `debug_assertions`).
+//!
+//! ```compile_fail
+//! # use route_guard::{JwtAuthenticator, testing::TestIssuer};
+//! // A `TestKey` is not a `JwtKey`: production builders do not take it.
+//! let jwt = JwtAuthenticator::builder().key(TestIssuer::new().key());
+//! ```
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::header::{AUTHORIZATION, HeaderName};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Map, Value, json};
 
@@ -84,19 +103,24 @@ impl TestIssuer {
         TestIssuer { encoding }
     }
 
-    /// The verification key, with its `kid`.
+    /// The verification key, with its `kid`, for
+    /// [`JwtAuthenticatorBuilder::test_key`]. Not a [`JwtKey`]: production configurations,
+    /// which take `JwtKey`s, cannot be given it by mistake.
     #[must_use]
-    pub fn key(&self) -> JwtKey {
+    pub fn key(&self) -> TestKey {
         #[allow(clippy::expect_used)]
         let key = JwtKey::ed_pem(PUBLIC_PEM).expect("the built-in test key parses");
-        key.with_kid(TEST_KID)
+        TestKey(JwtKey {
+            test_only: true,
+            ..key.with_kid(TEST_KID)
+        })
     }
 
     /// An authenticator builder that accepts this issuer's tokens: key, issuer and audience
     /// set. Add presets or claim paths as the application under test does.
     pub fn authenticator(&self) -> JwtAuthenticatorBuilder {
         JwtAuthenticator::builder()
-            .key(self.key())
+            .test_key(self.key())
             .issuer(TEST_ISSUER)
             .audience(TEST_AUDIENCE)
     }
@@ -135,8 +159,7 @@ impl TestIssuer {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let token = self.token(subject).roles(roles).sign();
-        (AUTHORIZATION, format!("Bearer {token}"))
+        self.token(subject).roles(roles).bearer()
     }
 
     /// The JWKS document publishing the test key, for testing a [`Jwks`](crate::Jwks)
@@ -148,6 +171,37 @@ impl TestIssuer {
             "kid": TEST_KID, "alg": "EdDSA", "use": "sig"
         }]})
     }
+}
+
+/// The built-in test key, as [`TestIssuer::key`] hands it out: accepted by
+/// [`JwtAuthenticatorBuilder::test_key`] only. See [the module docs](self#the-test-key-is-public).
+#[derive(Clone, Debug)]
+pub struct TestKey(JwtKey);
+
+impl JwtAuthenticatorBuilder {
+    /// Trusts the built-in test key, for tests; exists with the `testing` feature only.
+    ///
+    /// Anyone can mint tokens this key verifies: a release build (without
+    /// `debug_assertions`) that trusts it logs an error when the authenticator is built.
+    pub fn test_key(self, key: TestKey) -> Self {
+        self.key(key.0)
+    }
+}
+
+/// An `Authorization: Basic` header for `user` and `password` (RFC 7617), ready for
+/// `TestRequest::insert_header`.
+///
+/// ```
+/// use route_guard::testing::basic;
+///
+/// let (name, value) = basic("alice", "correct horse");
+/// assert_eq!(name, "authorization");
+/// assert_eq!(value, "Basic YWxpY2U6Y29ycmVjdCBob3JzZQ==");
+/// ```
+#[must_use]
+pub fn basic(user: &str, password: &str) -> (HeaderName, String) {
+    let credentials = STANDARD.encode(format!("{user}:{password}"));
+    (AUTHORIZATION, format!("Basic {credentials}"))
 }
 
 /// A test token being described; see [`TestIssuer::token`].
@@ -199,6 +253,25 @@ impl TestToken<'_> {
     pub fn typ(mut self, typ: &str) -> Self {
         self.typ = Some(typ.to_owned());
         self
+    }
+
+    /// An `Authorization: Bearer` header carrying the signed token, ready for
+    /// `TestRequest::insert_header`.
+    ///
+    /// ```
+    /// use route_guard::testing::TestIssuer;
+    ///
+    /// let issuer = TestIssuer::new();
+    /// let (name, value) = issuer.token("ada").scopes(["read"]).bearer();
+    /// assert_eq!(name, "authorization");
+    /// let token = value.strip_prefix("Bearer ").unwrap();
+    /// let jwt = issuer.authenticator().build()?;
+    /// assert!(jwt.verify(token).is_ok_and(|identity| identity.has_scope("read")));
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn bearer(self) -> (HeaderName, String) {
+        (AUTHORIZATION, format!("Bearer {}", self.sign()))
     }
 
     /// The signed compact JWT.

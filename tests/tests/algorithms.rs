@@ -191,6 +191,20 @@ fn weak_or_mismatched_keys_are_refused_at_start_up() {
     assert!(message(JwtKey::hmac(Algorithm::RS256, [7u8; 64])).contains("HMAC"));
     assert!(message(JwtKey::rsa_pem(Algorithm::HS256, RSA_PUBLIC)).contains("RSA"));
     assert!(message(JwtKey::rsa_pem(Algorithm::RS256, "not a pem")).contains("PEM"));
+    // 1024-bit keys made by `openssl genrsa 1024`, as SPKI (`openssl rsa -pubout`) and as
+    // PKCS#1 (`-RSAPublicKey_out`): refused like the same key from a JWKS.
+    for weak in [
+        include_str!("../keys/rsa1024.pub"),
+        include_str!("../keys/rsa1024-pkcs1.pub"),
+    ] {
+        for alg in [Algorithm::RS256, Algorithm::PS512] {
+            let refused = message(JwtKey::rsa_pem(alg, weak));
+            assert!(refused.contains("1024-bit"), "{refused}");
+            assert!(refused.contains("at least 2048 bits"), "{refused}");
+        }
+    }
+    // A private key is not a public one, whatever jsonwebtoken would make of it.
+    assert!(message(JwtKey::rsa_pem(Algorithm::RS256, RSA_PRIVATE)).contains("PEM"));
     assert!(message(JwtKey::ec_pem(Algorithm::EdDSA, P256_PUBLIC)).contains("EC"));
     assert!(message(JwtKey::ed_pem(RSA_PUBLIC)).contains("Ed25519"));
     let no_key = JwtAuthenticator::builder()

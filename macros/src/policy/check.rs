@@ -109,7 +109,22 @@ pub(crate) fn parse_range(value: &str) -> Result<ipnet::IpNet, String> {
             net.trunc()
         ));
     }
-    Ok(net)
+    Ok(ipv4_if_mapped(net))
+}
+
+/// An IPv4-mapped IPv6 range (`::ffff:10.0.0.0/104`, RFC 4291 §2.5.5.2) as the IPv4 range it
+/// stands for (`10.0.0.0/8`). Client addresses are compared in their IPv4 form, so the range
+/// as written could never match anyone.
+fn ipv4_if_mapped(net: ipnet::IpNet) -> ipnet::IpNet {
+    const MAPPED_PREFIX: u8 = 96;
+    if let ipnet::IpNet::V6(v6) = net
+        && v6.prefix_len() >= MAPPED_PREFIX
+        && let Some(v4) = v6.addr().to_ipv4_mapped()
+        && let Ok(v4) = ipnet::Ipv4Net::new(v4, v6.prefix_len() - MAPPED_PREFIX)
+    {
+        return ipnet::IpNet::V4(v4);
+    }
+    net
 }
 
 /// A country is an assigned ISO 3166-1 alpha-2 code, in upper case as databases report them.

@@ -20,8 +20,22 @@ pub(crate) fn rule_tokens(expr: &Expr, marker: &syn::Ident, span: Span) -> RuleT
         adapters: Vec::new(),
         scopes: Vec::new(),
     };
-    out.rule = build(expr, marker, span, &mut out.adapters, &mut out.scopes);
+    let mut scopes = Scopes {
+        names: Vec::new(),
+        positive: true,
+    };
+    out.rule = build(expr, marker, span, &mut out.adapters, &mut scopes);
+    out.scopes = scopes.names;
     out
+}
+
+/// The scopes an `insufficient_scope` challenge asks for (RFC 6750 §3.1): those the rule
+/// requires a token to hold. A scope under `not(..)` (an odd number of them) is one the token
+/// must lack, and asking a client for it would send it after a token that can never pass.
+struct Scopes {
+    names: Vec<String>,
+    /// Whether the leaf being built must be held (it sits under an even number of `not`s).
+    positive: bool,
 }
 
 fn build(
@@ -29,7 +43,7 @@ fn build(
     marker: &syn::Ident,
     span: Span,
     adapters: &mut Vec<TokenStream>,
-    scopes: &mut Vec<String>,
+    scopes: &mut Scopes,
 ) -> TokenStream {
     let rule = exports::rule(span);
     let mut list = |items: &[Expr]| -> Vec<TokenStream> {
@@ -48,15 +62,17 @@ fn build(
             quote_spanned!(*s=> #rule::All(&[#(#items),*]))
         }
         Expr::Not(s, item) => {
+            scopes.positive = !scopes.positive;
             let item = build(item, marker, span, adapters, scopes);
+            scopes.positive = !scopes.positive;
             quote_spanned!(*s=> #rule::Not(&#item))
         }
         Expr::Leaf(Leaf::Name(kind, name)) => {
             let variant = match kind {
                 Kind::Role => quote!(Role),
                 Kind::Scope => {
-                    if !scopes.contains(&name.value()) {
-                        scopes.push(name.value());
+                    if scopes.positive && !scopes.names.contains(&name.value()) {
+                        scopes.names.push(name.value());
                     }
                     quote!(Scope)
                 }
@@ -68,8 +84,39 @@ fn build(
             let mut enum_path = path.clone();
             enum_path.segments.pop();
             enum_path.segments.pop_punct();
-            let role_name = exports::role_name(span);
-            quote_spanned!(syn::spanned::Spanned::span(path)=> #rule::Role(#role_name::<#enum_path>(#path as usize)))
+            let (role_name, role_trait) =
+                (exports::role_name(span), exports::role_name_trait(span));
+            let at = syn::spanned::Spanned::span(path);
+            // The name is found by matching the variant itself against `ROLES`, never by its
+            // position or discriminant (`Role::Admin as usize`), which explicit discriminants
+            // would make point at another role. A constant, so this runs at compile time.
+            let (roles, found, variant, name, rest) = (
+                quote::format_ident!("__route_guard_roles", span = Span::mixed_site()),
+                quote::format_ident!("__route_guard_found", span = Span::mixed_site()),
+                quote::format_ident!("__route_guard_variant", span = Span::mixed_site()),
+                quote::format_ident!("__route_guard_name", span = Span::mixed_site()),
+                quote::format_ident!("__route_guard_rest", span = Span::mixed_site()),
+            );
+            let constant =
+                quote::format_ident!("__ROUTE_GUARD_ROLE_NAME", span = Span::mixed_site());
+            // A free constant, which rustc evaluates even under `cargo check` (an associated
+            // one, such as the rule itself, only when code using it is generated), so that a
+            // variant missing from `ROLES` is refused where the IDE and trybuild look.
+            quote_spanned! {at=>
+                #rule::Role({ const #constant: &str = #role_name({
+                    let mut #roles: &'static [(#enum_path, &'static str)] =
+                        <#enum_path as #role_trait>::ROLES;
+                    let mut #found = ::core::option::Option::None;
+                    while let [(#variant, #name), #rest @ ..] = #roles {
+                        if ::core::matches!(#variant, #path) {
+                            #found = ::core::option::Option::Some(*#name);
+                            break;
+                        }
+                        #roles = #rest;
+                    }
+                    #found
+                }); #constant })
+            }
         }
         Expr::Leaf(Leaf::Ip(span, ranges)) => {
             let nets = ranges.iter().filter_map(|range| {

@@ -9,8 +9,10 @@
 //! - a hit re-applies `exp` and `nbf` against the current time, so an entry never outlives its
 //!   token; an expired entry is dropped and answered `invalid_token` ("expired");
 //! - every entry records the key-set generation it was verified under; [`TokenCache::invalidate_all`]
-//!   bumps the generation (on key rotation, or to honour a revocation), and older entries are
-//!   never served again;
+//!   bumps the generation (on key rotation), and older entries are never served again;
+//! - invalidating is not revoking: it only drops remembered verifications, so the next request
+//!   with a token verifies it again, and a token that still verifies is accepted and cached
+//!   again. Refusing a token before its `exp` needs a check outside this cache;
 //! - route rules run after the identity is found, on a hit as on a miss;
 //! - it is bounded by entry count and by an estimate of memory, and can be switched off with
 //!   [`JwtAuthenticatorBuilder::no_cache`](crate::JwtAuthenticatorBuilder::no_cache).
@@ -40,8 +42,18 @@ const ENTRY_OVERHEAD: u64 = 256;
 /// A bounded, concurrent cache of verified tokens for one [`JwtAuthenticator`](crate::JwtAuthenticator).
 ///
 /// It is a handle: clones share the same entries, so an application can keep one to call
-/// [`invalidate_all`](Self::invalidate_all) when it rotates keys or revokes tokens. Give each
-/// authenticator its own cache; entries verified by one are never served to another.
+/// [`invalidate_all`](Self::invalidate_all) when it rotates keys. Give each authenticator its own
+/// cache; entries verified by one are never served to another.
+///
+/// # Invalidating is not revoking
+///
+/// [`invalidate`](Self::invalidate) and [`invalidate_all`](Self::invalidate_all) drop cached
+/// verifications; they do not refuse any token. The next request carrying a token verifies it
+/// again from scratch (signature, `exp`, `nbf`, issuer, audience) and, if it still passes, is
+/// accepted and the token is cached again. Use them after changing the keys an authenticator
+/// trusts, so no token is served from the cache on the strength of a key it no longer holds.
+/// A token that must stop working before its `exp` (a revoked session) needs a check the
+/// verification itself makes, such as a short `exp` or a policy consulting a deny list.
 ///
 /// ```
 /// use route_guard::{JwtAuthenticator, JwtKey, TokenCache};
@@ -51,7 +63,8 @@ const ENTRY_OVERHEAD: u64 = 256;
 ///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
 ///     .cache(cache.clone())
 ///     .build()?;
-/// // Later, after rotating keys or revoking a session:
+/// // Later, after changing the keys the authenticator trusts: every token is verified again
+/// // on its next use (still-valid ones are accepted and cached again).
 /// cache.invalidate_all();
 /// # Ok::<(), route_guard::ConfigError>(())
 /// ```
@@ -121,8 +134,11 @@ impl TokenCache {
         }
     }
 
-    /// Forgets every cached token, and makes sure no verification still in flight can add one
-    /// verified under the old keys. Call it whenever the key set changes or a token is revoked.
+    /// Forgets every cached verification, and makes sure no verification still in flight can
+    /// add one made under the old keys. Call it whenever the key set changes.
+    ///
+    /// This is not revocation: a token that still verifies is accepted on its next use and
+    /// cached again (see [the type's docs](Self#invalidating-is-not-revoking)).
     pub fn invalidate_all(&self) {
         // Bump first: a verification that read the old generation inserts a stale entry,
         // which lookups then refuse, even if it lands after the clear.
@@ -130,7 +146,10 @@ impl TokenCache {
         self.shared.entries.clear();
     }
 
-    /// Forgets one token, e.g. when a session is revoked.
+    /// Forgets the cached verification of one token, so its next use is verified from scratch.
+    ///
+    /// This is not revocation: if the token still verifies, it is accepted and cached again
+    /// (see [the type's docs](Self#invalidating-is-not-revoking)).
     pub fn invalidate(&self, token: &str) {
         self.shared.entries.remove(token);
     }
@@ -347,6 +366,33 @@ mod tests {
         cache.invalidate_all();
         lookup(&bound, "t", NOW, &claims, &calls).unwrap();
         assert_eq!(calls.get(), 2);
+    }
+
+    /// `invalidate` and `invalidate_all` drop a verification; they do not revoke: the next use
+    /// verifies again, is accepted, and is cached again.
+    #[test]
+    fn invalidating_is_not_revoking() {
+        let cache = TokenCache::new(16);
+        let bound = bound(&cache, 0);
+        let (calls, claims) = (Cell::new(0), json!({ "exp": NOW + 60 }));
+        lookup(&bound, "t", NOW, &claims, &calls).unwrap();
+        cache.invalidate("t");
+        assert!(cache.is_empty());
+        assert!(lookup(&bound, "t", NOW, &claims, &calls).is_ok());
+        assert_eq!(
+            (calls.get(), cache.len()),
+            (2, 1),
+            "verified and cached again"
+        );
+        cache.invalidate_all();
+        assert!(lookup(&bound, "t", NOW, &claims, &calls).is_ok());
+        assert_eq!(
+            (calls.get(), cache.len()),
+            (3, 1),
+            "verified and cached again"
+        );
+        lookup(&bound, "t", NOW, &claims, &calls).unwrap();
+        assert_eq!(calls.get(), 3, "served from the cache once more");
     }
 
     #[test]

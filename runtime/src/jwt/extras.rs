@@ -226,13 +226,17 @@ impl JwtAuthenticator {
     /// Verifies `token`; when it names a key the fetched set lacks, waits for the refresh that
     /// may bring it (RFC 7517 §5 rotation), or answers 503 while no key could ever be fetched.
     pub(crate) fn authenticate_token(&self, token: String) -> AuthFuture {
+        // The key set the verification below starts from (or a later one).
         #[cfg(feature = "jwks")]
-        if let Some(remote) = &self.extras.remote {
+        let seen = self.extras.remote.as_ref().map(|remote| {
             remote.touch();
-        }
+            remote.installed_generation()
+        });
         match self.verify_cached(&token) {
             #[cfg(feature = "jwks")]
-            Err(problem) if self.awaits_keys(problem) => self.await_keys(token),
+            Err(problem) if self.awaits_keys(problem) => {
+                self.await_keys(token, seen.unwrap_or_default())
+            }
             result => AuthFuture::ready(result.map_err(Denial::InvalidToken)),
         }
     }
@@ -255,12 +259,21 @@ impl JwtAuthenticator {
         }
     }
 
+    /// `seen`: the generation of the key set in use before the token was first verified.
     #[cfg(feature = "jwks")]
-    fn await_keys(&self, token: String) -> AuthFuture {
+    fn await_keys(&self, token: String, seen: u64) -> AuthFuture {
         let Some(remote) = self.extras.remote.clone() else {
             return AuthFuture::ready(Err(Denial::InvalidToken(TokenProblem::UnknownKey)));
         };
         let Some(receiver) = remote.refresh_for_unknown_key() else {
+            // No refresh may start (cooldown), but one may have installed a new set since the
+            // token was verified: a kid that set holds is verified against it, not refused.
+            if remote.installed_generation() != seen {
+                match self.verify_cached(&token) {
+                    Err(TokenProblem::UnknownKey) => {}
+                    result => return AuthFuture::ready(result.map_err(Denial::InvalidToken)),
+                }
+            }
             return AuthFuture::ready(Err(unknown_or_unavailable(&remote, &remote.current())));
         };
         // Rare (a rotation, or a client inventing kids while a refresh runs): the clone is
@@ -324,4 +337,63 @@ pub(crate) fn all_roles(
         roles.extend(super::names(path, claims));
     }
     roles
+}
+
+#[cfg(all(test, feature = "jwks"))]
+mod tests {
+    use std::time::Duration;
+
+    use jsonwebtoken::jwk::Jwk;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use serde_json::json;
+
+    use super::*;
+    use crate::jwt::jwk::{KeySet, parse_jwks};
+
+    /// Right after a refresh, with the cooldown forbidding another, a token naming a `kid` the
+    /// new set holds is verified against that set, though it was first checked against the
+    /// set before.
+    #[actix_web::test]
+    async fn a_kid_the_new_set_holds_is_verified_during_the_cooldown() {
+        let dead = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .unwrap();
+        let jwt = JwtAuthenticator::builder()
+            .jwks(
+                Jwks::url(format!("http://{dead}/jwks"))
+                    .cooldown(Duration::from_secs(600))
+                    .timeout(Duration::from_secs(1)),
+            )
+            .issuer("https://idp.example")
+            .no_cache()
+            .build()
+            .unwrap();
+        let remote = jwt.extras.remote.clone().unwrap();
+        // A failed fetch starts the cooldown: no refresh may start now.
+        assert!(jwt.load_keys().await.is_err());
+        assert!(remote.refresh_for_unknown_key().is_none());
+
+        let signer =
+            EncodingKey::from_ec_pem(include_bytes!("../../../tests/keys/p256.key")).unwrap();
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some("k1".into());
+        let claims = json!({"sub": "ann", "iss": "https://idp.example", "exp": 4_000_000_000u64});
+        let token = jsonwebtoken::encode(&header, &claims, &signer).unwrap();
+        // The request saw the set before the refresh (empty), which lacks k1 ...
+        let seen = remote.installed_generation();
+        assert_eq!(
+            jwt.verify_cached(&token).err(),
+            Some(TokenProblem::UnknownKey)
+        );
+        // ... and the refresh installs a set with k1 before the request asks for one.
+        let mut jwk = Jwk::from_encoding_key(&signer, Algorithm::ES256).unwrap();
+        jwk.common.key_id = Some("k1".into());
+        let keys = parse_jwks(json!({ "keys": [jwk] }).to_string().as_bytes()).unwrap();
+        let generation = remote.next_generation();
+        let installed = Ok((KeySet::loaded(keys), Duration::from_secs(600)));
+        assert_eq!(remote.install(generation, installed).ok(), Some(1));
+
+        let identity = jwt.await_keys(token, seen).await.unwrap();
+        assert_eq!(identity.subject(), "ann");
+    }
 }

@@ -13,7 +13,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::key::JwtKey;
+use super::key::{JwtKey, MIN_RSA_BITS};
 
 /// The members of one JWK the guard reads. Private members (`d`, `p`, …) are ignored: a
 /// verifier never needs them.
@@ -62,9 +62,6 @@ impl KeySet {
         }
     }
 }
-
-/// The smallest RSA modulus accepted: RFC 7518 §3.3 requires 2048 bits.
-const MIN_RSA_BITS: usize = 2048;
 
 impl JwtKey {
     /// The signature keys of a JWKS document (RFC 7517 §5), for a key set kept in
@@ -146,6 +143,7 @@ fn key_from_jwk(jwk: &RawJwk) -> Result<JwtKey, String> {
         algorithm,
         key,
         hmac: None,
+        test_only: false,
     })
 }
 
@@ -184,7 +182,7 @@ fn rsa(jwk: &RawJwk, declared: Option<Algorithm>) -> Result<(Algorithm, Decoding
     let bits = modulus
         .iter()
         .position(|&b| b != 0)
-        .map_or(0, |first| (modulus.len() - first) * 8);
+        .map_or(0, |first| (modulus.len() - first) as u64 * 8);
     if bits < MIN_RSA_BITS {
         return Err(format!(
             "the RSA modulus has about {bits} bits; at least {MIN_RSA_BITS} are required"

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey, DecodingKeyKind};
 
 use crate::config::ConfigError;
 
@@ -18,6 +18,9 @@ pub struct JwtKey {
     pub(crate) key: DecodingKey,
     /// For an HMAC secret, the secret already keyed into its MAC; see [`HmacKey`].
     pub(crate) hmac: Option<HmacKey>,
+    /// Whether this is the built-in test key handed out as a `testing::TestKey`: trusted
+    /// knowingly, by a test. See [`warn_of_test_keys`].
+    pub(crate) test_only: bool,
 }
 
 impl JwtKey {
@@ -57,7 +60,11 @@ impl JwtKey {
         Self::hmac(Algorithm::HS256, secret)
     }
 
-    /// An RSA public key in PEM, for `RS256/384/512` or `PS256/384/512`.
+    /// An RSA public key in PEM (`PUBLIC KEY` or `RSA PUBLIC KEY`), for `RS256/384/512` or
+    /// `PS256/384/512`.
+    ///
+    /// A modulus shorter than 2048 bits is refused, as RFC 7518 §3.3 requires and as keys
+    /// from a JWKS are.
     pub fn rsa_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         match algorithm {
             Algorithm::RS256
@@ -68,6 +75,22 @@ impl JwtKey {
             | Algorithm::PS512 => {
                 let key =
                     DecodingKey::from_rsa_pem(pem.as_ref()).map_err(|e| bad_pem("RSA", &e))?;
+                let bits = key
+                    .try_get_as_bytes()
+                    .ok()
+                    .and_then(rsa_modulus_bits)
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "not a valid RSA public key in PEM: the key does not hold an RSA \
+                             public key's modulus and exponent (is it a private key?)",
+                        )
+                    })?;
+                if bits < MIN_RSA_BITS {
+                    return Err(ConfigError::new(format!(
+                        "the RSA key has a {bits}-bit modulus; at least {MIN_RSA_BITS} bits are \
+                         required (RFC 7518 §3.3)"
+                    )));
+                }
                 Ok(Self::bind(algorithm, key))
             }
             other => Err(wrong_family(
@@ -110,13 +133,39 @@ impl JwtKey {
         self.algorithm
     }
 
+    /// Whether `other` is this very key: the same `kid`, the same algorithm and the same key
+    /// material, byte for byte. A provider that republishes a `kid` (or a kid-less key) with
+    /// new material has replaced the key, whatever its name says.
+    #[cfg_attr(not(feature = "jwks"), allow(dead_code))]
+    pub(crate) fn same_key(&self, other: &JwtKey) -> bool {
+        let same_material = match (self.key.kind(), other.key.kind()) {
+            (DecodingKeyKind::SecretOrDer(mine), DecodingKeyKind::SecretOrDer(theirs)) => {
+                mine == theirs
+            }
+            (
+                DecodingKeyKind::RsaModulusExponent { n, e },
+                DecodingKeyKind::RsaModulusExponent { n: n2, e: e2 },
+            ) => n == n2 && e == e2,
+            _ => false,
+        };
+        self.kid == other.kid && self.algorithm == other.algorithm && same_material
+    }
+
     fn bind(algorithm: Algorithm, key: DecodingKey) -> Self {
         JwtKey {
             kid: None,
             algorithm,
             key,
             hmac: None,
+            test_only: false,
         }
+    }
+
+    /// Whether this is the public half of `testing::TestIssuer`'s key, however it was made
+    /// (PEM, JWKS, fetched).
+    fn is_builtin_test_key(&self) -> bool {
+        self.algorithm == Algorithm::EdDSA
+            && matches!(self.key.kind(), DecodingKeyKind::SecretOrDer(bytes) if bytes[..] == BUILTIN_TEST_KEY)
     }
 }
 
@@ -209,6 +258,49 @@ mod keyed {
         pub(super) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
             hmac::verify(&self.0, message, signature).is_ok()
         }
+    }
+}
+
+/// The Ed25519 public key of `testing::TestIssuer` (raw, RFC 8032), known here whatever the
+/// features: its private half is published in this crate's source, so a verifier trusting it
+/// accepts tokens anyone can mint.
+const BUILTIN_TEST_KEY: [u8; 32] = [
+    0xf1, 0x2a, 0x0a, 0xf5, 0xb4, 0x3a, 0xed, 0x39, 0xe7, 0xd5, 0xdd, 0xb0, 0xa2, 0x24, 0x19, 0x86,
+    0x2a, 0xc8, 0xcf, 0xd0, 0x35, 0x90, 0xe6, 0x24, 0xd0, 0xa0, 0x4c, 0x15, 0xf5, 0x07, 0xc8, 0xf5,
+];
+
+/// Logs an error for every key in `keys` that is the built-in test key, unless it was handed
+/// out for a test (`testing::TestKey`) and this is a debug build. Called when an authenticator
+/// is built and when a JWKS is fetched: a production verifier trusting that key accepts tokens
+/// anyone can mint, and a library cannot refuse more loudly without breaking the tests that
+/// use it on purpose. `what` names the key's source in the message.
+pub(crate) fn warn_of_test_keys(keys: &[JwtKey], what: &str) {
+    for key in keys.iter().filter(|key| key.is_builtin_test_key()) {
+        if key.test_only && cfg!(debug_assertions) {
+            continue;
+        }
+        tracing::error!(
+            kid = key.kid.as_deref().unwrap_or(""),
+            "route-guard: {what} trusts the built-in TEST key of `route_guard::testing`, whose \
+             private half is published: anyone can mint tokens it accepts. Never use it \
+             outside tests."
+        );
+    }
+}
+
+/// The smallest RSA modulus accepted: RFC 7518 §3.3 requires 2048 bits.
+pub(crate) const MIN_RSA_BITS: u64 = 2048;
+
+/// The size in bits of the modulus of a DER `RSAPublicKey` (RFC 8017 §A.1.1:
+/// `SEQUENCE { modulus INTEGER, publicExponent INTEGER }`), or `None` for anything else.
+fn rsa_modulus_bits(der: &[u8]) -> Option<u64> {
+    use simple_asn1::ASN1Block;
+    match simple_asn1::from_der(der).ok()?.as_slice() {
+        [ASN1Block::Sequence(_, members)] => match members.as_slice() {
+            [ASN1Block::Integer(_, modulus), ASN1Block::Integer(_, _)] => Some(modulus.bits()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -365,7 +365,8 @@ impl JwtAuthenticatorBuilder {
 
     /// Remembers verified tokens in `cache` rather than the default one
     /// ([`DEFAULT_CACHE_ENTRIES`] tokens, 4 KiB of memory budget each). Keep a clone of `cache`
-    /// to call [`TokenCache::invalidate_all`] when keys rotate or tokens are revoked.
+    /// to call [`TokenCache::invalidate_all`] when keys rotate (which makes every token verify
+    /// again on its next use; it does not revoke any).
     pub fn cache(mut self, cache: TokenCache) -> Self {
         self.cache = CacheChoice::Use(cache);
         self
@@ -387,6 +388,7 @@ impl JwtAuthenticatorBuilder {
         #[cfg(feature = "jwks")]
         let plan = self.extras.jwks.clone();
         let cache = self.cache.bind(self.leeway.as_secs())?;
+        key::warn_of_test_keys(&self.keys, "a JwtAuthenticator");
         #[cfg(feature = "jwks")]
         {
             let token_cache = cache.as_ref().map(|bound| bound.token_cache().clone());

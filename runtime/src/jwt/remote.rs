@@ -10,8 +10,14 @@
 //!   the provider.
 //! - A failed refresh (timeout, 5xx, garbage, an oversized body, no usable key) keeps the last
 //!   good set.
+//! - Every fetch takes a generation number when it starts, and a set is installed only if no
+//!   later-started fetch has installed one already: a slow [`load_keys`] racing a background
+//!   refresh cannot bring back a key the provider has withdrawn since.
+//!
+//! [`load_keys`]: crate::JwtAuthenticator::load_keys
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -23,6 +29,7 @@ use tokio::sync::watch;
 use super::cache::TokenCache;
 use super::fetch::{self, FetchError};
 use super::jwk::{KeySet, parse_jwks};
+use super::key::JwtKey;
 use crate::config::ConfigError;
 
 /// Where a [`JwtAuthenticator`](crate::JwtAuthenticator) fetches its keys, and how often.
@@ -99,13 +106,16 @@ impl Jwks {
     }
 
     /// The least time between two fetches, for an unknown `kid` or after a failure; default
-    /// 30 seconds. Also the `Retry-After` of a 503 while no key could be fetched yet.
+    /// 30 seconds. Also the `Retry-After` of a 503 while no key could be fetched yet. At most
+    /// 24 hours (the longest a key set is kept): a longer one is a configuration error.
     pub fn cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
         self
     }
 
-    /// How long one fetch may take, connection included; default 10 seconds.
+    /// How long one request to the provider may take, connection included; default 10
+    /// seconds. A first fetch through discovery makes two (the discovery document, then the
+    /// JWKS), and requests waiting for keys wait as long as both may take.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -140,6 +150,14 @@ pub(crate) struct RemoteKeys {
     discovery: Option<(Url, String)>,
     jwks_url: Mutex<Option<Url>>,
     keys: ArcSwap<KeySet>,
+    /// The generation of the fetch whose set is in `keys` (0: none yet). Held while a set is
+    /// installed, so that comparing generations, swapping and the withdrawn-key check are one
+    /// step; read without it to tell whether the set changed.
+    installed: Mutex<u64>,
+    /// A copy of `installed`, readable without the lock.
+    installed_generation: AtomicU64,
+    /// The last generation handed to a fetch.
+    fetches: AtomicU64,
     control: Mutex<Control>,
     /// Counts finished refresh attempts; waiters watch it.
     done: watch::Sender<u64>,
@@ -160,6 +178,17 @@ impl RemoteKeys {
                 "the JWKS cooldown, timeout and max_body must be greater than zero",
             ));
         }
+        // A key set's lifetime is clamped to [cooldown, max_cache]; `Duration::clamp` panics
+        // when the bounds cross, so crossed bounds are refused here, before any refresh.
+        if settings.cooldown > settings.max_cache {
+            return Err(ConfigError::new(format!(
+                "the JWKS cooldown ({}s) is longer than the {}s a key set may be kept; \
+                 choose a cooldown of at most {}s",
+                settings.cooldown.as_secs(),
+                settings.max_cache.as_secs(),
+                settings.max_cache.as_secs(),
+            )));
+        }
         let (discovery, jwks_url) = match &settings.source {
             Source::Url(url) => (None, Some(fetch::check_url(url).map_err(ConfigError::new)?)),
             Source::Discover(issuer) => {
@@ -175,6 +204,9 @@ impl RemoteKeys {
             discovery,
             jwks_url: Mutex::new(jwks_url),
             keys: ArcSwap::from_pointee(KeySet::default()),
+            installed: Mutex::new(0),
+            installed_generation: AtomicU64::new(0),
+            fetches: AtomicU64::new(0),
             control: Mutex::new(Control::default()),
             done: watch::Sender::new(0),
             cache,
@@ -210,10 +242,21 @@ impl RemoteKeys {
         self.start().then_some(receiver)
     }
 
-    /// Waits (at most one fetch timeout) for the refresh `receiver` watches, then returns the
-    /// keys.
+    /// The generation of the set in use: it changes whenever a fetched set is installed.
+    pub(crate) fn installed_generation(&self) -> u64 {
+        self.installed_generation.load(Ordering::Acquire)
+    }
+
+    /// Waits for the refresh `receiver` watches, then returns the keys: at most as long as
+    /// that refresh may take, one fetch timeout per request it makes (two on a cold start
+    /// with discovery: the discovery document, then the JWKS), and a second to spare.
     pub(crate) async fn wait(&self, mut receiver: watch::Receiver<u64>) -> Arc<KeySet> {
-        let patience = self.settings.timeout.saturating_add(Duration::from_secs(1));
+        let requests = if self.discovery.is_some() { 2 } else { 1 };
+        let patience = self
+            .settings
+            .timeout
+            .saturating_mul(requests)
+            .saturating_add(Duration::from_secs(1));
         // Timed out or the task was dropped with its runtime: use whatever keys there are.
         let _ = tokio::time::timeout(patience, receiver.changed()).await;
         self.keys.load_full()
@@ -230,9 +273,15 @@ impl RemoteKeys {
 
     /// Fetches now, whatever the cooldown, and reports how many keys are in use.
     pub(crate) async fn load(self: &Arc<Self>) -> Result<usize, FetchError> {
+        let generation = self.next_generation();
         let outcome = self.fetch().await;
         self.control().last_attempt = Some(Instant::now());
-        self.install(outcome)
+        self.install(generation, outcome)
+    }
+
+    /// The generation of a fetch starting now: later than every fetch started before.
+    pub(super) fn next_generation(&self) -> u64 {
+        self.fetches.fetch_add(1, Ordering::AcqRel).wrapping_add(1)
     }
 
     fn control(&self) -> MutexGuard<'_, Control> {
@@ -261,16 +310,20 @@ impl RemoteKeys {
         control.last_attempt = Some(Instant::now());
         drop(control);
         let finish = Finish(self.clone());
+        let generation = self.next_generation();
         runtime.spawn(async move {
             let outcome = finish.0.fetch().await;
-            let _ = finish.0.install(outcome);
+            let _ = finish.0.install(generation, outcome);
         });
         true
     }
 
-    /// Puts a fetched set in use, or keeps the last good one.
-    fn install(
+    /// Puts the set fetched by generation `generation` in use, or keeps the last good one. A
+    /// set from a fetch that started before the one installed is stale and dropped: the
+    /// provider may have withdrawn one of its keys in between.
+    pub(super) fn install(
         &self,
+        generation: u64,
         outcome: Result<(KeySet, Duration), FetchError>,
     ) -> Result<usize, FetchError> {
         let (mut fresh, lifetime) = match outcome {
@@ -283,15 +336,28 @@ impl RemoteKeys {
         let lifetime = lifetime.clamp(self.settings.cooldown, self.settings.max_cache);
         fresh.fresh_until = Instant::now().checked_add(lifetime);
         let count = fresh.keys.len();
-        let previous = self.keys.swap(Arc::new(fresh));
-        let current = self.keys.load();
-        let removed = previous.keys.iter().any(|old| {
-            !current
-                .keys
-                .iter()
-                .any(|new| new.kid == old.kid && new.algorithm == old.algorithm)
-        });
-        if removed && let Some(cache) = &self.cache {
+        super::key::warn_of_test_keys(&fresh.keys, "the fetched JWKS");
+        let mut installed = self
+            .installed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if generation < *installed {
+            tracing::debug!(
+                generation,
+                installed = *installed,
+                "route-guard: a JWKS fetched before the keys in use is dropped"
+            );
+            return Ok(self.keys.load().keys.len());
+        }
+        let fresh = Arc::new(fresh);
+        let previous = self.keys.swap(Arc::clone(&fresh));
+        *installed = generation;
+        self.installed_generation
+            .store(generation, Ordering::Release);
+        drop(installed);
+        if withdraws(&previous.keys, &fresh.keys)
+            && let Some(cache) = &self.cache
+        {
             // A token verified with a withdrawn key must not live on in the cache.
             cache.invalidate_all();
         }
@@ -331,6 +397,16 @@ impl RemoteKeys {
     }
 }
 
+/// Whether installing `installed` in place of `previous` withdraws a key: some key of
+/// `previous` is not in `installed` with the same `kid`, algorithm and key material. Comparing
+/// names alone would miss a provider that republishes a `kid` (or a kid-less key) with new
+/// material, and tokens verified with the old material would be served from the cache.
+fn withdraws(previous: &[JwtKey], installed: &[JwtKey]) -> bool {
+    previous
+        .iter()
+        .any(|old| !installed.iter().any(|new| new.same_key(old)))
+}
+
 /// Marks the refresh finished however its task ends: completed, or dropped with its runtime.
 struct Finish(Arc<RemoteKeys>);
 
@@ -349,5 +425,95 @@ impl fmt::Debug for RemoteKeys {
             .field("source", &self.settings.source)
             .field("keys", &self.keys.load().keys.len())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const N1: &str = "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw";
+
+    /// The same modulus with its last character changed: another 2048-bit key.
+    fn other_modulus() -> String {
+        let mut n = N1.to_owned();
+        n.pop();
+        n.push('A');
+        n
+    }
+
+    fn keys(jwks: serde_json::Value) -> Vec<JwtKey> {
+        parse_jwks(jwks.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_cooldown_longer_than_the_cache_ceiling_is_a_configuration_error() {
+        let day = Duration::from_secs(24 * 3600);
+        let jwks = |cooldown| Jwks::url("https://idp.example/keys").cooldown(cooldown);
+        let refused = RemoteKeys::new(jwks(day + Duration::from_secs(1)), None).err();
+        let message = refused.map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("cooldown"), "{message}");
+        // At the ceiling, installing a set of any advertised lifetime does not panic.
+        let remote = RemoteKeys::new(jwks(day), None).unwrap();
+        let set = keys(json!({"keys": [{"kty": "RSA", "kid": "k", "n": N1, "e": "AQAB"}]}));
+        for lifetime in [Duration::ZERO, day, day * 2] {
+            let outcome = Ok((KeySet::loaded(set.clone()), lifetime));
+            let generation = remote.next_generation();
+            assert_eq!(remote.install(generation, outcome).ok(), Some(1));
+        }
+    }
+
+    #[test]
+    fn a_set_fetched_before_the_installed_one_is_dropped() {
+        let remote = RemoteKeys::new(Jwks::url("https://idp.example/keys"), None).unwrap();
+        let set = |kid: &str| {
+            let jwks = json!({"keys": [{"kty": "RSA", "kid": kid, "n": N1, "e": "AQAB"}]});
+            Ok((KeySet::loaded(keys(jwks)), Duration::from_secs(60)))
+        };
+        let kids = || -> Vec<Option<String>> {
+            remote
+                .keys
+                .load()
+                .keys
+                .iter()
+                .map(|k| k.kid.clone())
+                .collect()
+        };
+        // A slow fetch starts, a later one finishes first; the slow one's set is stale.
+        let (slow, quick) = (remote.next_generation(), remote.next_generation());
+        remote.install(quick, set("new")).unwrap();
+        assert_eq!(remote.install(slow, set("withdrawn")).ok(), Some(1));
+        assert_eq!(kids(), [Some("new".to_owned())]);
+        assert_eq!(remote.installed_generation(), quick);
+        assert_eq!(*remote.installed.lock().unwrap(), quick);
+        // A fetch started after the installed one is installed.
+        let later = remote.next_generation();
+        remote.install(later, set("newer")).unwrap();
+        assert_eq!(kids(), [Some("newer".to_owned())]);
+    }
+
+    #[test]
+    fn new_material_under_the_same_kid_withdraws_the_old_key() {
+        let old = keys(json!({"keys": [{"kty": "RSA", "kid": "k", "n": N1, "e": "AQAB"}]}));
+        let same = keys(json!({"keys": [{"kty": "RSA", "kid": "k", "n": N1, "e": "AQAB"}]}));
+        let replaced =
+            keys(json!({"keys": [{"kty": "RSA", "kid": "k", "n": other_modulus(), "e": "AQAB"}]}));
+        assert!(!withdraws(&old, &same));
+        assert!(withdraws(&old, &replaced));
+        // An added key withdraws nothing; a renamed one does.
+        let both = [same.clone(), replaced.clone()].concat();
+        assert!(!withdraws(&old, &both));
+        let renamed = keys(json!({"keys": [{"kty": "RSA", "kid": "k2", "n": N1, "e": "AQAB"}]}));
+        assert!(withdraws(&old, &renamed));
+    }
+
+    #[test]
+    fn swapping_one_kid_less_key_for_another_withdraws_it() {
+        let old = keys(json!({"keys": [{"kty": "RSA", "n": N1, "e": "AQAB"}]}));
+        let new = keys(json!({"keys": [{"kty": "RSA", "n": other_modulus(), "e": "AQAB"}]}));
+        assert!(withdraws(&old, &new));
+        assert!(!withdraws(&old, &old));
     }
 }

@@ -29,9 +29,16 @@ pub fn signing_key(kid: &str) -> EncodingKey {
 }
 
 pub fn public_jwk(kid: &str) -> Value {
-    let mut jwk = Jwk::from_encoding_key(&signing_key(kid), Algorithm::ES256)
+    public_jwk_of(kid, kid)
+}
+
+/// The public half of the provider's key `signer`, published under `kid` (none if empty): a provider that
+/// replaces the key material behind a `kid` publishes `public_jwk_of("k1", "k2")`.
+pub fn public_jwk_of(kid: &str, signer: &str) -> Value {
+    let mut jwk = Jwk::from_encoding_key(&signing_key(signer), Algorithm::ES256)
         .unwrap_or_else(|e| panic!("{e}"));
-    jwk.common.key_id = Some(kid.to_owned());
+    // An empty `kid` publishes the key without one.
+    jwk.common.key_id = (!kid.is_empty()).then(|| kid.to_owned());
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     jwk.common.key_algorithm = Some(KeyAlgorithm::ES256);
     serde_json::to_value(jwk).unwrap_or_default()
@@ -74,12 +81,19 @@ pub enum Mode {
 #[derive(Default)]
 pub struct Provider {
     mode: Mutex<Option<Mode>>,
-    published: Mutex<Vec<&'static str>>,
+    /// `(kid, signer)`: which key is published under which `kid`.
+    published: Mutex<Vec<(&'static str, &'static str)>>,
     hits: AtomicU64,
 }
 
 impl Provider {
     pub fn set(&self, mode: Mode, published: &[&'static str]) {
+        let pairs: Vec<_> = published.iter().map(|&kid| (kid, kid)).collect();
+        self.publish(mode, &pairs);
+    }
+
+    /// Publishes the key `signer` under each `kid` of `(kid, signer)`.
+    pub fn publish(&self, mode: Mode, published: &[(&'static str, &'static str)]) {
         *self.mode.lock().unwrap_or_else(PoisonError::into_inner) = Some(mode);
         *self
             .published
@@ -100,7 +114,10 @@ pub async fn jwks(provider: web::Data<Provider>) -> HttpResponse {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    let keys: Vec<Value> = published.into_iter().map(public_jwk).collect();
+    let keys: Vec<Value> = published
+        .into_iter()
+        .map(|(kid, signer)| public_jwk_of(kid, signer))
+        .collect();
     let foreign = || json!({"keys": [public_jwk("k2")], "pad": "x".repeat(10 << 20)}).to_string();
     match mode.unwrap_or(Mode::Keys) {
         Mode::Keys => HttpResponse::Ok().json(json!({ "keys": keys })),

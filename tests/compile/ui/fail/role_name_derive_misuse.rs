@@ -4,11 +4,6 @@ use route_guard::RoleName;
 struct NotAnEnum;
 
 #[derive(Clone, Copy, RoleName)]
-enum Numbered {
-    Admin = 3,
-}
-
-#[derive(Clone, Copy, RoleName)]
 enum Role {
     Editor(u8),
     #[role_name("editor")]
