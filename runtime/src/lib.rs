@@ -64,61 +64,47 @@ compile_error!(
     "route-guard needs a signature backend: enable the `rust-crypto` or `aws-lc-rs` feature"
 );
 
-mod api_key;
-mod authenticator;
-mod basic;
-mod bearer;
-mod chain;
-mod claims;
+mod auth;
+mod client;
 mod config;
-mod engine;
-mod error;
-mod extract;
-mod geo;
 mod guard;
-mod hierarchy;
 mod identity;
-mod jwt;
-mod network;
 mod policy;
-mod predicate;
-mod render;
-mod role;
-mod scope;
+mod refusal;
 
-pub use api_key::{
+pub use auth::api_key::{
     ApiKeyAuthenticator, ApiKeyAuthenticatorBuilder, DEFAULT_API_KEY_HEADER, api_key_digest,
 };
-pub use authenticator::{AuthFuture, AuthResult, Authenticator};
-pub use basic::{
+pub use auth::basic::{
     Argon2Users, BasicAuthenticator, StoreError, StoredUser, UserLookup, UserStore, hash_password,
 };
-pub use chain::Enrich;
-pub use claims::ClaimPath;
-pub use config::ConfigError;
-pub use error::{
-    Denial, GuardError, Misconfiguration, RequestProblem, TokenProblem, bearer_challenge,
-};
-pub use extract::{Authenticated, Guarded, MaybeAuthenticated};
-#[cfg(feature = "geoip")]
-pub use geo::MaxMindCountries;
-pub use geo::{CountryCode, CountryResolver, CountryTable};
-pub use guard::{DEFAULT_REALM, RouteGuard, RouteGuardBuilder};
-pub use hierarchy::{RoleHierarchy, RoleHierarchyBuilder};
-pub use identity::{Identity, NameSet, Roles};
-pub use jwt::{
+pub use auth::chain::Enrich;
+pub use auth::jwt::{
     DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator,
     JwtAuthenticatorBuilder, JwtKey, Preset, TokenCache, TokenType,
 };
 #[cfg(feature = "jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
-pub use jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
-pub use network::{ForwardedHeader, TrustedProxies};
-pub use policy::{Policy, Predicate, PredicateFuture, PredicateOutcome, Rule};
-pub use predicate::{PolicyFn, PolicyOutput};
-pub use render::{Cause, Refusal, RenderRefusal};
-pub use role::RoleName;
-pub use scope::{GuardScope, GuardScopeService, PolicyRef};
+pub use auth::jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
+pub use auth::{AuthFuture, AuthResult, Authenticator};
+#[cfg(feature = "geoip")]
+pub use client::geo::MaxMindCountries;
+pub use client::geo::{CountryCode, CountryResolver, CountryTable};
+pub use client::{ForwardedHeader, TrustedProxies};
+pub use config::ConfigError;
+pub use guard::extract::{Authenticated, Guarded, MaybeAuthenticated};
+pub use guard::scope::{GuardScope, GuardScopeService};
+pub use guard::{DEFAULT_REALM, RouteGuard, RouteGuardBuilder};
+pub use identity::claims::ClaimPath;
+pub use identity::hierarchy::{RoleHierarchy, RoleHierarchyBuilder};
+pub use identity::role::RoleName;
+pub use identity::{Identity, NameSet, Roles};
+pub use policy::predicate::{PolicyFn, PolicyOutput};
+pub use policy::{Policies, Policy, PolicyRef, Predicate, PredicateFuture, PredicateOutcome, Rule};
+pub use refusal::render::{Cause, Refusal, RenderRefusal};
+pub use refusal::{
+    Denial, GuardError, Misconfiguration, RequestProblem, TokenProblem, bearer_challenge,
+};
 
 /// The algorithms a [`JwtKey`] can be bound to, re-exported from `jsonwebtoken`.
 pub use jsonwebtoken::Algorithm;
@@ -140,12 +126,12 @@ pub mod __private {
     pub use actix_web::HttpRequest;
     pub use ipnet::IpNet;
 
-    pub use crate::extract::{Guarded, RequireAuth};
+    pub use crate::guard::extract::{Guarded, RequireAuth};
     pub use crate::identity::Identity;
+    pub use crate::identity::role::{RoleName, role_name};
+    pub use crate::policy::PolicyRef;
+    pub use crate::policy::predicate::call_predicate;
     pub use crate::policy::{Policy, Predicate, PredicateFuture, Rule};
-    pub use crate::predicate::call_predicate;
-    pub use crate::role::{RoleName, role_name};
-    pub use crate::scope::PolicyRef;
 }
 
 /// Thin wrappers over crate-private parsers, for the fuzz targets in `fuzz/`. Not public API.

@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 #[cfg(feature = "jwks")]
 use super::remote::{Jwks, RemoteKeys};
 use super::{JwtAuthenticator, JwtAuthenticatorBuilder};
-use crate::authenticator::AuthFuture;
-use crate::bearer::bearer_token;
-use crate::claims::ClaimPath;
-use crate::error::{Denial, RequestProblem, TokenProblem};
+use crate::auth::AuthFuture;
+use crate::auth::bearer::bearer_token;
+use crate::identity::claims::ClaimPath;
+use crate::refusal::{Denial, RequestProblem, TokenProblem};
 
 /// The additions a built authenticator carries.
 #[derive(Debug, Clone, Default)]
@@ -217,7 +217,7 @@ impl JwtAuthenticator {
             // Another scheme in `Authorization` (Basic for a second authenticator) leaves the
             // cookie to this one.
             (Err(Denial::MissingCredentials | Denial::UnsupportedScheme), Some(token)) => {
-                crate::bearer::check_token(token.as_bytes(), self.source.max_len)
+                crate::auth::bearer::check_token(token.as_bytes(), self.source.max_len)
             }
             (result, _) => result,
         }
@@ -348,7 +348,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::jwt::jwk::{KeySet, parse_jwks};
+    use crate::auth::jwt::jwk::{KeySet, parse_jwks};
 
     /// Right after a refresh, with the cooldown forbidding another, a token naming a `kid` the
     /// new set holds is verified against that set, though it was first checked against the
@@ -374,7 +374,7 @@ mod tests {
         assert!(remote.refresh_for_unknown_key().is_none());
 
         let signer =
-            EncodingKey::from_ec_pem(include_bytes!("../../../tests/keys/p256.key")).unwrap();
+            EncodingKey::from_ec_pem(include_bytes!("../../../../tests/keys/p256.key")).unwrap();
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some("k1".into());
         let claims = json!({"sub": "ann", "iss": "https://idp.example", "exp": 4_000_000_000u64});

@@ -6,6 +6,8 @@
 //! actix-web's `ConnectionInfo::realip_remote_addr` takes the leftmost entry instead, which any
 //! client can forge; its own documentation warns against using it for security.
 
+pub(crate) mod geo;
+
 use std::cell::OnceCell;
 use std::fmt;
 use std::net::IpAddr;
@@ -15,8 +17,8 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{FORWARDED, HeaderName};
 use ipnet::IpNet;
 
+use crate::client::geo::{CountryCode, CountryResolver};
 use crate::config::ConfigError;
-use crate::geo::{CountryCode, CountryResolver};
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");

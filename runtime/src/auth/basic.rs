@@ -22,10 +22,10 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Map;
 use tokio::sync::Semaphore;
 
-use crate::authenticator::{AuthFuture, AuthResult, Authenticator};
+use crate::auth::{AuthFuture, AuthResult, Authenticator};
 use crate::config::ConfigError;
-use crate::error::{Denial, RequestProblem, TokenProblem};
 use crate::identity::Identity;
+use crate::refusal::{Denial, RequestProblem, TokenProblem};
 
 /// The longest `Authorization: Basic` value read; longer ones are refused before decoding, so
 /// nobody can make the server hash megabytes.

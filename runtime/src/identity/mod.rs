@@ -1,5 +1,9 @@
 //! Who the caller is, once their credentials have been verified.
 
+pub(crate) mod claims;
+pub(crate) mod hierarchy;
+pub(crate) mod role;
+
 use std::fmt;
 
 use serde_json::{Map, Value};

@@ -5,13 +5,15 @@
 //! `application/problem+json` document whose `detail` stays generic: the token, the secret and
 //! internal error text go to the server log, never to the client.
 
+pub(crate) mod render;
+
 use std::fmt;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::render::Rendered;
+use crate::refusal::render::Rendered;
 
 /// Why a guard refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

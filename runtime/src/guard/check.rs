@@ -12,42 +12,11 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 use futures_util::future::{self, Either, FutureExt as _, LocalBoxFuture, Ready};
 
-use crate::error::{Denial, GuardError};
+use crate::client::Network;
 use crate::guard::{Resolution, RouteGuard, resolve};
 use crate::identity::Identity;
-use crate::network::Network;
-use crate::policy::{Policy, Rule, Subject, Verdict, judge, judge_async};
-use crate::scope::PolicyRef;
-
-/// A rule with what the engine needs to know about it, computed once.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Applied {
-    pub(crate) rule: &'static Rule,
-    pub(crate) scopes: &'static str,
-    pub(crate) hide: bool,
-    pub(crate) network: bool,
-    pub(crate) predicates: bool,
-}
-
-impl Applied {
-    pub(crate) const fn of<P: Policy>() -> Applied {
-        Applied {
-            rule: RuleOf::<P>::REF,
-            scopes: P::SCOPES,
-            hide: P::HIDE,
-            network: P::RULE.has_network(),
-            predicates: P::RULE.has_predicate(),
-        }
-    }
-}
-
-/// A `'static` reference to a policy's rule: consts are promoted where a generic `&P::RULE`
-/// inside a `const fn` would not be.
-struct RuleOf<P>(std::marker::PhantomData<P>);
-
-impl<P: Policy> RuleOf<P> {
-    const REF: &'static Rule = &P::RULE;
-}
+use crate::policy::{Applied, PolicyRef, Subject, Verdict, judge, judge_async};
+use crate::refusal::{Denial, GuardError};
 
 /// `Ok(Some(identity))`: allowed for this caller; `Ok(None)`: allowed by address rules alone,
 /// without authentication; `Err`: the response to send.

@@ -29,12 +29,12 @@ pub use self::preset::Preset;
 use self::registered::RegisteredClaims;
 #[cfg(feature = "jwks")]
 pub use self::remote::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
-use crate::authenticator::{AuthFuture, Authenticator};
-use crate::bearer::TokenSource;
-use crate::claims::{ClaimPath, string_list};
+use crate::auth::bearer::TokenSource;
+use crate::auth::{AuthFuture, Authenticator};
 use crate::config::ConfigError;
-use crate::error::{Denial, TokenProblem, bearer_challenge};
 use crate::identity::Identity;
+use crate::identity::claims::{ClaimPath, string_list};
+use crate::refusal::{Denial, TokenProblem, bearer_challenge};
 
 /// The default cap on a bearer token's length, checked before any decoding.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;

@@ -2,8 +2,8 @@
 //! application names its provider instead of reverse-engineering its tokens.
 
 use super::{JwtAuthenticatorBuilder, TokenType};
-use crate::claims::ClaimPath;
-use crate::error::TokenProblem;
+use crate::identity::claims::ClaimPath;
+use crate::refusal::TokenProblem;
 
 /// Claim locations and token rules of a well-known identity provider; apply one with
 /// [`JwtAuthenticatorBuilder::preset`].

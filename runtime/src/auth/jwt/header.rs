@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 /// of n members costs O(n) to check, where a list cost O(n²). foldhash's `RandomState` is
 /// seeded per set, so an attacker cannot choose names that collide.
 type Names<T> = hashbrown::HashSet<T, foldhash::fast::RandomState>;
-use crate::error::TokenProblem;
+use crate::refusal::TokenProblem;
 
 /// The members of a JOSE header the guard acts on. Everything else, notably `jku`, `x5u`,
 /// `jwk` and `x5c`, is ignored: a token never chooses the key that verifies it (RFC 8725 §3.10).
@@ -453,7 +453,7 @@ mod tests {
     proptest::proptest! {
         /// The one-pass parse reads any JSON document as serde_json's own `Map` does.
         #[test]
-        fn the_strict_parse_reads_json_as_serde_json_does(value in crate::claims::tests::json()) {
+        fn the_strict_parse_reads_json_as_serde_json_does(value in crate::identity::claims::tests::json()) {
             let text = serde_json::to_vec(&value).unwrap();
             let expected = serde_json::from_slice::<Map<String, Value>>(&text).ok();
             proptest::prop_assert_eq!(strict_object(&text), Ok(expected));

@@ -14,12 +14,12 @@ use futures_util::future::{self, Either, FutureExt as _, LocalBoxFuture, Ready};
 use pin_project_lite::pin_project;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-use crate::engine::{CheckFuture, check};
-use crate::error::{Denial, GuardError, TokenProblem};
+use crate::guard::check::{CheckFuture, check};
 use crate::guard::{Resolution, RouteGuard, resolve};
-use crate::hierarchy::RoleHierarchy;
+use crate::identity::hierarchy::RoleHierarchy;
 use crate::identity::{Identity, Roles};
 use crate::policy::{Policies, Policy, Rule, Subject};
+use crate::refusal::{Denial, GuardError, TokenProblem};
 
 type ExtractFuture<T> =
     Either<Ready<Result<T, GuardError>>, LocalBoxFuture<'static, Result<T, GuardError>>>;

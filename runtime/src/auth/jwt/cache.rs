@@ -24,10 +24,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
+use crate::auth::jwt::registered::numeric_date;
 use crate::config::ConfigError;
-use crate::error::TokenProblem;
 use crate::identity::Identity;
-use crate::jwt::registered::numeric_date;
+use crate::refusal::TokenProblem;
 
 /// The default number of tokens a [`JwtAuthenticator`](crate::JwtAuthenticator) remembers.
 pub const DEFAULT_CACHE_ENTRIES: usize = 10_000;

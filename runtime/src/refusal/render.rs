@@ -9,7 +9,7 @@ use actix_web::http::header::{self, HeaderMap};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::error::Denial;
+use crate::refusal::Denial;
 
 /// What refused a request: a renderer may word an address lock-down differently from a
 /// missing role, though both are 403 Forbidden.

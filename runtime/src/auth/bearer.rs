@@ -3,7 +3,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
 
-use crate::error::{Denial, RequestProblem, TokenProblem};
+use crate::refusal::{Denial, RequestProblem, TokenProblem};
 
 /// Where an authenticator looks for a bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::error::TokenProblem;
+use crate::refusal::TokenProblem;
 
 /// What the configuration asks of the registered claims.
 #[derive(Debug, Clone, PartialEq, Eq)]

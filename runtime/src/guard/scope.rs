@@ -9,20 +9,8 @@ use actix_web::dev::{
 };
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
-use crate::engine::{Applied, check};
-use crate::policy::Policy;
-
-/// A rule, compiled: what [`rule!`](crate::rule) builds for [`GuardScope`].
-#[derive(Debug, Clone, Copy)]
-pub struct PolicyRef(pub(crate) Applied);
-
-impl PolicyRef {
-    /// The rule of policy `P`.
-    #[must_use]
-    pub const fn of<P: Policy>() -> Self {
-        PolicyRef(Applied::of::<P>())
-    }
-}
+use crate::guard::check::check;
+use crate::policy::PolicyRef;
 
 /// Applies one rule to every route of a scope, with the same engine, statuses and challenges
 /// as the guard attributes.

@@ -1,5 +1,11 @@
 //! The contract between a guard and whatever verifies credentials.
 
+pub(crate) mod api_key;
+pub(crate) mod basic;
+pub(crate) mod bearer;
+pub(crate) mod chain;
+pub(crate) mod jwt;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -7,8 +13,8 @@ use std::task::{Context, Poll};
 
 use actix_web::HttpRequest;
 
-use crate::error::Denial;
 use crate::identity::Identity;
+use crate::refusal::Denial;
 
 /// What authenticating one request produced: a verified identity, or why there is none.
 pub type AuthResult = Result<Arc<Identity>, Denial>;

@@ -1,21 +1,27 @@
 //! The application-wide guard configuration and the per-request authentication it drives.
 
+pub(crate) mod check;
+pub(crate) mod extract;
+mod resolve;
+pub(crate) mod scope;
+
+pub(crate) use resolve::{Resolution, resolve};
+
 use std::fmt;
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Data;
 use actix_web::{HttpMessage as _, HttpRequest};
-use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared, WeakShared};
 
-use crate::authenticator::Authenticator;
-use crate::chain::{self, Enrich, Outcome, Started};
+use crate::auth::Authenticator;
+use crate::auth::chain::{Chain, Enrich};
+use crate::client::geo::CountryResolver;
+use crate::client::{NetworkConfig, TrustedProxies};
 use crate::config::ConfigError;
-use crate::error::{Denial, GuardError, Misconfiguration};
-use crate::geo::CountryResolver;
-use crate::hierarchy::RoleHierarchy;
-use crate::network::{NetworkConfig, TrustedProxies};
-use crate::render::{Cause, Panicked, Refusal, RenderRefusal, Rendered};
+use crate::identity::hierarchy::RoleHierarchy;
+use crate::refusal::render::{Cause, Panicked, Refusal, RenderRefusal, Rendered};
+use crate::refusal::{Denial, GuardError, Misconfiguration};
 
 /// The default protection space named in challenges.
 pub const DEFAULT_REALM: &str = "api";
@@ -41,8 +47,7 @@ pub struct RouteGuard {
 }
 
 struct Inner {
-    authenticators: Box<[Box<dyn Authenticator>]>,
-    enricher: Option<Box<dyn Enrich>>,
+    chain: Arc<Chain>,
     realm: Box<str>,
     hierarchy: RoleHierarchy,
     network: NetworkConfig,
@@ -75,8 +80,10 @@ impl RouteGuard {
         }
         RouteGuard {
             inner: Arc::new(Inner {
-                authenticators: Box::new([Box::new(authenticator) as Box<dyn Authenticator>]),
-                enricher: None,
+                chain: Arc::new(Chain {
+                    authenticators: Box::new([Box::new(authenticator) as Box<dyn Authenticator>]),
+                    enricher: None,
+                }),
                 realm: DEFAULT_REALM.into(),
                 hierarchy: RoleHierarchy::default(),
                 network: NetworkConfig::default(),
@@ -143,7 +150,7 @@ impl RouteGuard {
         // authentication (`insufficient_scope` is a Bearer error, not an API-key one).
         let by = req
             .extensions()
-            .get::<chain::AuthenticatedBy>()
+            .get::<resolve::AuthenticatedBy>()
             .filter(|by| by.guard == self.key())
             .map_or(0, |by| by.index);
         self.reject_by(by, denial, req, None)
@@ -171,7 +178,7 @@ impl RouteGuard {
         };
         let challenges = match denial {
             Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_) => {
-                let all = self.inner.authenticators.iter().enumerate();
+                let all = self.inner.chain.authenticators.iter().enumerate();
                 all.filter_map(|(index, authenticator)| {
                     let own = if index == by {
                         denial
@@ -183,11 +190,8 @@ impl RouteGuard {
                 .collect()
             }
             Denial::InvalidRequest(_) | Denial::InsufficientScope(_) => {
-                let decider = self
-                    .inner
-                    .authenticators
-                    .get(by)
-                    .or(self.inner.authenticators.first());
+                let authenticators = &self.inner.chain.authenticators;
+                let decider = authenticators.get(by).or(authenticators.first());
                 decider
                     .and_then(|a| challenge(&**a, denial))
                     .into_iter()
@@ -221,12 +225,8 @@ impl RouteGuard {
         }
     }
 
-    pub(crate) fn authenticators(&self) -> &[Box<dyn Authenticator>] {
-        &self.inner.authenticators
-    }
-
-    pub(crate) fn enricher(&self) -> Option<&dyn Enrich> {
-        self.inner.enricher.as_deref()
+    pub(crate) fn chain(&self) -> &Arc<Chain> {
+        &self.inner.chain
     }
 }
 
@@ -344,7 +344,7 @@ impl RouteGuardBuilder {
         for authenticator in &self.authenticators {
             for denial in [
                 Denial::MissingCredentials,
-                Denial::InvalidToken(crate::error::TokenProblem::Malformed),
+                Denial::InvalidToken(crate::refusal::TokenProblem::Malformed),
             ] {
                 let challenge = authenticator.challenge(&self.realm, denial);
                 if challenge.is_empty() || HeaderValue::try_from(challenge.as_str()).is_err() {
@@ -357,8 +357,10 @@ impl RouteGuardBuilder {
         }
         Ok(RouteGuard {
             inner: Arc::new(Inner {
-                authenticators: self.authenticators.into_boxed_slice(),
-                enricher: self.enricher,
+                chain: Arc::new(Chain {
+                    authenticators: self.authenticators.into_boxed_slice(),
+                    enricher: self.enricher,
+                }),
                 realm: self.realm.into_boxed_str(),
                 hierarchy: self.hierarchy,
                 network: self.network,
@@ -366,79 +368,4 @@ impl RouteGuardBuilder {
             }),
         })
     }
-}
-
-/// The outcome of authenticating a request: known, or still being worked out.
-#[derive(Clone)]
-pub(crate) enum Resolution {
-    Done(Outcome),
-    Pending(Shared<LocalBoxFuture<'static, Outcome>>),
-}
-
-impl Resolution {
-    /// Waits for a pending authentication.
-    pub(crate) async fn finish(self) -> Outcome {
-        match self {
-            Resolution::Done(result) => result,
-            Resolution::Pending(future) => future.await,
-        }
-    }
-}
-
-/// One guard's authentication of a request, kept in the request's extensions so that every
-/// guard and extractor on the route that asks the same guard shares one verification.
-///
-/// A pending authentication is kept as a weak handle: the work holds the request (to read its
-/// headers), so a strong one here would be a cycle that outlives a client that hung up, with
-/// whatever the work holds (a hashing permit, a connection to a user store). The extractors
-/// that wait hold it strongly; when the last of them is dropped, so is the work.
-struct Resolved {
-    guard: usize,
-    state: Stored,
-}
-
-enum Stored {
-    Done(Outcome),
-    Pending(WeakShared<LocalBoxFuture<'static, Outcome>>),
-}
-
-/// Authenticates `req` with `guard` once, however many extractors ask.
-pub(crate) fn resolve(guard: &RouteGuard, req: &HttpRequest) -> Resolution {
-    let key = guard.key();
-    if let Some(resolved) = req.extensions().get::<Resolved>()
-        && resolved.guard == key
-    {
-        match &resolved.state {
-            Stored::Done(outcome) => return Resolution::Done(outcome.clone()),
-            Stored::Pending(weak) => {
-                if let Some(shared) = weak.upgrade() {
-                    return Resolution::Pending(shared);
-                }
-            }
-        }
-    }
-    match chain::authenticate(guard, req) {
-        Started::Now(outcome) => {
-            record(req, key, Stored::Done(outcome.clone()));
-            Resolution::Done(outcome)
-        }
-        Started::Later(future) => {
-            let request = req.clone();
-            let shared = async move {
-                let outcome = future.await;
-                record(&request, key, Stored::Done(outcome.clone()));
-                outcome
-            }
-            .boxed_local()
-            .shared();
-            if let Some(weak) = shared.downgrade() {
-                record(req, key, Stored::Pending(weak));
-            }
-            Resolution::Pending(shared)
-        }
-    }
-}
-
-fn record(req: &HttpRequest, guard: usize, state: Stored) {
-    req.extensions_mut().insert(Resolved { guard, state });
 }

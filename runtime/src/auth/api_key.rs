@@ -13,10 +13,10 @@ use serde_json::Map;
 use sha2::{Digest as _, Sha256};
 use subtle::{ConditionallySelectable as _, ConstantTimeEq as _};
 
-use crate::authenticator::{AuthFuture, Authenticator};
+use crate::auth::{AuthFuture, Authenticator};
 use crate::config::ConfigError;
-use crate::error::{Denial, RequestProblem, TokenProblem};
 use crate::identity::Identity;
+use crate::refusal::{Denial, RequestProblem, TokenProblem};
 
 /// The header keys are read from unless configured otherwise.
 pub const DEFAULT_API_KEY_HEADER: &str = "x-api-key";

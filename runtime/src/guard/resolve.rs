@@ -1,0 +1,118 @@
+//! Authenticating a request once per guard, however many extractors and guards ask.
+
+use std::sync::Arc;
+
+use actix_web::{HttpMessage as _, HttpRequest};
+use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared, WeakShared};
+
+use super::RouteGuard;
+use crate::auth::chain::{Answer, Refused, Started};
+use crate::identity::Identity;
+use crate::refusal::GuardError;
+
+/// The outcome a route's extractors share.
+pub(crate) type Outcome = Result<Arc<Identity>, GuardError>;
+
+/// The outcome of authenticating a request: known, or still being worked out.
+#[derive(Clone)]
+pub(crate) enum Resolution {
+    Done(Outcome),
+    Pending(Shared<LocalBoxFuture<'static, Outcome>>),
+}
+
+impl Resolution {
+    /// Waits for a pending authentication.
+    pub(crate) async fn finish(self) -> Outcome {
+        match self {
+            Resolution::Done(result) => result,
+            Resolution::Pending(future) => future.await,
+        }
+    }
+}
+
+/// One guard's authentication of a request, kept in the request's extensions so that every
+/// guard and extractor on the route that asks the same guard shares one verification.
+///
+/// A pending authentication is kept as a weak handle: the work holds the request (to read its
+/// headers), so a strong one here would be a cycle that outlives a client that hung up, with
+/// whatever the work holds (a hashing permit, a connection to a user store). The extractors
+/// that wait hold it strongly; when the last of them is dropped, so is the work.
+struct Resolved {
+    guard: usize,
+    state: Stored,
+}
+
+enum Stored {
+    Done(Outcome),
+    Pending(WeakShared<LocalBoxFuture<'static, Outcome>>),
+}
+
+/// Authenticates `req` with `guard` once, however many extractors ask.
+pub(crate) fn resolve(guard: &RouteGuard, req: &HttpRequest) -> Resolution {
+    let key = guard.key();
+    if let Some(resolved) = req.extensions().get::<Resolved>()
+        && resolved.guard == key
+    {
+        match &resolved.state {
+            Stored::Done(outcome) => return Resolution::Done(outcome.clone()),
+            Stored::Pending(weak) => {
+                if let Some(shared) = weak.upgrade() {
+                    return Resolution::Pending(shared);
+                }
+            }
+        }
+    }
+    match guard.chain().authenticate(req) {
+        Started::Now(answer) => {
+            let outcome = settle(guard, req, answer);
+            record(req, key, Stored::Done(outcome.clone()));
+            Resolution::Done(outcome)
+        }
+        Started::Later(future) => {
+            let (guard, request) = (guard.clone(), req.clone());
+            let shared = async move {
+                let outcome = settle(&guard, &request, future.await);
+                record(&request, key, Stored::Done(outcome.clone()));
+                outcome
+            }
+            .boxed_local()
+            .shared();
+            if let Some(weak) = shared.downgrade() {
+                record(req, key, Stored::Pending(weak));
+            }
+            Resolution::Pending(shared)
+        }
+    }
+}
+
+fn record(req: &HttpRequest, guard: usize, state: Stored) {
+    req.extensions_mut().insert(Resolved { guard, state });
+}
+
+/// Which authenticator of which guard accepted the request's credentials, so that a later
+/// refusal (a missing scope, claims that do not fit) is rendered in that authenticator's scheme.
+#[derive(Clone, Copy)]
+pub(crate) struct AuthenticatedBy {
+    /// [`RouteGuard::key`] of the guard whose authenticators `index` counts.
+    pub(crate) guard: usize,
+    pub(crate) index: usize,
+}
+
+/// The chain's answer as the route's extractors share it: the identity, or the response.
+fn settle(guard: &RouteGuard, req: &HttpRequest, answer: Answer) -> Outcome {
+    match answer {
+        Ok((identity, index)) => {
+            if index > 0 {
+                let by = AuthenticatedBy {
+                    guard: guard.key(),
+                    index,
+                };
+                req.extensions_mut().insert(by);
+            }
+            Ok(identity)
+        }
+        Err(Refused { by, denial }) => {
+            Err(guard.reject_by(by.unwrap_or(usize::MAX), denial, req, None))
+        }
+    }
+}
