@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use actix_web::http::header::AUTHORIZATION;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Argon2, Params};
@@ -22,10 +21,11 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Map;
 use tokio::sync::Semaphore;
 
+use super::header::authorization;
 use crate::auth::{AuthFuture, AuthResult, Authenticator};
 use crate::config::ConfigError;
 use crate::identity::Identity;
-use crate::refusal::{Denial, RequestProblem, TokenProblem};
+use crate::refusal::{Denial, TokenProblem};
 
 /// The longest `Authorization: Basic` value read; longer ones are refused before decoding, so
 /// nobody can make the server hash megabytes.
@@ -299,27 +299,15 @@ async fn run_blocking(work: impl FnOnce() -> bool + Send + 'static) -> bool {
 
 /// The user name and password of `Authorization: Basic`, or why there are none.
 fn credentials(req: &HttpRequest) -> Result<(String, String), Denial> {
-    let mut headers = req.headers().get_all(AUTHORIZATION);
-    let value = headers.next().ok_or(Denial::MissingCredentials)?;
-    if headers.next().is_some() {
-        return Err(Denial::InvalidRequest(
-            RequestProblem::DuplicateAuthorization,
-        ));
-    }
+    let value = authorization(req)?.ok_or(Denial::MissingCredentials)?;
     parse_basic(value.as_bytes())
 }
 
 /// Parses a `Basic` field value (RFC 7617 §2): case-insensitive scheme, base64 of
 /// `user-id ":" password` in UTF-8 (the charset the challenge announces).
 fn parse_basic(value: &[u8]) -> Result<(String, String), Denial> {
-    let value = value.trim_ascii();
-    let (scheme, rest) =
-        value.split_at(value.iter().position(|&b| b == b' ').unwrap_or(value.len()));
-    if !scheme.eq_ignore_ascii_case(b"basic") {
-        return Err(Denial::UnsupportedScheme);
-    }
+    let encoded = super::header::credentials(value, "basic")?;
     let malformed = Denial::InvalidToken(TokenProblem::Malformed);
-    let encoded = rest.trim_ascii_start();
     if encoded.is_empty() || encoded.len() > MAX_CREDENTIALS_LEN {
         return Err(malformed);
     }

@@ -1,8 +1,8 @@
 //! Finding a bearer token in a request (RFC 6750 §2, RFC 9110 §11.6.2).
 
 use actix_web::HttpRequest;
-use actix_web::http::header::AUTHORIZATION;
 
+use super::header::{authorization, credentials};
 use crate::refusal::{Denial, RequestProblem, TokenProblem};
 
 /// Where an authenticator looks for a bearer token.
@@ -16,13 +16,7 @@ pub(crate) struct TokenSource {
 
 /// The bearer token of `req`, or the denial that describes why there is none.
 pub(crate) fn bearer_token(req: &HttpRequest, source: TokenSource) -> Result<String, Denial> {
-    let mut headers = req.headers().get_all(AUTHORIZATION);
-    let header = headers.next();
-    if headers.next().is_some() {
-        return Err(Denial::InvalidRequest(
-            RequestProblem::DuplicateAuthorization,
-        ));
-    }
+    let header = authorization(req)?;
     let query = query_token(req.query_string());
     match (header, query) {
         (Some(_), Some(_)) => Err(Denial::InvalidRequest(RequestProblem::TokenInSeveralPlaces)),
@@ -38,13 +32,7 @@ pub(crate) fn bearer_token(req: &HttpRequest, source: TokenSource) -> Result<Str
 /// value is not part of it. Any other scheme, or a bare token without a scheme, is treated as
 /// an unsupported scheme: the client did not send bearer credentials at all.
 pub(crate) fn parse_authorization(value: &[u8], max_len: usize) -> Result<String, Denial> {
-    let value = value.trim_ascii();
-    let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
-    let (scheme, rest) = value.split_at(scheme_end);
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
-        return Err(Denial::UnsupportedScheme);
-    }
-    check_token(rest.trim_ascii_start(), max_len)
+    check_token(credentials(value, "bearer")?, max_len)
 }
 
 /// The `b64token` characters of RFC 6750 §2.1 before padding (`A-Z a-z 0-9 - . _ ~ + /`), as

@@ -4,6 +4,7 @@ pub(crate) mod api_key;
 pub(crate) mod basic;
 pub(crate) mod bearer;
 pub(crate) mod chain;
+mod header;
 pub(crate) mod jwt;
 
 use std::future::Future;
