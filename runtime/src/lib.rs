@@ -52,13 +52,6 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
-// jsonwebtoken picks its crypto provider from its features and panics at the first verification
-// when both or neither are on; say so at build time instead.
-#[cfg(all(feature = "rust-crypto", feature = "aws-lc-rs"))]
-compile_error!(
-    "route-guard: enable exactly one of the `rust-crypto` and `aws-lc-rs` features \
-     (use `default-features = false` to pick `aws-lc-rs`)"
-);
 #[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
 compile_error!(
     "route-guard needs a signature backend: enable the `rust-crypto` or `aws-lc-rs` feature"
@@ -88,6 +81,7 @@ pub use auth::jwt::{
 pub use auth::jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
 pub use auth::{AuthFuture, AuthResult, Authenticator};
 #[cfg(feature = "geoip")]
+#[cfg_attr(docsrs, doc(cfg(feature = "geoip")))]
 pub use client::geo::MaxMindCountries;
 pub use client::geo::{CountryCode, CountryResolver, CountryTable};
 pub use client::{ForwardedHeader, TrustedProxies};

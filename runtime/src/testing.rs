@@ -96,6 +96,7 @@ impl TestIssuer {
     /// The test issuer.
     #[must_use]
     pub fn new() -> Self {
+        crate::auth::jwt::install_backend();
         // The PEM is a constant checked by this module's tests; a failure is a build defect.
         #[allow(clippy::expect_used)]
         let encoding =

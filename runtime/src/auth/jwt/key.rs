@@ -29,6 +29,7 @@ impl JwtKey {
     /// Secrets shorter than the hash output (32, 48 or 64 bytes) are refused: they can be
     /// brute-forced offline from a single token (RFC 7518 §3.2).
     pub fn hmac(algorithm: Algorithm, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        super::backend::install();
         let secret = secret.as_ref();
         let min = match algorithm {
             Algorithm::HS256 => 32,
@@ -66,6 +67,7 @@ impl JwtKey {
     /// A modulus shorter than 2048 bits is refused, as RFC 7518 §3.3 requires and as keys
     /// from a JWKS are.
     pub fn rsa_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        super::backend::install();
         match algorithm {
             Algorithm::RS256
             | Algorithm::RS384
@@ -103,6 +105,7 @@ impl JwtKey {
 
     /// An elliptic-curve public key in PEM, for `ES256` (P-256) or `ES384` (P-384).
     pub fn ec_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        super::backend::install();
         match algorithm {
             Algorithm::ES256 | Algorithm::ES384 => {
                 let key = DecodingKey::from_ec_pem(pem.as_ref()).map_err(|e| bad_pem("EC", &e))?;
@@ -114,6 +117,7 @@ impl JwtKey {
 
     /// An Ed25519 public key in PEM, for `EdDSA`.
     pub fn ed_pem(pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        super::backend::install();
         let key = DecodingKey::from_ed_pem(pem.as_ref()).map_err(|e| bad_pem("Ed25519", &e))?;
         Ok(Self::bind(Algorithm::EdDSA, key))
     }

@@ -1,5 +1,6 @@
 //! Verifying JWT bearer tokens (RFC 7519, with the RFC 8725 best practices).
 
+mod backend;
 mod cache;
 mod extras;
 #[cfg(feature = "jwks")]
@@ -8,6 +9,8 @@ mod header;
 mod jwk;
 mod key;
 mod preset;
+#[cfg(feature = "testing")]
+pub(crate) use backend::install as install_backend;
 mod registered;
 #[cfg(feature = "jwks")]
 mod remote;
@@ -120,6 +123,7 @@ pub struct JwtAuthenticatorBuilder {
 impl JwtAuthenticator {
     /// Starts a configuration: add at least one [`JwtKey`], then [`build`](JwtAuthenticatorBuilder::build).
     pub fn builder() -> JwtAuthenticatorBuilder {
+        backend::install();
         JwtAuthenticatorBuilder {
             keys: Vec::new(),
             issuers: Vec::new(),
