@@ -20,10 +20,10 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens as _, format_ident, quote, quote_spanned};
-use syn::{FnArg, GenericArgument, PathArguments, Type};
+use syn::{FnArg, Type};
 
 use crate::exports;
-use crate::handler::Handler;
+use crate::handler::{Handler, earlier_guard};
 use crate::policy::check::{declared_kinds, env_var};
 use crate::policy::tokens::{RuleTokens, rule_tokens};
 use crate::policy::{Expr, Kind};
@@ -49,29 +49,6 @@ pub(crate) fn authenticated_handler(function: Handler, span: Span) -> TokenStrea
     let mut output = TokenStream::new();
     guard(function, exports::require_auth(span), span, &mut output);
     output
-}
-
-/// The policies of the guard an attribute above this one injected: the tuple `(A, ..)` of
-/// `::route_guard::__private::Guarded<(A, ..), (..)>`, the function's first parameter.
-pub(crate) fn earlier_guard(function: &mut Handler) -> Option<&mut syn::TypeTuple> {
-    let Some(FnArg::Typed(param)) = function.sig.inputs.first_mut() else {
-        return None;
-    };
-    let Type::Path(ty) = &mut *param.ty else {
-        return None;
-    };
-    let path = &mut ty.path;
-    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    if path.leading_colon.is_none() || names != ["route_guard", "__private", "Guarded"] {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &mut path.segments.last_mut()?.arguments else {
-        return None;
-    };
-    match args.args.first_mut()? {
-        GenericArgument::Type(Type::Tuple(policies)) => Some(policies),
-        _ => None,
-    }
 }
 
 /// Guards `function` with `policy`: adds it to the guard an earlier attribute injected, or

@@ -5,7 +5,9 @@ use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::{ToTokens, TokenStreamExt as _};
 use syn::parse::{ParseStream, Parser as _};
 use syn::spanned::Spanned;
-use syn::{Attribute, FnArg, Item, Signature, Visibility};
+use syn::{Attribute, FnArg, GenericArgument, Item, PathArguments, Signature, Type, Visibility};
+
+use crate::errors::combine;
 
 /// actix-web implements `Handler` for functions of up to 16 extractor parameters.
 pub(crate) const MAX_EXTRACTORS: usize = 16;
@@ -95,11 +97,11 @@ pub(crate) fn parse(attribute: &str, item: TokenStream) -> syn::Result<Handler> 
         ));
     }
     let mut function = function;
-    let guarded_above = crate::expand::earlier_guard(&mut function).is_some();
+    let guarded_above = earlier_guard(&mut function).is_some();
     if !guarded_above {
         errors.extend(parameter_errors(&function));
     }
-    crate::attr::combine(errors).map(|()| function)
+    combine(errors).map(|()| function)
 }
 
 /// The error for an item that is not a function: parsed in full, only on this error path, to
@@ -145,6 +147,29 @@ fn parameter_errors(function: &Handler) -> Vec<syn::Error> {
         }
     }
     errors
+}
+
+/// The policies of the guard an attribute above this one injected: the tuple `(A, ..)` of
+/// `::route_guard::__private::Guarded<(A, ..), (..)>`, the function's first parameter.
+pub(crate) fn earlier_guard(function: &mut Handler) -> Option<&mut syn::TypeTuple> {
+    let Some(FnArg::Typed(param)) = function.sig.inputs.first_mut() else {
+        return None;
+    };
+    let Type::Path(ty) = &mut *param.ty else {
+        return None;
+    };
+    let path = &mut ty.path;
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if path.leading_colon.is_none() || names != ["route_guard", "__private", "Guarded"] {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &mut path.segments.last_mut()?.arguments else {
+        return None;
+    };
+    match args.args.first_mut()? {
+        GenericArgument::Type(Type::Tuple(policies)) => Some(policies),
+        _ => None,
+    }
 }
 
 /// The span of the keyword that says what kind of item this is (`struct`, `impl`, ...).

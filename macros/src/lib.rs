@@ -1,7 +1,9 @@
 //! Implementation detail of the [`route-guard`](https://docs.rs/route-guard) crate: the guard
 //! attribute macros. Depend on `route-guard`, which re-exports them, rather than on this crate.
 
-mod attr;
+mod attribute;
+mod entry;
+mod errors;
 mod expand;
 mod exports;
 mod handler;
@@ -11,7 +13,7 @@ mod siblings;
 
 use proc_macro::TokenStream;
 
-use crate::attr::Attribute;
+use crate::attribute::Attribute;
 
 // Each entry point's documentation (every form it takes, with a compiled example of each) is
 // in `docs/<entry point>.md`, so that this file stays the list of entry points.
@@ -19,61 +21,61 @@ use crate::attr::Attribute;
 #[doc = include_str!("../docs/require_auth.md")]
 #[proc_macro_attribute]
 pub fn require_auth(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::expand(Attribute::RequireAuth, args.into(), item.into()).into()
+    entry::expand(Attribute::RequireAuth, args.into(), item.into()).into()
 }
 
 #[doc = include_str!("../docs/require_role.md")]
 #[proc_macro_attribute]
 pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::expand(Attribute::RequireRole, args.into(), item.into()).into()
+    entry::expand(Attribute::RequireRole, args.into(), item.into()).into()
 }
 
 #[doc = include_str!("../docs/require_scope.md")]
 #[proc_macro_attribute]
 pub fn require_scope(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::expand(Attribute::RequireScope, args.into(), item.into()).into()
+    entry::expand(Attribute::RequireScope, args.into(), item.into()).into()
 }
 
 #[doc = include_str!("../docs/require_permission.md")]
 #[proc_macro_attribute]
 pub fn require_permission(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::expand(Attribute::RequirePermission, args.into(), item.into()).into()
+    entry::expand(Attribute::RequirePermission, args.into(), item.into()).into()
 }
 
 #[doc = include_str!("../docs/require.md")]
 #[proc_macro_attribute]
 pub fn require(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::expand(Attribute::Require, args.into(), item.into()).into()
+    entry::expand(Attribute::Require, args.into(), item.into()).into()
 }
 
 #[doc = include_str!("../docs/require_ip.md")]
 #[proc_macro_attribute]
 pub fn require_ip(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::expand(Attribute::RequireIp, args.into(), item.into()).into()
+    entry::expand(Attribute::RequireIp, args.into(), item.into()).into()
 }
 
 #[doc = include_str!("../docs/deny_ip.md")]
 #[proc_macro_attribute]
 pub fn deny_ip(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::expand(Attribute::DenyIp, args.into(), item.into()).into()
+    entry::expand(Attribute::DenyIp, args.into(), item.into()).into()
 }
 
 #[doc = include_str!("../docs/allow_countries.md")]
 #[proc_macro_attribute]
 pub fn allow_countries(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::expand(Attribute::AllowCountries, args.into(), item.into()).into()
+    entry::expand(Attribute::AllowCountries, args.into(), item.into()).into()
 }
 
 #[doc = include_str!("../docs/block_countries.md")]
 #[proc_macro_attribute]
 pub fn block_countries(args: TokenStream, item: TokenStream) -> TokenStream {
-    attr::expand(Attribute::BlockCountries, args.into(), item.into()).into()
+    entry::expand(Attribute::BlockCountries, args.into(), item.into()).into()
 }
 
 #[doc = include_str!("../docs/rule.md")]
 #[proc_macro]
 pub fn rule(input: TokenStream) -> TokenStream {
-    attr::rule(input.into()).into()
+    entry::rule(input.into()).into()
 }
 
 #[doc = include_str!("../docs/derive_role_name.md")]

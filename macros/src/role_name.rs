@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 use syn::{Data, DeriveInput, Fields, LitStr};
 
-use crate::attr::combine;
+use crate::errors::combine;
 use crate::exports;
 
 pub(crate) fn derive(item: TokenStream) -> TokenStream {
@@ -23,34 +23,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
              `enum Role { Admin, Editor }`",
         ));
     };
-    let mut errors = Vec::new();
-    let mut names: Vec<(String, Span)> = Vec::new();
-    for variant in &data.variants {
-        if !matches!(variant.fields, Fields::Unit) {
-            errors.push(syn::Error::new_spanned(
-                &variant.fields,
-                "a role variant cannot carry data",
-            ));
-        }
-        match role_name(variant) {
-            Ok((name, span)) => {
-                if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    errors.push(syn::Error::new(
-                        span,
-                        "a role name must be non-empty without whitespace",
-                    ));
-                } else if names.iter().any(|(seen, _)| *seen == name) {
-                    errors.push(syn::Error::new(
-                        span,
-                        format!("role name `{name}` is specified more than once"),
-                    ));
-                }
-                names.push((name, span));
-            }
-            Err(error) => errors.push(error),
-        }
-    }
-    combine(errors)?;
+    let names = role_names(data)?;
 
     let ident = &input.ident;
     let span = Span::call_site();
@@ -85,6 +58,38 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
     })
+}
+
+/// Each variant's role name, checked: unit variants, usable and distinct names.
+fn role_names(data: &syn::DataEnum) -> syn::Result<Vec<(String, Span)>> {
+    let mut errors = Vec::new();
+    let mut names: Vec<(String, Span)> = Vec::new();
+    for variant in &data.variants {
+        if !matches!(variant.fields, Fields::Unit) {
+            errors.push(syn::Error::new_spanned(
+                &variant.fields,
+                "a role variant cannot carry data",
+            ));
+        }
+        match role_name(variant) {
+            Ok((name, span)) => {
+                if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    errors.push(syn::Error::new(
+                        span,
+                        "a role name must be non-empty without whitespace",
+                    ));
+                } else if names.iter().any(|(seen, _)| *seen == name) {
+                    errors.push(syn::Error::new(
+                        span,
+                        format!("role name `{name}` is specified more than once"),
+                    ));
+                }
+                names.push((name, span));
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+    combine(errors).map(|()| names)
 }
 
 /// The variant's role name: `#[role_name("...")]`, or its identifier in snake_case.

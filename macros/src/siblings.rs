@@ -5,77 +5,71 @@
 //! exact repeat and rules that contradict each other (`"admin"` above, `not("admin")` below).
 //! A sibling that does not parse is left alone: it reports its own error when it expands.
 
-use crate::attr::Attribute;
+use crate::attribute::Attribute;
 use crate::handler::Handler;
 use crate::policy::Expr;
+use crate::policy::check::no_contradiction;
 
 pub(crate) fn check(
     attribute: Attribute,
     expr: Option<&Expr>,
     function: &Handler,
 ) -> syn::Result<()> {
-    let mut siblings = Vec::new();
-    for attr in &function.attrs {
-        let Some(name) = attr
-            .path()
-            .segments
-            .last()
-            .map(|segment| segment.ident.to_string())
-        else {
-            continue;
-        };
-        let Some(kind) = Attribute::ALL.into_iter().find(|a| a.name() == name) else {
-            continue;
-        };
-        let args = match &attr.meta {
-            syn::Meta::Path(_) => proc_macro2::TokenStream::new(),
-            syn::Meta::List(list) => list.tokens.clone(),
-            syn::Meta::NameValue(_) => continue,
-        };
-        if kind.name() == attribute.name()
-            && expr.map(canonical)
-                == kind
-                    .parse_args(args.clone())
-                    .ok()
-                    .flatten()
-                    .map(|sibling| canonical(&sibling.expr))
-        {
-            return Err(syn::Error::new(
-                proc_macro2::Span::call_site(),
-                format!(
-                    "`#[{}]` with these arguments is specified more than once on this handler",
-                    attribute.name()
-                ),
-            ));
-        }
-        if let Ok(Some(sibling)) = kind.parse_args(args) {
-            siblings.push(sibling.expr);
-        }
+    let siblings = siblings(function);
+    let repeated = siblings.iter().any(|(kind, sibling)| {
+        *kind == attribute && sibling.as_ref().map(canonical) == expr.map(canonical)
+    });
+    if repeated {
+        return Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            format!(
+                "`#[{}]` with these arguments is specified more than once on this handler",
+                attribute.name()
+            ),
+        ));
     }
     let Some(own) = expr else { return Ok(()) };
     let own = conjuncts(own);
-    let theirs: Vec<&Expr> = siblings.iter().flat_map(conjuncts).collect();
+    let theirs: Vec<&Expr> = siblings
+        .iter()
+        .filter_map(|(_, sibling)| sibling.as_ref())
+        .flat_map(conjuncts)
+        .collect();
     let mut errors = Vec::new();
-    for (required, refused) in [(&own, &theirs), (&theirs, &own)] {
-        for &refusal in refused.iter() {
-            if let Expr::Not(_, inner) = refusal
-                && let Expr::Leaf(leaf) = &**inner
-                && required
-                    .iter()
-                    .any(|r| matches!(r, Expr::Leaf(l) if l.key() == leaf.key()))
-            {
-                errors.push(syn::Error::new(
-                    leaf.span(),
-                    format!(
-                        "the guards on this handler contradict each other: `{0}` and `not({0})` \
-                         can never both hold",
-                        leaf.key()
-                    ),
-                ));
-            }
-        }
-    }
-    crate::attr::combine(errors)
+    let whose = "the guards on this handler";
+    no_contradiction(
+        own.iter().copied(),
+        theirs.iter().copied(),
+        whose,
+        &mut errors,
+    );
+    no_contradiction(
+        theirs.iter().copied(),
+        own.iter().copied(),
+        whose,
+        &mut errors,
+    );
+    crate::errors::combine(errors)
+}
+
+/// The guard attributes below this one, each with its rule (`None` for `#[require_auth]` and
+/// for one whose arguments do not parse).
+fn siblings(function: &Handler) -> Vec<(Attribute, Option<Expr>)> {
+    function
+        .attrs
+        .iter()
+        .filter_map(|attr| {
+            let name = attr.path().segments.last()?.ident.to_string();
+            let kind = Attribute::ALL.into_iter().find(|a| a.name() == name)?;
+            let args = match &attr.meta {
+                syn::Meta::Path(_) => proc_macro2::TokenStream::new(),
+                syn::Meta::List(list) => list.tokens.clone(),
+                syn::Meta::NameValue(_) => return None,
+            };
+            let rule = kind.parse_args(args).ok().flatten().map(|args| args.expr);
+            Some((kind, rule))
+        })
+        .collect()
 }
 
 /// The rules that must all hold for `expr` to hold.
@@ -88,16 +82,11 @@ fn conjuncts(expr: &Expr) -> Vec<&Expr> {
 
 /// A rendering of an expression that is equal for expressions that mean the same.
 fn canonical(expr: &Expr) -> String {
+    let list = |items: &[Expr]| items.iter().map(canonical).collect::<Vec<_>>().join(",");
     match expr {
         Expr::Leaf(leaf) => leaf.key(),
-        Expr::Any(_, items) => format!(
-            "any({})",
-            items.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        Expr::All(_, items) => format!(
-            "all({})",
-            items.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
+        Expr::Any(_, items) => format!("any({})", list(items)),
+        Expr::All(_, items) => format!("all({})", list(items)),
         Expr::Not(_, item) => format!("not({})", canonical(item)),
     }
 }

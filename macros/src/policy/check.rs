@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use proc_macro2::Span;
 use syn::LitStr;
 
-use super::{Expr, Kind, Leaf};
+use super::{Expr, Kind, Leaf, Range};
 
 /// Every problem in `expr`, given the names the application declared (if it did).
 pub(crate) fn check(expr: &Expr, declared: &Declared) -> Vec<syn::Error> {
@@ -20,7 +20,8 @@ pub(crate) fn check(expr: &Expr, declared: &Declared) -> Vec<syn::Error> {
             ranges
                 .iter()
                 .for_each(|range| range_is_valid(range, &mut errors));
-            no_repeats("ip", ranges, &mut errors);
+            let literals: Vec<LitStr> = ranges.iter().map(|r| r.literal.clone()).collect();
+            no_repeats("ip", &literals, &mut errors);
         }
         Expr::Leaf(Leaf::Country(_, codes)) => {
             codes
@@ -31,7 +32,7 @@ pub(crate) fn check(expr: &Expr, declared: &Declared) -> Vec<syn::Error> {
         Expr::Any(span, items) => list_is_sound("any", *span, items, &mut errors),
         Expr::All(span, items) => {
             list_is_sound("all", *span, items, &mut errors);
-            no_contradiction(items.iter(), &mut errors);
+            no_contradiction(items, items, "these rules", &mut errors);
         }
         Expr::Leaf(_) | Expr::Not(..) => {}
     });
@@ -82,49 +83,10 @@ fn name_is_usable(kind: Kind, name: &LitStr, errors: &mut Vec<syn::Error>) {
 
 /// An address range is a CIDR (or a single address) without bits set past its prefix, which
 /// would suggest the author meant another range.
-fn range_is_valid(range: &LitStr, errors: &mut Vec<syn::Error>) {
-    if let Err(message) = parse_range(&range.value()) {
-        errors.push(syn::Error::new(range.span(), message));
+fn range_is_valid(range: &Range, errors: &mut Vec<syn::Error>) {
+    if let Err(message) = &range.net {
+        errors.push(syn::Error::new(range.literal.span(), message));
     }
-}
-
-/// Parses `"10.0.0.0/8"`, `"2001:db8::/32"` or a single address (as `/32` or `/128`).
-pub(crate) fn parse_range(value: &str) -> Result<ipnet::IpNet, String> {
-    let net = match value.parse::<ipnet::IpNet>() {
-        Ok(net) => net,
-        Err(_) => match value.parse::<std::net::IpAddr>() {
-            Ok(ip) => ipnet::IpNet::from(ip),
-            Err(_) => {
-                return Err(format!(
-                    "`{value}` is not an IP range: write a CIDR such as `\"10.0.0.0/8\"` or \
-                     `\"2001:db8::/32\"`, or a single address"
-                ));
-            }
-        },
-    };
-    if net.trunc() != net {
-        return Err(format!(
-            "`{value}` has address bits set past its /{} prefix: did you mean `\"{}\"`?",
-            net.prefix_len(),
-            net.trunc()
-        ));
-    }
-    Ok(ipv4_if_mapped(net))
-}
-
-/// An IPv4-mapped IPv6 range (`::ffff:10.0.0.0/104`, RFC 4291 §2.5.5.2) as the IPv4 range it
-/// stands for (`10.0.0.0/8`). Client addresses are compared in their IPv4 form, so the range
-/// as written could never match anyone.
-fn ipv4_if_mapped(net: ipnet::IpNet) -> ipnet::IpNet {
-    const MAPPED_PREFIX: u8 = 96;
-    if let ipnet::IpNet::V6(v6) = net
-        && v6.prefix_len() >= MAPPED_PREFIX
-        && let Some(v4) = v6.addr().to_ipv4_mapped()
-        && let Ok(v4) = ipnet::Ipv4Net::new(v4, v6.prefix_len() - MAPPED_PREFIX)
-    {
-        return ipnet::IpNet::V4(v4);
-    }
-    net
 }
 
 /// A country is an assigned ISO 3166-1 alpha-2 code, in upper case as databases report them.
@@ -189,31 +151,30 @@ fn list_is_sound(combinator: &str, span: Span, items: &[Expr], errors: &mut Vec<
 }
 
 /// Rules that must all hold may not require both `x` and `not(x)`: no caller could pass.
+/// `required` and `refused` are such rules; `whose` names them in the message ("these rules",
+/// or "the guards on this handler" for rules split over several attributes).
 pub(crate) fn no_contradiction<'a>(
-    items: impl Iterator<Item = &'a Expr>,
+    required: impl IntoIterator<Item = &'a Expr>,
+    refused: impl IntoIterator<Item = &'a Expr>,
+    whose: &str,
     errors: &mut Vec<syn::Error>,
 ) {
-    let mut required = BTreeMap::new();
-    let mut refused = Vec::new();
-    for item in items {
-        match item {
-            Expr::Leaf(leaf) => {
-                required.insert(leaf.key(), ());
-            }
-            Expr::Not(_, inner) => {
-                if let Expr::Leaf(leaf) = &**inner {
-                    refused.push(leaf);
-                }
-            }
-            _ => {}
-        }
-    }
-    for leaf in refused {
-        if required.contains_key(&leaf.key()) {
+    let required: BTreeMap<String, ()> = required
+        .into_iter()
+        .filter_map(|item| match item {
+            Expr::Leaf(leaf) => Some((leaf.key(), ())),
+            _ => None,
+        })
+        .collect();
+    for item in refused {
+        if let Expr::Not(_, inner) = item
+            && let Expr::Leaf(leaf) = &**inner
+            && required.contains_key(&leaf.key())
+        {
             errors.push(syn::Error::new(
                 leaf.span(),
                 format!(
-                    "these rules contradict each other: `{0}` and `not({0})` can never both hold",
+                    "{whose} contradict each other: `{0}` and `not({0})` can never both hold",
                     leaf.key()
                 ),
             ));

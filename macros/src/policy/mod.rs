@@ -16,6 +16,7 @@
 
 pub(crate) mod check;
 pub(crate) mod parse;
+mod range;
 pub(crate) mod tokens;
 
 use proc_macro2::Span;
@@ -44,10 +45,31 @@ pub(crate) enum Leaf {
     Name(Kind, LitStr),
     TypedRole(Path),
     Predicate(Path),
-    /// Address ranges; the span is the `ip` keyword's or the attribute's.
-    Ip(Span, Vec<LitStr>),
+    /// Address ranges, parsed once; the span is the `ip` keyword's or the attribute's.
+    Ip(Span, Vec<Range>),
     /// Country codes; the span is the `country` keyword's or the attribute's.
     Country(Span, Vec<LitStr>),
+}
+
+/// An address range as written, and what it parses to: a CIDR (IPv4-mapped IPv6 ranges read
+/// as the IPv4 range they name), or why it is not one, for the check to report at the literal.
+pub(crate) struct Range {
+    pub(crate) literal: LitStr,
+    pub(crate) net: Result<ipnet::IpNet, String>,
+}
+
+impl Leaf {
+    /// An `ip(..)` leaf: each range parsed here, once, for the check and the expansion.
+    pub(crate) fn ip(span: Span, literals: Vec<LitStr>) -> Leaf {
+        let ranges = literals
+            .into_iter()
+            .map(|literal| Range {
+                net: range::parse(&literal.value()),
+                literal,
+            })
+            .collect();
+        Leaf::Ip(span, ranges)
+    }
 }
 
 /// A guard attribute's arguments: its rule and options.
@@ -72,7 +94,10 @@ impl Leaf {
             Leaf::Name(kind, name) => format!("{}({:?})", kind.keyword(), name.value()),
             Leaf::TypedRole(path) => format!("role({})", path_string(path)),
             Leaf::Predicate(path) => format!("policy({})", path_string(path)),
-            Leaf::Ip(_, ranges) => format!("ip({})", values(ranges)),
+            Leaf::Ip(_, ranges) => {
+                let literals: Vec<LitStr> = ranges.iter().map(|r| r.literal.clone()).collect();
+                format!("ip({})", values(&literals))
+            }
             Leaf::Country(_, codes) => format!("country({})", values(codes)),
         }
     }

@@ -237,7 +237,7 @@ fn parse_keyword(input: ParseStream<'_>, keyword: Ident, bare: Option<Kind>) -> 
         "scope" => single_leaf(&content, span, Kind::Scope, false),
         "permission" => single_leaf(&content, span, Kind::Permission, false),
         "ip" => {
-            strings(&content, span, "ip(\"10.0.0.0/8\")").map(|v| Expr::Leaf(Leaf::Ip(span, v)))
+            strings(&content, span, "ip(\"10.0.0.0/8\")").map(|v| Expr::Leaf(Leaf::ip(span, v)))
         }
         "country" => {
             strings(&content, span, "country(\"DE\")").map(|v| Expr::Leaf(Leaf::Country(span, v)))

@@ -15,137 +15,148 @@ pub(crate) struct RuleTokens {
 }
 
 pub(crate) fn rule_tokens(expr: &Expr, marker: &syn::Ident, span: Span) -> RuleTokens {
-    let mut out = RuleTokens {
-        rule: TokenStream::new(),
+    let mut builder = Builder {
+        marker,
+        span,
         adapters: Vec::new(),
         scopes: Vec::new(),
-    };
-    let mut scopes = Scopes {
-        names: Vec::new(),
         positive: true,
     };
-    out.rule = build(expr, marker, span, &mut out.adapters, &mut scopes);
-    out.scopes = scopes.names;
-    out
+    let rule = builder.build(expr);
+    RuleTokens {
+        rule,
+        adapters: builder.adapters,
+        scopes: builder.scopes,
+    }
 }
 
-/// The scopes an `insufficient_scope` challenge asks for (RFC 6750 §3.1): those the rule
-/// requires a token to hold. A scope under `not(..)` (an odd number of them) is one the token
-/// must lack, and asking a client for it would send it after a token that can never pass.
-struct Scopes {
-    names: Vec<String>,
+/// Builds one rule's tokens, collecting what its leaves need beside the constant.
+struct Builder<'a> {
+    marker: &'a syn::Ident,
+    span: Span,
+    adapters: Vec<TokenStream>,
+    /// The scopes an `insufficient_scope` challenge asks for (RFC 6750 §3.1): those the rule
+    /// requires a token to hold. A scope under `not(..)` (an odd number of them) is one the
+    /// token must lack, and asking a client for it would send it after a token that can
+    /// never pass.
+    scopes: Vec<String>,
     /// Whether the leaf being built must be held (it sits under an even number of `not`s).
     positive: bool,
 }
 
-fn build(
-    expr: &Expr,
-    marker: &syn::Ident,
-    span: Span,
-    adapters: &mut Vec<TokenStream>,
-    scopes: &mut Scopes,
-) -> TokenStream {
-    let rule = exports::rule(span);
-    let mut list = |items: &[Expr]| -> Vec<TokenStream> {
-        items
-            .iter()
-            .map(|item| build(item, marker, span, adapters, scopes))
-            .collect()
-    };
-    match expr {
-        Expr::Any(s, items) => {
-            let items = list(items);
-            quote_spanned!(*s=> #rule::Any(&[#(#items),*]))
-        }
-        Expr::All(s, items) => {
-            let items = list(items);
-            quote_spanned!(*s=> #rule::All(&[#(#items),*]))
-        }
-        Expr::Not(s, item) => {
-            scopes.positive = !scopes.positive;
-            let item = build(item, marker, span, adapters, scopes);
-            scopes.positive = !scopes.positive;
-            quote_spanned!(*s=> #rule::Not(&#item))
-        }
-        Expr::Leaf(Leaf::Name(kind, name)) => {
-            let variant = match kind {
-                Kind::Role => quote!(Role),
-                Kind::Scope => {
-                    if scopes.positive && !scopes.names.contains(&name.value()) {
-                        scopes.names.push(name.value());
-                    }
-                    quote!(Scope)
-                }
-                Kind::Permission => quote!(Permission),
-            };
-            quote_spanned!(name.span()=> #rule::#variant(#name))
-        }
-        Expr::Leaf(Leaf::TypedRole(path)) => {
-            let mut enum_path = path.clone();
-            enum_path.segments.pop();
-            enum_path.segments.pop_punct();
-            let (role_name, role_trait) =
-                (exports::role_name(span), exports::role_name_trait(span));
-            let at = syn::spanned::Spanned::span(path);
-            // The name is found by matching the variant itself against `ROLES`, never by its
-            // position or discriminant (`Role::Admin as usize`), which explicit discriminants
-            // would make point at another role. A constant, so this runs at compile time.
-            let (roles, found, variant, name, rest) = (
-                quote::format_ident!("__route_guard_roles", span = Span::mixed_site()),
-                quote::format_ident!("__route_guard_found", span = Span::mixed_site()),
-                quote::format_ident!("__route_guard_variant", span = Span::mixed_site()),
-                quote::format_ident!("__route_guard_name", span = Span::mixed_site()),
-                quote::format_ident!("__route_guard_rest", span = Span::mixed_site()),
-            );
-            let constant =
-                quote::format_ident!("__ROUTE_GUARD_ROLE_NAME", span = Span::mixed_site());
-            // A free constant, which rustc evaluates even under `cargo check` (an associated
-            // one, such as the rule itself, only when code using it is generated), so that a
-            // variant missing from `ROLES` is refused where the IDE and trybuild look.
-            quote_spanned! {at=>
-                #rule::Role({ const #constant: &str = #role_name({
-                    let mut #roles: &'static [(#enum_path, &'static str)] =
-                        <#enum_path as #role_trait>::ROLES;
-                    let mut #found = ::core::option::Option::None;
-                    while let [(#variant, #name), #rest @ ..] = #roles {
-                        if ::core::matches!(#variant, #path) {
-                            #found = ::core::option::Option::Some(*#name);
-                            break;
-                        }
-                        #roles = #rest;
-                    }
-                    #found
-                }); #constant })
+impl Builder<'_> {
+    fn build(&mut self, expr: &Expr) -> TokenStream {
+        let rule = exports::rule(self.span);
+        match expr {
+            Expr::Any(s, items) => {
+                let items = self.list(items);
+                quote_spanned!(*s=> #rule::Any(&[#(#items),*]))
             }
+            Expr::All(s, items) => {
+                let items = self.list(items);
+                quote_spanned!(*s=> #rule::All(&[#(#items),*]))
+            }
+            Expr::Not(s, item) => {
+                self.positive = !self.positive;
+                let item = self.build(item);
+                self.positive = !self.positive;
+                quote_spanned!(*s=> #rule::Not(&#item))
+            }
+            Expr::Leaf(Leaf::Name(kind, name)) => self.name(*kind, name),
+            Expr::Leaf(Leaf::TypedRole(path)) => self.typed_role(path),
+            Expr::Leaf(Leaf::Ip(span, ranges)) => {
+                let nets = ranges.iter().filter_map(|range| {
+                    let net = range.net.as_ref().ok()?;
+                    Some(net_tokens(*net, range.literal.span()))
+                });
+                quote_spanned!(*span=> #rule::Ip(&[#(#nets),*]))
+            }
+            Expr::Leaf(Leaf::Country(span, codes)) => {
+                quote_spanned!(*span=> #rule::Country(&[#(#codes),*]))
+            }
+            Expr::Leaf(Leaf::Predicate(path)) => self.predicate(path),
         }
-        Expr::Leaf(Leaf::Ip(span, ranges)) => {
-            let nets = ranges.iter().filter_map(|range| {
-                let net = super::check::parse_range(&range.value()).ok()?;
-                Some(net_tokens(net, range.span()))
-            });
-            quote_spanned!(*span=> #rule::Ip(&[#(#nets),*]))
-        }
-        Expr::Leaf(Leaf::Country(span, codes)) => {
-            quote_spanned!(*span=> #rule::Country(&[#(#codes),*]))
-        }
-        Expr::Leaf(Leaf::Predicate(path)) => {
-            let adapter = format_ident!("__route_guard_predicate_{}", adapters.len());
-            let call = exports::call_predicate(span);
-            let (identity, request, future) = (
-                exports::identity(span),
-                exports::request(span),
-                exports::predicate_future(span),
-            );
-            adapters.push(quote_spanned! {span=>
-                #[doc(hidden)]
-                fn #adapter<'a>(identity: &'a #identity, request: &'a #request) -> #future<'a> {
-                    #call(#path, identity, request)
+    }
+
+    fn list(&mut self, items: &[Expr]) -> Vec<TokenStream> {
+        items.iter().map(|item| self.build(item)).collect()
+    }
+
+    fn name(&mut self, kind: Kind, name: &syn::LitStr) -> TokenStream {
+        let rule = exports::rule(self.span);
+        let variant = match kind {
+            Kind::Role => quote!(Role),
+            Kind::Scope => {
+                if self.positive && !self.scopes.contains(&name.value()) {
+                    self.scopes.push(name.value());
                 }
-            });
-            let name = path_string(path);
-            let predicate = exports::predicate(span);
-            quote_spanned!(span=> #rule::Predicate(#predicate { name: #name, check: #marker::#adapter }))
+                quote!(Scope)
+            }
+            Kind::Permission => quote!(Permission),
+        };
+        quote_spanned!(name.span()=> #rule::#variant(#name))
+    }
+
+    /// `Role::Admin` as the name its enum pairs it with. The name is found by matching the
+    /// variant itself against `ROLES`, never by its position or discriminant (`Role::Admin as
+    /// usize`), which explicit discriminants would make point at another role. A free
+    /// constant, which rustc evaluates even under `cargo check` (an associated one, such as
+    /// the rule itself, only when code using it is generated), so that a variant missing from
+    /// `ROLES` is refused where the IDE and trybuild look.
+    fn typed_role(&self, path: &syn::Path) -> TokenStream {
+        let span = self.span;
+        let rule = exports::rule(span);
+        let mut enum_path = path.clone();
+        enum_path.segments.pop();
+        enum_path.segments.pop_punct();
+        let (role_name, role_trait) = (exports::role_name(span), exports::role_name_trait(span));
+        let at = syn::spanned::Spanned::span(path);
+        let local = |name| format_ident!("{}", name, span = Span::mixed_site());
+        let (roles, found, variant, name, rest) = (
+            local("__route_guard_roles"),
+            local("__route_guard_found"),
+            local("__route_guard_variant"),
+            local("__route_guard_name"),
+            local("__route_guard_rest"),
+        );
+        let constant = local("__ROUTE_GUARD_ROLE_NAME");
+        quote_spanned! {at=>
+            #rule::Role({ const #constant: &str = #role_name({
+                let mut #roles: &'static [(#enum_path, &'static str)] =
+                    <#enum_path as #role_trait>::ROLES;
+                let mut #found = ::core::option::Option::None;
+                while let [(#variant, #name), #rest @ ..] = #roles {
+                    if ::core::matches!(#variant, #path) {
+                        #found = ::core::option::Option::Some(*#name);
+                        break;
+                    }
+                    #roles = #rest;
+                }
+                #found
+            }); #constant })
         }
+    }
+
+    /// `policy(path)`: an adapter to the runtime's predicate signature, kept beside the marker.
+    fn predicate(&mut self, path: &syn::Path) -> TokenStream {
+        let span = self.span;
+        let adapter = format_ident!("__route_guard_predicate_{}", self.adapters.len());
+        let call = exports::call_predicate(span);
+        let (identity, request, future) = (
+            exports::identity(span),
+            exports::request(span),
+            exports::predicate_future(span),
+        );
+        self.adapters.push(quote_spanned! {span=>
+            #[doc(hidden)]
+            fn #adapter<'a>(identity: &'a #identity, request: &'a #request) -> #future<'a> {
+                #call(#path, identity, request)
+            }
+        });
+        let name = path_string(path);
+        let (rule, predicate, marker) =
+            (exports::rule(span), exports::predicate(span), self.marker);
+        quote_spanned!(span=> #rule::Predicate(#predicate { name: #name, check: #marker::#adapter }))
     }
 }
 

@@ -1,11 +1,9 @@
-//! The guard attributes: parse the arguments and the handler, check both, expand.
+//! The guard attributes: their names, and what each one's arguments are.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser as _};
 
-use crate::policy::check::{Declared, check};
 use crate::policy::{Args, Expr, Kind, Leaf, parse};
-use crate::{expand, handler, siblings};
 
 /// Which guard attribute is expanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -82,8 +80,8 @@ impl Attribute {
                      write `#[require_role(\"admin\")]`",
                 )),
             },
-            Attribute::RequireIp => list(Leaf::Ip, "\"10.0.0.0/8\"", false).parse2(args),
-            Attribute::DenyIp => list(Leaf::Ip, "\"10.0.0.0/8\"", true).parse2(args),
+            Attribute::RequireIp => list(Leaf::ip, "\"10.0.0.0/8\"", false).parse2(args),
+            Attribute::DenyIp => list(Leaf::ip, "\"10.0.0.0/8\"", true).parse2(args),
             Attribute::AllowCountries => list(Leaf::Country, "\"DE\", \"FR\"", false).parse2(args),
             Attribute::BlockCountries => list(Leaf::Country, "\"DE\", \"FR\"", true).parse2(args),
             _ => {
@@ -91,64 +89,6 @@ impl Attribute {
                     |input: ParseStream<'_>| parse::parse_args(input, self.name(), self.bare());
                 parser.parse2(args).map(Some)
             }
-        }
-    }
-}
-
-/// Expands one guard attribute on `item`.
-pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
-    let span = Span::call_site();
-    let args = attribute.parse_args(args).and_then(|args| {
-        let errors = args
-            .as_ref()
-            .map(|args| check(&args.expr, &Declared::from_env()))
-            .unwrap_or_default();
-        combine(errors).map(|()| args)
-    });
-    let function = handler::parse(attribute.name(), item.clone());
-    match (args, function) {
-        (Ok(args), Ok(function)) => {
-            if let Err(error) =
-                siblings::check(attribute, args.as_ref().map(|a| &a.expr), &function)
-            {
-                return expand::item_with_error(item, &error);
-            }
-            match args {
-                Some(args) => {
-                    expand::guarded_handler(function, &args.expr, args.hide.is_some(), span)
-                }
-                None => expand::authenticated_handler(function, span),
-            }
-        }
-        (Err(error), Ok(_)) | (Ok(_), Err(error)) => expand::item_with_error(item, &error),
-        (Err(mut error), Err(other)) => {
-            error.combine(other);
-            expand::item_with_error(item, &error)
-        }
-    }
-}
-
-/// `rule!(...)`: the `#[require]` grammar, as an expression.
-pub(crate) fn rule(input: TokenStream) -> TokenStream {
-    let span = Span::call_site();
-    let parser = |input: ParseStream<'_>| parse::parse_args(input, "rule!", None);
-    let args = parser
-        .parse2(input)
-        .and_then(|args| combine(check(&args.expr, &Declared::from_env())).map(|()| args));
-    match args {
-        Ok(args) => expand::policy_ref(&args.expr, args.hide.is_some(), span),
-        Err(error) => error.to_compile_error(),
-    }
-}
-
-/// All collected errors as one, or `Ok` if there were none.
-pub(crate) fn combine(errors: Vec<syn::Error>) -> syn::Result<()> {
-    let mut errors = errors.into_iter();
-    match errors.next() {
-        None => Ok(()),
-        Some(mut first) => {
-            errors.for_each(|error| first.combine(error));
-            Err(first)
         }
     }
 }

@@ -1,0 +1,56 @@
+//! The guard attributes' entry: parse the arguments and the handler, check both, expand.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser as _};
+
+use crate::attribute::Attribute;
+use crate::errors::combine;
+use crate::policy::check::{Declared, check};
+use crate::policy::parse;
+use crate::{expand, handler, siblings};
+
+/// Expands one guard attribute on `item`.
+pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
+    let span = Span::call_site();
+    let args = attribute.parse_args(args).and_then(|args| {
+        let errors = args
+            .as_ref()
+            .map(|args| check(&args.expr, &Declared::from_env()))
+            .unwrap_or_default();
+        combine(errors).map(|()| args)
+    });
+    let function = handler::parse(attribute.name(), item.clone());
+    match (args, function) {
+        (Ok(args), Ok(function)) => {
+            if let Err(error) =
+                siblings::check(attribute, args.as_ref().map(|a| &a.expr), &function)
+            {
+                return expand::item_with_error(item, &error);
+            }
+            match args {
+                Some(args) => {
+                    expand::guarded_handler(function, &args.expr, args.hide.is_some(), span)
+                }
+                None => expand::authenticated_handler(function, span),
+            }
+        }
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => expand::item_with_error(item, &error),
+        (Err(mut error), Err(other)) => {
+            error.combine(other);
+            expand::item_with_error(item, &error)
+        }
+    }
+}
+
+/// `rule!(...)`: the `#[require]` grammar, as an expression.
+pub(crate) fn rule(input: TokenStream) -> TokenStream {
+    let span = Span::call_site();
+    let parser = |input: ParseStream<'_>| parse::parse_args(input, "rule!", None);
+    let args = parser
+        .parse2(input)
+        .and_then(|args| combine(check(&args.expr, &Declared::from_env())).map(|()| args));
+    match args {
+        Ok(args) => expand::policy_ref(&args.expr, args.hide.is_some(), span),
+        Err(error) => error.to_compile_error(),
+    }
+}
