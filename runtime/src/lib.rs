@@ -57,51 +57,74 @@ compile_error!(
     "route-guard needs a signature backend: enable the `rust-crypto` or `aws-lc-rs` feature"
 );
 
-mod auth;
-mod client;
+pub mod auth;
+pub mod client;
 mod config;
 mod guard;
-mod identity;
-mod policy;
-mod refusal;
+pub mod identity;
+pub mod policy;
+pub mod refusal;
 
-pub use auth::api_key::{
-    ApiKeyAuthenticator, ApiKeyAuthenticatorBuilder, DEFAULT_API_KEY_HEADER, api_key_digest,
-};
-pub use auth::basic::{
-    Argon2Users, BasicAuthenticator, StoreError, StoredUser, UserLookup, UserStore, hash_password,
-};
-pub use auth::chain::Enrich;
-pub use auth::jwt::{
-    DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator,
-    JwtAuthenticatorBuilder, JwtKey, Preset, TokenCache, TokenType,
-};
-#[cfg(feature = "jwks")]
-#[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
-pub use auth::jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
-pub use auth::{AuthFuture, AuthResult, Authenticator};
-#[cfg(feature = "geoip")]
-#[cfg_attr(docsrs, doc(cfg(feature = "geoip")))]
-pub use client::geo::MaxMindCountries;
-pub use client::geo::{CountryCode, CountryResolver, CountryTable};
-pub use client::{ForwardedHeader, TrustedProxies};
+/// JWT bearer tokens: keys, a provider's key set, the verified-token cache, provider presets.
+pub mod jwt {
+    pub use crate::auth::jwt::{
+        DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator,
+        JwtAuthenticatorBuilder, JwtKey, Preset, TokenCache, TokenType,
+    };
+    #[cfg(feature = "jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
+    pub use crate::auth::jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
+    /// The algorithms a [`JwtKey`] can be bound to, re-exported from `jsonwebtoken`.
+    pub use jsonwebtoken::Algorithm;
+}
+
+// What a newcomer needs, at the root; the rest lives in the modules above.
+pub use auth::{Authenticator, BasicAuthenticator};
+pub use client::TrustedProxies;
 pub use config::ConfigError;
 pub use guard::extract::{Authenticated, Guarded, MaybeAuthenticated};
-pub use guard::scope::{GuardScope, GuardScopeService};
+pub use guard::scope::GuardScope;
 pub use guard::{DEFAULT_REALM, RouteGuard, RouteGuardBuilder};
-pub use identity::claims::ClaimPath;
-pub use identity::hierarchy::{RoleHierarchy, RoleHierarchyBuilder};
-pub use identity::role::RoleName;
-pub use identity::{Identity, NameSet, Roles};
-pub use policy::predicate::{PolicyFn, PolicyOutput};
-pub use policy::{Policies, Policy, PolicyRef, Predicate, PredicateFuture, PredicateOutcome, Rule};
-pub use refusal::render::{Cause, Refusal, RenderRefusal};
-pub use refusal::{
-    Denial, GuardError, Misconfiguration, RequestProblem, TokenProblem, bearer_challenge,
-};
+pub use identity::Identity;
+#[cfg(feature = "jwks")]
+pub use jwt::Jwks;
+pub use jwt::{JwtAuthenticator, JwtKey};
 
-/// The algorithms a [`JwtKey`] can be bound to, re-exported from `jsonwebtoken`.
-pub use jsonwebtoken::Algorithm;
+// The same items by their short paths, as before the modules existed: kept so that
+// applications and examples keep compiling, and left out of the front page.
+#[doc(hidden)]
+pub use auth::{
+    ApiKeyAuthenticator, ApiKeyAuthenticatorBuilder, Argon2Users, AuthFuture, AuthResult,
+    DEFAULT_API_KEY_HEADER, Enrich, StoreError, StoredUser, UserLookup, UserStore, api_key_digest,
+    hash_password,
+};
+#[cfg(feature = "geoip")]
+#[doc(hidden)]
+pub use client::MaxMindCountries;
+#[doc(hidden)]
+pub use client::{CountryCode, CountryResolver, CountryTable, ForwardedHeader};
+#[doc(hidden)]
+pub use guard::scope::GuardScopeService;
+#[doc(hidden)]
+pub use identity::{ClaimPath, NameSet, RoleHierarchy, RoleHierarchyBuilder, RoleName, Roles};
+#[doc(hidden)]
+pub use jwt::{
+    Algorithm, DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN,
+    JwtAuthenticatorBuilder, Preset, TokenCache, TokenType,
+};
+#[cfg(feature = "jwks")]
+#[doc(hidden)]
+pub use jwt::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH};
+#[doc(hidden)]
+pub use policy::{
+    Policies, Policy, PolicyFn, PolicyOutput, PolicyRef, Predicate, PredicateFuture,
+    PredicateOutcome, Rule,
+};
+#[doc(hidden)]
+pub use refusal::{
+    Cause, Denial, GuardError, Misconfiguration, Refusal, RenderRefusal, RequestProblem,
+    TokenProblem, bearer_challenge,
+};
 
 #[cfg(feature = "macros")]
 #[doc(inline)]
@@ -120,7 +143,7 @@ pub mod __private {
     pub use actix_web::HttpRequest;
     pub use ipnet::IpNet;
 
-    pub use crate::guard::extract::{Guarded, RequireAuth};
+    pub use crate::guard::extract::{Deferred, Guarded, RequireAuth};
     pub use crate::identity::Identity;
     pub use crate::identity::role::{RoleName, role_name};
     pub use crate::policy::PolicyRef;

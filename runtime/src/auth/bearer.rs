@@ -67,9 +67,9 @@ pub(crate) fn check_token(token: &[u8], max_len: usize) -> Result<String, Denial
     // contain any (the table refuses it).
     let padding = token.iter().rev().take_while(|&&b| b == b'=').count();
     let body = token.get(..token.len() - padding).unwrap_or_default();
-    // One table load per byte, a branch that always goes the same way for a valid token: the
-    // chain of range tests it replaces mispredicted on every class change of the base64 text
-    // and was ~7% of a loaded server's CPU on the cached route (BENCHMARKS.md).
+    // One table load per byte, and a branch that always goes the same way for a valid token: a
+    // chain of range tests mispredicts on every change of character class in base64 text, and
+    // this check runs on every request, the cached ones included.
     let body_ok = body.iter().all(|&b| is_b64token(b));
     if body.is_empty() || !body_ok {
         return Err(Denial::InvalidToken(TokenProblem::Malformed));

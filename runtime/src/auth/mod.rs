@@ -7,6 +7,14 @@ pub(crate) mod chain;
 mod header;
 pub(crate) mod jwt;
 
+pub use api_key::{
+    ApiKeyAuthenticator, ApiKeyAuthenticatorBuilder, DEFAULT_API_KEY_HEADER, api_key_digest,
+};
+pub use basic::{
+    Argon2Users, BasicAuthenticator, StoreError, StoredUser, UserLookup, UserStore, hash_password,
+};
+pub use chain::Enrich;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

@@ -8,6 +8,11 @@
 
 pub(crate) mod geo;
 
+#[cfg(feature = "geoip")]
+#[cfg_attr(docsrs, doc(cfg(feature = "geoip")))]
+pub use geo::MaxMindCountries;
+pub use geo::{CountryCode, CountryResolver, CountryTable};
+
 use std::cell::OnceCell;
 use std::fmt;
 use std::net::IpAddr;
@@ -17,7 +22,6 @@ use actix_web::HttpRequest;
 use actix_web::http::header::{FORWARDED, HeaderName};
 use ipnet::IpNet;
 
-use crate::client::geo::{CountryCode, CountryResolver};
 use crate::config::ConfigError;
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

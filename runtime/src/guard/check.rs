@@ -34,29 +34,14 @@ pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
     let Some(guard) = RouteGuard::registered(req) else {
         return ready(Err(RouteGuard::missing(req)));
     };
-    let hierarchy = guard.role_hierarchy();
     let network = rules
         .iter()
         .any(|PolicyRef(applied)| applied.network)
         .then(|| Network::new(req, guard.network()));
-    if let Some(network) = &network {
-        let mut needs_identity = false;
-        for PolicyRef(applied) in rules {
-            if !applied.network {
-                needs_identity = true;
-                continue;
-            }
-            match judge(applied.rule, &Subject::new(None, hierarchy, Some(network))) {
-                Verdict::Allow => {}
-                Verdict::NeedsIdentity => needs_identity = true,
-                verdict => {
-                    return ready(conclude(req, guard, applied, None, verdict, Some(network)));
-                }
-            }
-        }
-        if !needs_identity {
-            return ready(Ok(None));
-        }
+    if let Some(network) = &network
+        && let Some(decided) = by_address(req, guard, rules, network)
+    {
+        return ready(decided);
     }
     let resolution = resolve(guard, req);
     let predicates = rules.iter().any(|PolicyRef(applied)| applied.predicates);
@@ -64,9 +49,10 @@ pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
         let outcome = outcome
             .clone()
             .map_err(|error| hidden(req, guard, rules, error));
-        let checked = outcome.and_then(|identity| {
+        return ready(outcome.and_then(|identity| {
             for PolicyRef(applied) in rules {
-                let subject = Subject::new(Some(&identity), hierarchy, network.as_ref());
+                let subject =
+                    Subject::new(Some(&identity), guard.role_hierarchy(), network.as_ref());
                 let verdict = judge(applied.rule, &subject);
                 if verdict != Verdict::Allow {
                     return conclude(
@@ -80,39 +66,76 @@ pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
                 }
             }
             Ok(Some(identity))
-        });
-        return ready(checked);
+        }));
     }
     let (req, guard, rules) = (req.clone(), guard.clone(), rules.to_vec());
-    Either::Right(
-        async move {
-            let identity = resolution
-                .finish()
-                .await
-                .map_err(|error| hidden(&req, &guard, &rules, error))?;
-            for PolicyRef(applied) in &rules {
-                let subject = Subject::new(Some(&identity), guard.role_hierarchy(), network.as_ref());
-                let judged = AssertUnwindSafe(judge_async(applied.rule, &subject, &req));
-                let verdict = match judged.catch_unwind().await {
-                    Ok(Ok(verdict)) => verdict,
-                    Ok(Err(error)) => {
-                        tracing::error!(%error, rule = ?applied.rule, path = req.path(), "route-guard: a policy predicate failed");
-                        Verdict::Veto(Denial::PolicyFailed)
-                    }
-                    // A panicking predicate answers 500 instead of resetting the connection.
-                    Err(_) => {
-                        tracing::error!(rule = ?applied.rule, path = req.path(), "route-guard: a policy predicate panicked");
-                        Verdict::Veto(Denial::PolicyFailed)
-                    }
-                };
-                if verdict != Verdict::Allow {
-                    return conclude(&req, &guard, applied, Some(&identity), verdict, network.as_ref());
-                }
-            }
-            Ok(Some(identity))
+    Either::Right(later(req, guard, rules, network, resolution).boxed_local())
+}
+
+/// Every rule's address and country leaves, before credentials are read: the response when
+/// they decide the request (a refusal, or an admission that needs nothing else), `None` when
+/// some rule depends on who the caller is.
+fn by_address(
+    req: &HttpRequest,
+    guard: &RouteGuard,
+    rules: &[PolicyRef],
+    network: &Network,
+) -> Option<Checked> {
+    let mut needs_identity = false;
+    for PolicyRef(applied) in rules {
+        if !applied.network {
+            needs_identity = true;
+            continue;
         }
-        .boxed_local(),
-    )
+        let subject = Subject::new(None, guard.role_hierarchy(), Some(network));
+        match judge(applied.rule, &subject) {
+            Verdict::Allow => {}
+            Verdict::NeedsIdentity => needs_identity = true,
+            verdict => return Some(conclude(req, guard, applied, None, verdict, Some(network))),
+        }
+    }
+    (!needs_identity).then_some(Ok(None))
+}
+
+/// The rules once the identity is known, awaiting authentication and predicates.
+async fn later(
+    req: HttpRequest,
+    guard: RouteGuard,
+    rules: Vec<PolicyRef>,
+    network: Option<Network>,
+    resolution: Resolution,
+) -> Checked {
+    let identity = resolution
+        .finish()
+        .await
+        .map_err(|error| hidden(&req, &guard, &rules, error))?;
+    for PolicyRef(applied) in &rules {
+        let subject = Subject::new(Some(&identity), guard.role_hierarchy(), network.as_ref());
+        let judged = AssertUnwindSafe(judge_async(applied.rule, &subject, &req));
+        let verdict = match judged.catch_unwind().await {
+            Ok(Ok(verdict)) => verdict,
+            Ok(Err(error)) => {
+                tracing::error!(%error, rule = ?applied.rule, path = req.path(), "route-guard: a policy predicate failed");
+                Verdict::Veto(Denial::PolicyFailed)
+            }
+            // A panicking predicate answers 500 instead of resetting the connection.
+            Err(_) => {
+                tracing::error!(rule = ?applied.rule, path = req.path(), "route-guard: a policy predicate panicked");
+                Verdict::Veto(Denial::PolicyFailed)
+            }
+        };
+        if verdict != Verdict::Allow {
+            return conclude(
+                &req,
+                &guard,
+                applied,
+                Some(&identity),
+                verdict,
+                network.as_ref(),
+            );
+        }
+    }
+    Ok(Some(identity))
 }
 
 /// `hide` means that the route does not exist for anyone it does not admit: refused or missing

@@ -4,6 +4,10 @@ pub(crate) mod claims;
 pub(crate) mod hierarchy;
 pub(crate) mod role;
 
+pub use claims::ClaimPath;
+pub use hierarchy::{RoleHierarchy, RoleHierarchyBuilder};
+pub use role::RoleName;
+
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -83,7 +87,7 @@ impl Identity {
     }
 
     /// The caller's roles as the credential states them, sorted without repeats. Roles a
-    /// [`RoleHierarchy`](crate::RoleHierarchy) implies are not listed.
+    /// [`RoleHierarchy`] implies are not listed.
     #[must_use]
     pub fn roles(&self) -> &NameSet {
         &self.roles

@@ -7,6 +7,8 @@
 
 pub(crate) mod render;
 
+pub use render::{Cause, Refusal, RenderRefusal};
+
 use std::fmt;
 
 use actix_web::http::StatusCode;

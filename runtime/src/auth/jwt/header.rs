@@ -8,13 +8,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-/// The member names of one JSON object, for the duplicate check: a hash set, so that a header
-/// of n members costs O(n) to check, where a list cost O(n²). foldhash's `RandomState` is
-/// seeded per set, so an attacker cannot choose names that collide.
-type Names<T> = hashbrown::HashSet<T, foldhash::fast::RandomState>;
+use super::strict_json::{Names, Unique, strict_object};
 use crate::refusal::TokenProblem;
 
 /// The members of a JOSE header the guard acts on. Everything else, notably `jku`, `x5u`,
@@ -177,157 +174,6 @@ fn read_header(segment: &str) -> Result<Header, TokenProblem> {
     })
 }
 
-/// Parses a JSON object in one pass, as `serde_json::Map`'s own `Deserialize` does, but
-/// refusing ([`TokenProblem::Malformed`]) an object anywhere inside that names a member twice.
-/// Text that is not a JSON object is `Ok(None)`: the caller decides when to say so.
-fn strict_object(json: &[u8]) -> Result<Option<Map<String, Value>>, TokenProblem> {
-    let duplicate = Cell::new(false);
-    let mut deserializer = serde_json::Deserializer::from_slice(json);
-    // serde_json's recursion limit (128) bounds the depth.
-    let parsed = Strict(&duplicate)
-        .deserialize(&mut deserializer)
-        .and_then(|value| deserializer.end().map(|()| value));
-    if duplicate.get() {
-        return Err(TokenProblem::Malformed);
-    }
-    Ok(match parsed {
-        Ok(Value::Object(claims)) => Some(claims),
-        _ => None,
-    })
-}
-
-/// Builds one JSON value, setting the flag and stopping at the first object with a repeated
-/// member name.
-#[derive(Clone, Copy)]
-struct Strict<'a>(&'a Cell<bool>);
-
-impl<'de> DeserializeSeed<'de> for Strict<'_> {
-    type Value = Value;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Strict<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
-        Ok(Value::Bool(value))
-    }
-
-    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
-        Ok(Value::Number(value.into()))
-    }
-
-    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
-        Ok(Value::Number(value.into()))
-    }
-
-    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
-    }
-
-    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
-        Ok(Value::String(value.to_owned()))
-    }
-
-    fn visit_string<E>(self, value: String) -> Result<Value, E> {
-        Ok(Value::String(value))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
-        let mut values = Vec::with_capacity(items.size_hint().unwrap_or(0).min(64));
-        while let Some(value) = items.next_element_seed(self)? {
-            values.push(value);
-        }
-        Ok(Value::Array(values))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Value, A::Error> {
-        // Keys are compared decoded, so `"a"` and `"\u0061"` are the same member.
-        let mut object = Map::new();
-        while let Some(name) = members.next_key::<String>()? {
-            let value = members.next_value_seed(self)?;
-            if object.insert(name, value).is_some() {
-                self.0.set(true);
-                return Err(de::Error::custom("duplicate member"));
-            }
-        }
-        Ok(Value::Object(object))
-    }
-}
-
-/// Walks one JSON value, setting the flag at the first object with a repeated member name.
-#[derive(Clone, Copy)]
-struct Unique<'a>(&'a Cell<bool>);
-
-impl<'de> DeserializeSeed<'de> for Unique<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Unique<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
-        while items.next_element_seed(self)?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<(), A::Error> {
-        // Keys are compared decoded, so `"a"` and `"\u0061"` are the same member.
-        let mut seen: Names<String> = Names::default();
-        while let Some(name) = members.next_key::<String>()? {
-            if !seen.insert(name) {
-                self.0.set(true);
-                return Err(de::Error::custom("duplicate member"));
-            }
-            members.next_value_seed(self)?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,23 +247,6 @@ mod tests {
         }
     }
 
-    /// The duplicate check is linear in the number of members: 40,000 distinct members, at the
-    /// top of the header and nested, are checked well within a second (a pairwise check makes
-    /// 8·10⁸ comparisons at each level, many seconds even in a release build), and a repeat
-    /// at the end is still found.
-    #[test]
-    fn the_duplicate_check_is_linear_in_the_number_of_members() {
-        const MEMBERS: usize = 40_000;
-        let members: String = (0..MEMBERS).map(|i| format!(",\"m{i}\":0")).collect();
-        let nested = format!(r#"{{"alg":"HS256","x":{{"a":0{members}}}{members}}}"#);
-        let repeated = format!(r#"{{"alg":"HS256"{members},"m0":1}}"#);
-        let started = std::time::Instant::now();
-        assert!(header_of(&token(&nested)).is_ok());
-        assert_eq!(header_of(&token(&repeated)), Err(TokenProblem::Malformed));
-        let took = started.elapsed();
-        assert!(took < std::time::Duration::from_secs(3), "{took:?}");
-    }
-
     #[test]
     fn a_member_named_twice_is_malformed_in_the_header_and_the_payload() {
         let signed = |header: &str, payload: &str| {
@@ -451,14 +280,6 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The one-pass parse reads any JSON document as serde_json's own `Map` does.
-        #[test]
-        fn the_strict_parse_reads_json_as_serde_json_does(value in crate::identity::claims::tests::json()) {
-            let text = serde_json::to_vec(&value).unwrap();
-            let expected = serde_json::from_slice::<Map<String, Value>>(&text).ok();
-            proptest::prop_assert_eq!(strict_object(&text), Ok(expected));
-        }
-
         /// Arbitrary text never panics the pre-checks, and what passes is a three-segment
         /// token whose `alg` is a real algorithm.
         #[test]

@@ -14,6 +14,7 @@ pub(crate) use backend::install as install_backend;
 mod registered;
 #[cfg(feature = "jwks")]
 mod remote;
+mod strict_json;
 
 use std::sync::Arc;
 use std::time::Duration;

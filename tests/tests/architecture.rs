@@ -1,0 +1,96 @@
+//! The map in ARCHITECTURE.md is kept: the runtime's subsystems depend on each other in one
+//! direction only, as its table says, and no macro module imports the entry module.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Each subsystem of `runtime/src` and the ones it may use.
+const ALLOWED: &[(&str, &[&str])] = &[
+    (
+        "guard",
+        &["auth", "client", "config", "identity", "policy", "refusal"],
+    ),
+    ("auth", &["config", "identity", "refusal"]),
+    ("policy", &["client", "identity", "refusal"]),
+    ("client", &["config"]),
+    ("identity", &["config"]),
+    ("refusal", &[]),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.map(|e| e.path()).unwrap_or_default();
+        if path.is_dir() {
+            rust_files(&path, into);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            into.push(path);
+        }
+    }
+}
+
+/// The `crate::<module>` names the code of `dir` refers to, doc comments left out.
+fn uses(dir: &Path) -> BTreeSet<String> {
+    let mut files = Vec::new();
+    rust_files(dir, &mut files);
+    let mut used = BTreeSet::new();
+    for file in files {
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (at, _) in line.match_indices("crate::") {
+                let rest = line.get(at + "crate::".len()..).unwrap_or_default();
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    used.insert(name);
+                }
+            }
+        }
+    }
+    used
+}
+
+#[test]
+fn runtime_subsystems_depend_downwards_only() {
+    let src = root().join("runtime/src");
+    let subsystems: BTreeSet<&str> = ALLOWED.iter().map(|(name, _)| *name).collect();
+    let mut wrong = Vec::new();
+    for (subsystem, allowed) in ALLOWED {
+        for used in uses(&src.join(subsystem)) {
+            let is_subsystem = subsystems.contains(used.as_str()) || used == "config";
+            if is_subsystem && used != *subsystem && !allowed.contains(&used.as_str()) {
+                wrong.push(format!("{subsystem} uses {used}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "dependencies that run upwards: {wrong:?}");
+    // The walk saw real code: `guard` uses most of the others.
+    assert!(uses(&src.join("guard")).contains("auth"));
+}
+
+#[test]
+fn no_macro_module_imports_the_entry() {
+    let src = root().join("macros/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for file in files {
+        if file.ends_with("lib.rs") || file.ends_with("entry.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            !text.contains("crate::entry"),
+            "{} imports the entry module",
+            file.display()
+        );
+    }
+}
