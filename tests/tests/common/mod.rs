@@ -206,3 +206,57 @@ pub fn hs256_raw(header: &str, payload: &str) -> String {
         &EncodingKey::from_secret(SECRET),
     )
 }
+
+// Exact refusals: the whole challenge a client sees, not a fragment of it.
+
+/// The `Bearer` challenge for `error` with `description`, in realm [`REALM`].
+pub fn bearer_error(error: &str, description: &str) -> String {
+    format!(r#"Bearer realm="test", error="{error}", error_description="{description}""#)
+}
+
+impl Reply {
+    /// Asserts 401 with exactly `Bearer realm="test", error="invalid_token",
+    /// error_description="<description>"`: `description` written out, as the wire shows it.
+    pub fn assert_invalid_described(&self, description: &str, secret: &str) {
+        self.assert_problem(401, secret);
+        let wanted = bearer_error("invalid_token", description);
+        assert_eq!(self.challenge.as_deref(), Some(wanted.as_str()), "{self:?}");
+    }
+
+    /// Asserts 401 `invalid_token` for exactly `problem`, as the hostile catalogue does.
+    pub fn assert_invalid(&self, problem: route_guard::TokenProblem, secret: &str) {
+        self.assert_invalid_described(problem.description(), secret);
+    }
+
+    /// Asserts 400 `invalid_request` for exactly `problem`, with a `Bearer` challenge.
+    pub fn assert_invalid_request(&self, problem: route_guard::RequestProblem, secret: &str) {
+        self.assert_problem(400, secret);
+        let wanted = bearer_error("invalid_request", problem.description());
+        assert_eq!(self.challenge.as_deref(), Some(wanted.as_str()), "{self:?}");
+    }
+
+    /// Asserts 403 `insufficient_scope` asking for exactly `scopes` (space-separated).
+    pub fn assert_insufficient_scope(&self, scopes: &str, secret: &str) {
+        self.assert_problem(403, secret);
+        let wanted = format!(
+            r#"{}, scope="{scopes}""#,
+            bearer_error(
+                "insufficient_scope",
+                "The access token lacks a required scope"
+            )
+        );
+        assert_eq!(self.challenge.as_deref(), Some(wanted.as_str()), "{self:?}");
+    }
+
+    /// Asserts 404 with a problem body and no challenge: a hidden route's refusal.
+    pub fn assert_hidden(&self) {
+        self.assert_problem(404, "");
+        assert_eq!(self.challenge, None, "{self:?}");
+    }
+
+    /// Asserts 200 with exactly `body` and no challenge.
+    pub fn assert_ok(&self, body: &str) {
+        assert_eq!((self.status, self.body.as_str()), (200, body), "{self:?}");
+        assert_eq!(self.challenge, None, "{self:?}");
+    }
+}
