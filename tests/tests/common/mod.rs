@@ -260,3 +260,66 @@ impl Reply {
         assert_eq!(self.challenge, None, "{self:?}");
     }
 }
+
+/// What a client sees of a response that may carry several challenges, and `Retry-After`.
+#[derive(Debug)]
+pub struct FullReply {
+    /// The status, first challenge, content type and body.
+    pub reply: Reply,
+    /// Every `WWW-Authenticate` line, in order.
+    pub challenges: Vec<String>,
+    /// The `Retry-After` value, if any.
+    pub retry_after: Option<String>,
+}
+
+impl FullReply {
+    /// Asserts a problem document with `status`, exactly these challenge lines and nothing of
+    /// `secret` in the body or any challenge.
+    pub fn assert_refused(&self, status: u16, challenges: &[&str], secret: &str) {
+        self.reply.assert_problem(status, secret);
+        assert_eq!(self.challenges, challenges, "{self:?}");
+        if !secret.is_empty() {
+            assert!(
+                self.challenges.iter().all(|c| !c.contains(secret)),
+                "a challenge echoes the credential: {self:?}"
+            );
+        }
+    }
+}
+
+/// Sends `req` and reads every challenge line and `Retry-After` besides what [`call`] reads.
+pub async fn call_full<S, B>(app: &S, req: TestRequest) -> FullReply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let res = test::call_service(app, req.to_request()).await;
+    let text = |v: &header::HeaderValue| v.to_str().unwrap_or("").to_owned();
+    let challenges: Vec<String> = res
+        .headers()
+        .get_all(header::WWW_AUTHENTICATE)
+        .map(text)
+        .collect();
+    let retry_after = retry_after(res.headers());
+    let status = res.status().as_u16();
+    let content_type = res.headers().get(header::CONTENT_TYPE).map(text);
+    let body = test::read_body(res).await;
+    FullReply {
+        reply: Reply {
+            status,
+            challenge: challenges.first().cloned(),
+            content_type,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        },
+        challenges,
+        retry_after,
+    }
+}
+
+/// The `Retry-After` value of `headers`, as text.
+pub fn retry_after(headers: &header::HeaderMap) -> Option<String> {
+    headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
