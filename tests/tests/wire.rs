@@ -530,9 +530,3 @@ async fn leeway_is_configurable() {
         .await
         .assert_invalid_described(EXPIRED, &jwt);
 }
-
-/// `segment` with its first character changed (to another base64url character).
-fn flip_first(segment: &str) -> String {
-    let replacement = if segment.starts_with('e') { "f" } else { "e" };
-    format!("{replacement}{}", segment.get(1..).unwrap_or_default())
-}

@@ -323,3 +323,18 @@ pub fn retry_after(headers: &header::HeaderMap) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }
+
+/// `segment` with its first character changed to another base64url character: it still
+/// decodes, to other bytes (the first character carries no padding bits).
+pub fn flip_first(segment: &str) -> String {
+    let replacement = if segment.starts_with('e') { "f" } else { "e" };
+    format!("{replacement}{}", segment.get(1..).unwrap_or_default())
+}
+
+/// `jwt` with the first character of its signature flipped: well formed, no longer verifying.
+pub fn tampered(jwt: &str) -> String {
+    match jwt.rsplit_once('.') {
+        Some((message, signature)) => format!("{message}.{}", flip_first(signature)),
+        None => flip_first(jwt),
+    }
+}
