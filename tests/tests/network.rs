@@ -311,11 +311,18 @@ async fn a_renderer_tells_an_address_refusal_from_a_missing_role() {
         (reply.status, reply.body.as_str()),
         (403, "not from your network")
     );
+    assert_eq!(reply.challenge, None, "{reply:?}");
     let reply = call(&app, user("10.0.0.7:1")).await;
     assert_eq!(
         (reply.status, reply.body.as_str()),
         (403, "not with your rights")
     );
+    assert_eq!(reply.challenge, None, "{reply:?}");
     let reply = call(&app, from("10.0.0.7:1", "/vault")).await;
     assert_eq!((reply.status, reply.body.as_str()), (401, "who are you?"));
+    assert_eq!(
+        reply.challenge.as_deref(),
+        Some(r#"Bearer realm="test""#),
+        "a page keeps the challenge: {reply:?}"
+    );
 }
