@@ -72,11 +72,7 @@ const ALL: [Algorithm; 12] = [
 ];
 
 fn authenticator(key: JwtKey) -> JwtAuthenticator {
-    ok(JwtAuthenticator::builder()
-        .key(key)
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .build())
+    ok(key_builder(key).build())
 }
 
 #[actix_web::test]
@@ -150,12 +146,7 @@ async fn keys_with_kids_pick_the_right_key_and_rotation_works() {
     let new_secret = &b"the new secret, thirty-two bytes or more"[..];
     let old = ok(JwtKey::hs256(old_secret)).with_kid("old");
     let new = ok(JwtKey::hs256(new_secret)).with_kid("new");
-    let jwt = ok(JwtAuthenticator::builder()
-        .key(old)
-        .key(new)
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .build());
+    let jwt = ok(key_builder(old).key(new).build());
     let app = init_service(App::new().app_data(guard_with(jwt)).service(admin)).await;
     let signed_as = |kid: &str, secret: &[u8]| {
         let mut header = Header::new(Algorithm::HS256);

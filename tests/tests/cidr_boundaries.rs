@@ -59,7 +59,7 @@ fn from(ip: &str, path: &str) -> TestRequest {
     } else {
         format!("{ip}:1")
     };
-    get(path).peer_addr(peer.parse().unwrap_or_else(|e| panic!("{ip}: {e}")))
+    from_peer(&peer, path)
 }
 
 /// Sends `path` from each address and checks who is let in: `inside` admitted (200 with the

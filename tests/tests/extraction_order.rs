@@ -15,7 +15,6 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, FromRequest, HttpRequest, post, web};
-use base64::Engine as _;
 use common::*;
 use fake_idp::{Mode, Provider};
 use futures_util::future::LocalBoxFuture;
@@ -122,20 +121,17 @@ fn basic_kind() -> Kind {
         .user("alice", &hash, ["admin"])
         .and_then(|users| users.user("bob", &hash, ["user"]))
         .unwrap();
-    let basic = BasicAuthenticator::new(users).unwrap();
-    let guard = RouteGuard::builder(basic).realm(REALM).build().unwrap();
-    let encode = |pair: &str| {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(pair)
-        )
-    };
+    let authenticator = BasicAuthenticator::new(users).unwrap();
+    let guard = RouteGuard::builder(authenticator)
+        .realm(REALM)
+        .build()
+        .unwrap();
     Kind {
         name: "Basic",
         guard,
-        admin: encode("alice:correct horse"),
-        user: encode("bob:correct horse"),
-        wrong: encode("alice:wrong horse"),
+        admin: basic("alice", "correct horse").1,
+        user: basic("bob", "correct horse").1,
+        wrong: basic("alice", "wrong horse").1,
         challenge: r#"Basic realm="test", charset="UTF-8""#,
     }
 }

@@ -7,7 +7,7 @@ mod common;
 use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, get};
 use common::*;
-use route_guard::{RouteGuard, TrustedProxies, deny_ip, require_ip};
+use route_guard::{deny_ip, require_ip};
 
 #[get("/internal")]
 #[require_ip("10.0.0.0/8")]
@@ -27,20 +27,11 @@ async fn open() -> &'static str {
     "open"
 }
 
-fn trusting(ranges: &[&str]) -> RouteGuard {
-    let proxies = TrustedProxies::new(ranges).unwrap_or_else(|e| panic!("{e}"));
-    RouteGuard::builder(jwt_builder().build().unwrap_or_else(|e| panic!("{e}")))
-        .realm(REALM)
-        .trusted_proxies(proxies)
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
 macro_rules! app {
     ($ranges:expr) => {
         init_service(
             App::new()
-                .app_data(trusting($ranges))
+                .app_data(proxied_guard($ranges))
                 .service(internal)
                 .service(v6)
                 .service(open),
@@ -57,9 +48,7 @@ const AFTER: &str = "[2001:db9::]:443";
 
 /// A request to `path` from `peer` carrying `name: value`.
 fn forwarded(peer: &str, path: &str, name: &str, value: &str) -> TestRequest {
-    get(path)
-        .peer_addr(peer.parse().unwrap_or_else(|e| panic!("{peer}: {e}")))
-        .insert_header((name, value))
+    from_peer(peer, path).insert_header((name, value))
 }
 
 #[actix_web::test]

@@ -6,7 +6,7 @@ mod common;
 use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, get};
 use common::*;
-use route_guard::{RouteGuard, TrustedProxies, deny_ip, require, require_ip, require_role};
+use route_guard::{RouteGuard, deny_ip, require, require_ip, require_role};
 
 #[get("/internal")]
 #[require_ip("10.0.0.0/8", "2001:db8::/32")]
@@ -48,16 +48,12 @@ async fn hidden() -> &'static str {
 }
 
 fn from(peer: &str, path: &str) -> TestRequest {
-    get(path).peer_addr(peer.parse().unwrap())
+    from_peer(peer, path)
 }
 
-fn proxied_guard() -> RouteGuard {
-    let jwt = jwt_builder().build().unwrap();
-    RouteGuard::builder(jwt)
-        .realm(REALM)
-        .trusted_proxies(TrustedProxies::new(["192.168.0.0/16"]).unwrap())
-        .build()
-        .unwrap()
+/// The test guard behind proxies in 192.168.0.0/16.
+fn proxies() -> RouteGuard {
+    proxied_guard(&["192.168.0.0/16"])
 }
 
 macro_rules! app {
@@ -123,7 +119,7 @@ async fn deny_lists_refuse_their_ranges_and_ipv4_mapped_addresses_count_as_ipv4(
 
 #[actix_web::test]
 async fn forged_forwarding_headers_from_untrusted_peers_change_nothing() {
-    for guard in [guard(), proxied_guard()] {
+    for guard in [guard(), proxies()] {
         let app = app!(guard);
         let forged = [
             ("x-forwarded-for", "10.0.0.1"),
@@ -150,7 +146,7 @@ async fn forged_forwarding_headers_from_untrusted_peers_change_nothing() {
 
 #[actix_web::test]
 async fn trusted_proxies_are_walked_right_to_left() {
-    let app = app!(proxied_guard());
+    let app = app!(proxies());
     // The client put 10.0.0.1 first; the proxy appended the real client.
     let req = from("192.168.1.1:1", "/internal")
         .insert_header(("x-forwarded-for", "10.0.0.1, 203.0.113.5"));
@@ -171,7 +167,7 @@ async fn trusted_proxies_are_walked_right_to_left() {
 
 #[actix_web::test]
 async fn an_address_that_does_not_parse_is_denied_on_allow_and_deny_lists() {
-    let app = app!(proxied_guard());
+    let app = app!(proxies());
     for value in ["not-an-ip", "10.0.0.1, garbage", "", "unknown"] {
         for path in ["/internal", "/open"] {
             let req = from("192.168.1.1:1", path).insert_header(("x-forwarded-for", value));

@@ -9,8 +9,6 @@ use std::sync::Arc;
 use actix_web::http::header;
 use actix_web::test::init_service;
 use actix_web::{App, get};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use common::*;
 use route_guard::{
     ApiKeyAuthenticator, Argon2Users, AuthResult, Authenticated, BasicAuthenticator, Denial,
@@ -63,11 +61,6 @@ fn all_schemes() -> RouteGuard {
         .realm(REALM)
         .build()
         .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn basic(user: &str, password: &str) -> (header::HeaderName, String) {
-    let encoded = STANDARD.encode(format!("{user}:{password}"));
-    (header::AUTHORIZATION, format!("Basic {encoded}"))
 }
 
 const BEARER: &str = r#"Bearer realm="test""#;

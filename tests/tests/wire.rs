@@ -240,15 +240,9 @@ fn signed_with(header: &Header) -> String {
 #[actix_web::test]
 async fn an_unknown_kid_is_401_invalid_token_when_keys_are_named() {
     // A key without a kid answers any kid: the unknown kid is refused only with named keys.
+    let key = route_guard::JwtKey::hs256(SECRET).unwrap_or_else(|e| panic!("{e}"));
     let named = guard_with(
-        route_guard::JwtAuthenticator::builder()
-            .key(
-                route_guard::JwtKey::hs256(SECRET)
-                    .unwrap_or_else(|e| panic!("{e}"))
-                    .with_kid("k1"),
-            )
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
+        key_builder(key.with_kid("k1"))
             .build()
             .unwrap_or_else(|e| panic!("{e}")),
     );

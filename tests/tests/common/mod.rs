@@ -338,3 +338,43 @@ pub fn tampered(jwt: &str) -> String {
         None => flip_first(jwt),
     }
 }
+
+// Fixtures that several test files built for themselves.
+
+/// A JWT configuration around `key`, with [`ISSUER`] and [`AUDIENCE`] required.
+pub fn key_builder(key: JwtKey) -> JwtAuthenticatorBuilder {
+    JwtAuthenticator::builder()
+        .key(key)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+}
+
+/// The test guard's configuration (see [`guard`]) believing the forwarding headers of peers in
+/// `proxies`; add a country resolver or other options, then build.
+pub fn behind(proxies: route_guard::TrustedProxies) -> route_guard::RouteGuardBuilder {
+    let jwt = jwt_builder().build().expect("config is valid");
+    RouteGuard::builder(jwt)
+        .realm(REALM)
+        .trusted_proxies(proxies)
+}
+
+/// The test guard believing the forwarding headers of peers in these CIDR `ranges`.
+pub fn proxied_guard(ranges: &[&str]) -> RouteGuard {
+    let proxies = route_guard::TrustedProxies::new(ranges).expect("ranges are CIDRs");
+    behind(proxies).build().expect("config is valid")
+}
+
+/// A GET of `path` from the socket address `peer` (`192.0.2.1:80`, `[2001:db8::1]:443`).
+pub fn from_peer(peer: &str, path: &str) -> TestRequest {
+    let addr = peer
+        .parse()
+        .unwrap_or_else(|e| panic!("{peer} is no socket address: {e}"));
+    get(path).peer_addr(addr)
+}
+
+/// An `Authorization: Basic` header for `user` and `password` (RFC 7617).
+pub fn basic(user: &str, password: &str) -> (header::HeaderName, String) {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    (header::AUTHORIZATION, format!("Basic {encoded}"))
+}
