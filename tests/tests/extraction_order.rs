@@ -82,7 +82,8 @@ async fn checked(id: web::Path<u32>, page: web::Query<Page>, file: Upload) -> St
 }
 
 /// A kind of guard, and the credentials of an admin, of a user without the role, and wrong
-/// ones, as `Authorization` values; and the challenge its 401 carries.
+/// ones, as `Authorization` values; and the challenges its 401s carry, without credentials and
+/// with the wrong ones.
 struct Kind {
     name: &'static str,
     guard: RouteGuard,
@@ -90,6 +91,7 @@ struct Kind {
     user: String,
     wrong: String,
     challenge: &'static str,
+    refused: String,
 }
 
 fn bearer_kind(
@@ -105,6 +107,10 @@ fn bearer_kind(
         user: format!("Bearer {}", sign(&["user"])),
         wrong: format!("Bearer {forged}"),
         challenge: r#"Bearer realm="test""#,
+        refused: bearer_error(
+            "invalid_token",
+            route_guard::TokenProblem::BadSignature.description(),
+        ),
     }
 }
 
@@ -133,6 +139,8 @@ fn basic_kind() -> Kind {
         user: basic("bob", "correct horse").1,
         wrong: basic("alice", "wrong horse").1,
         challenge: r#"Basic realm="test", charset="UTF-8""#,
+        // Basic has no error parameter (RFC 7617): wrong credentials look like none.
+        refused: r#"Basic realm="test", charset="UTF-8""#.to_owned(),
     }
 }
 
@@ -182,6 +190,14 @@ fn post_to(path: &str, credentials: Option<&str>, body: &str) -> TestRequest {
     }
 }
 
+/// No credentials and wrong ones, with the challenge each 401 must carry.
+fn refusals(kind: &Kind) -> [(Option<&str>, &str); 2] {
+    [
+        (None, kind.challenge),
+        (Some(kind.wrong.as_str()), kind.refused.as_str()),
+    ]
+}
+
 async fn refused_callers_never_reach_the_handlers_extractors(kind: Kind) {
     let writes = web::Data::new(Writes::default());
     let app = init_service(
@@ -201,18 +217,26 @@ async fn refused_callers_never_reach_the_handlers_extractors(kind: Kind) {
         "/upload/abc?n=1",
         "/upload/7?n=1",
     ] {
-        for credentials in [None, Some(kind.wrong.as_str())] {
+        for (credentials, challenge) in refusals(&kind) {
             let reply = call(&app, post_to(path, credentials, "file")).await;
             reply.assert_problem(401, "");
-            let challenge = reply.challenge.as_deref().unwrap_or_default();
-            assert!(challenge.starts_with(kind.challenge), "{name}: {reply:?}");
+            assert_eq!(
+                reply.challenge.as_deref(),
+                Some(challenge),
+                "{name}: {reply:?}"
+            );
         }
         let reply = call(&app, post_to(path, Some(&kind.user), "file")).await;
         reply.assert_forbidden();
     }
-    for credentials in [None, Some(kind.wrong.as_str())] {
+    for (credentials, challenge) in refusals(&kind) {
         let reply = call(&app, post_to("/items", credentials, "{not json")).await;
         reply.assert_problem(401, "");
+        assert_eq!(
+            reply.challenge.as_deref(),
+            Some(challenge),
+            "{name}: {reply:?}"
+        );
     }
     call(&app, post_to("/items", Some(&kind.user), "{not json"))
         .await
