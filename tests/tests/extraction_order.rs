@@ -15,7 +15,6 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, FromRequest, HttpRequest, post, web};
-use base64::Engine as _;
 use common::*;
 use fake_idp::{Mode, Provider};
 use futures_util::future::LocalBoxFuture;
@@ -83,7 +82,8 @@ async fn checked(id: web::Path<u32>, page: web::Query<Page>, file: Upload) -> St
 }
 
 /// A kind of guard, and the credentials of an admin, of a user without the role, and wrong
-/// ones, as `Authorization` values; and the challenge its 401 carries.
+/// ones, as `Authorization` values; and the challenges its 401s carry, without credentials and
+/// with the wrong ones.
 struct Kind {
     name: &'static str,
     guard: RouteGuard,
@@ -91,6 +91,7 @@ struct Kind {
     user: String,
     wrong: String,
     challenge: &'static str,
+    refused: String,
 }
 
 fn bearer_kind(
@@ -106,6 +107,10 @@ fn bearer_kind(
         user: format!("Bearer {}", sign(&["user"])),
         wrong: format!("Bearer {forged}"),
         challenge: r#"Bearer realm="test""#,
+        refused: bearer_error(
+            "invalid_token",
+            route_guard::TokenProblem::BadSignature.description(),
+        ),
     }
 }
 
@@ -122,21 +127,20 @@ fn basic_kind() -> Kind {
         .user("alice", &hash, ["admin"])
         .and_then(|users| users.user("bob", &hash, ["user"]))
         .unwrap();
-    let basic = BasicAuthenticator::new(users).unwrap();
-    let guard = RouteGuard::builder(basic).realm(REALM).build().unwrap();
-    let encode = |pair: &str| {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(pair)
-        )
-    };
+    let authenticator = BasicAuthenticator::new(users).unwrap();
+    let guard = RouteGuard::builder(authenticator)
+        .realm(REALM)
+        .build()
+        .unwrap();
     Kind {
         name: "Basic",
         guard,
-        admin: encode("alice:correct horse"),
-        user: encode("bob:correct horse"),
-        wrong: encode("alice:wrong horse"),
+        admin: basic("alice", "correct horse").1,
+        user: basic("bob", "correct horse").1,
+        wrong: basic("alice", "wrong horse").1,
         challenge: r#"Basic realm="test", charset="UTF-8""#,
+        // Basic has no error parameter (RFC 7617): wrong credentials look like none.
+        refused: r#"Basic realm="test", charset="UTF-8""#.to_owned(),
     }
 }
 
@@ -186,6 +190,14 @@ fn post_to(path: &str, credentials: Option<&str>, body: &str) -> TestRequest {
     }
 }
 
+/// No credentials and wrong ones, with the challenge each 401 must carry.
+fn refusals(kind: &Kind) -> [(Option<&str>, &str); 2] {
+    [
+        (None, kind.challenge),
+        (Some(kind.wrong.as_str()), kind.refused.as_str()),
+    ]
+}
+
 async fn refused_callers_never_reach_the_handlers_extractors(kind: Kind) {
     let writes = web::Data::new(Writes::default());
     let app = init_service(
@@ -205,18 +217,26 @@ async fn refused_callers_never_reach_the_handlers_extractors(kind: Kind) {
         "/upload/abc?n=1",
         "/upload/7?n=1",
     ] {
-        for credentials in [None, Some(kind.wrong.as_str())] {
+        for (credentials, challenge) in refusals(&kind) {
             let reply = call(&app, post_to(path, credentials, "file")).await;
             reply.assert_problem(401, "");
-            let challenge = reply.challenge.as_deref().unwrap_or_default();
-            assert!(challenge.starts_with(kind.challenge), "{name}: {reply:?}");
+            assert_eq!(
+                reply.challenge.as_deref(),
+                Some(challenge),
+                "{name}: {reply:?}"
+            );
         }
         let reply = call(&app, post_to(path, Some(&kind.user), "file")).await;
         reply.assert_forbidden();
     }
-    for credentials in [None, Some(kind.wrong.as_str())] {
+    for (credentials, challenge) in refusals(&kind) {
         let reply = call(&app, post_to("/items", credentials, "{not json")).await;
         reply.assert_problem(401, "");
+        assert_eq!(
+            reply.challenge.as_deref(),
+            Some(challenge),
+            "{name}: {reply:?}"
+        );
     }
     call(&app, post_to("/items", Some(&kind.user), "{not json"))
         .await

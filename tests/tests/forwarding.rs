@@ -49,12 +49,7 @@ fn guard(header: Option<ForwardedHeader>) -> RouteGuard {
         Some(header) => proxies.reading(header),
         None => proxies,
     };
-    RouteGuard::builder(jwt_builder().build().unwrap())
-        .realm(REALM)
-        .trusted_proxies(proxies)
-        .countries(Table)
-        .build()
-        .unwrap()
+    behind(proxies).countries(Table).build().unwrap()
 }
 
 macro_rules! app {
@@ -71,10 +66,11 @@ macro_rules! app {
 
 /// A request to `path` from `peer` with these header lines, in this order.
 fn request(peer: &str, path: &str, lines: &[(&str, &[u8])]) -> TestRequest {
-    lines.iter().fold(
-        get(path).peer_addr(peer.parse().unwrap()),
-        |req, (name, value)| req.append_header((*name, HeaderValue::from_bytes(value).unwrap())),
-    )
+    lines
+        .iter()
+        .fold(from_peer(peer, path), |req, (name, value)| {
+            req.append_header((*name, HeaderValue::from_bytes(value).unwrap()))
+        })
 }
 
 async fn status_of(header: Option<ForwardedHeader>, req: TestRequest) -> Reply {

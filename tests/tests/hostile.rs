@@ -24,8 +24,8 @@ use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, get};
 use common::*;
 use route_guard::{
-    JwtAuthenticator, JwtKey, RequestProblem, RouteGuard, TokenProblem, TokenType, require_auth,
-    require_role, require_scope,
+    JwtKey, RequestProblem, RouteGuard, TokenProblem, TokenType, require_auth, require_role,
+    require_scope,
 };
 
 #[get("/me")]
@@ -78,10 +78,10 @@ impl Setup {
         };
         let builder = match self {
             Setup::Hs256 => jwt_builder(),
-            Setup::Named => builder(key(JwtKey::hs256(SECRET)).with_kid("k1")),
-            Setup::Es256 => builder(key(JwtKey::ec_pem(ES256, P256_PUBLIC))),
-            Setup::Rs256 => builder(key(JwtKey::rsa_pem(RS256, RSA_PUBLIC))),
-            Setup::AttackerTrusted => builder(key(JwtKey::ec_pem(ES256, ATTACKER_PUBLIC))),
+            Setup::Named => key_builder(key(JwtKey::hs256(SECRET)).with_kid("k1")),
+            Setup::Es256 => key_builder(key(JwtKey::ec_pem(ES256, P256_PUBLIC))),
+            Setup::Rs256 => key_builder(key(JwtKey::rsa_pem(RS256, RSA_PUBLIC))),
+            Setup::AttackerTrusted => key_builder(key(JwtKey::ec_pem(ES256, ATTACKER_PUBLIC))),
             Setup::QueryAllowed => jwt_builder().allow_query_token(true),
             Setup::AccessToken => jwt_builder().token_type(TokenType::AccessToken),
         };
@@ -90,13 +90,6 @@ impl Setup {
 }
 
 use jsonwebtoken::Algorithm::{ES256, RS256};
-
-fn builder(key: JwtKey) -> route_guard::JwtAuthenticatorBuilder {
-    JwtAuthenticator::builder()
-        .key(key)
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-}
 
 /// What the client must see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ mod common;
 use actix_web::test::{TestRequest, init_service};
 use actix_web::{App, get};
 use common::*;
-use route_guard::{RouteGuard, TrustedProxies, deny_ip, require, require_ip, require_role};
+use route_guard::{RouteGuard, deny_ip, require, require_ip, require_role};
 
 #[get("/internal")]
 #[require_ip("10.0.0.0/8", "2001:db8::/32")]
@@ -48,16 +48,12 @@ async fn hidden() -> &'static str {
 }
 
 fn from(peer: &str, path: &str) -> TestRequest {
-    get(path).peer_addr(peer.parse().unwrap())
+    from_peer(peer, path)
 }
 
-fn proxied_guard() -> RouteGuard {
-    let jwt = jwt_builder().build().unwrap();
-    RouteGuard::builder(jwt)
-        .realm(REALM)
-        .trusted_proxies(TrustedProxies::new(["192.168.0.0/16"]).unwrap())
-        .build()
-        .unwrap()
+/// The test guard behind proxies in 192.168.0.0/16.
+fn proxies() -> RouteGuard {
+    proxied_guard(&["192.168.0.0/16"])
 }
 
 macro_rules! app {
@@ -123,7 +119,7 @@ async fn deny_lists_refuse_their_ranges_and_ipv4_mapped_addresses_count_as_ipv4(
 
 #[actix_web::test]
 async fn forged_forwarding_headers_from_untrusted_peers_change_nothing() {
-    for guard in [guard(), proxied_guard()] {
+    for guard in [guard(), proxies()] {
         let app = app!(guard);
         let forged = [
             ("x-forwarded-for", "10.0.0.1"),
@@ -150,7 +146,7 @@ async fn forged_forwarding_headers_from_untrusted_peers_change_nothing() {
 
 #[actix_web::test]
 async fn trusted_proxies_are_walked_right_to_left() {
-    let app = app!(proxied_guard());
+    let app = app!(proxies());
     // The client put 10.0.0.1 first; the proxy appended the real client.
     let req = from("192.168.1.1:1", "/internal")
         .insert_header(("x-forwarded-for", "10.0.0.1, 203.0.113.5"));
@@ -171,7 +167,7 @@ async fn trusted_proxies_are_walked_right_to_left() {
 
 #[actix_web::test]
 async fn an_address_that_does_not_parse_is_denied_on_allow_and_deny_lists() {
-    let app = app!(proxied_guard());
+    let app = app!(proxies());
     for value in ["not-an-ip", "10.0.0.1, garbage", "", "unknown"] {
         for path in ["/internal", "/open"] {
             let req = from("192.168.1.1:1", path).insert_header(("x-forwarded-for", value));
@@ -184,25 +180,26 @@ async fn an_address_that_does_not_parse_is_denied_on_allow_and_deny_lists() {
 }
 
 #[actix_web::test]
-async fn mixed_rules_let_the_address_decide_first_and_ask_for_credentials_only_when_needed() {
+async fn an_address_alternative_admits_without_credentials_and_asks_for_them_outside() {
     let app = app!(guard());
-    assert_eq!(
-        call(&app, from("10.0.0.7:1", "/ops")).await.status,
-        200,
-        "inside: no credentials needed"
-    );
+    let reply = call(&app, from("10.0.0.7:1", "/ops")).await;
+    assert_eq!(reply.status, 200, "inside: no credentials needed");
+    reply.assert_ok("ops");
     call(&app, from("203.0.113.5:1", "/ops"))
         .await
         .assert_bare_401("");
     let admin = from("203.0.113.5:1", "/ops").insert_header(bearer(&token("root", &["admin"])));
-    assert_eq!(call(&app, admin).await.status, 200);
+    call(&app, admin).await.assert_ok("ops");
     let user = from("203.0.113.5:1", "/ops").insert_header(bearer(&token("bob", &["user"])));
     call(&app, user).await.assert_forbidden();
+}
 
-    // Stacked: both the role and the address are required.
+#[actix_web::test]
+async fn stacked_role_and_address_rules_need_both() {
+    let app = app!(guard());
     let inside_admin =
         from("10.0.0.7:1", "/vault").insert_header(bearer(&token("root", &["admin"])));
-    assert_eq!(call(&app, inside_admin).await.status, 200);
+    call(&app, inside_admin).await.assert_ok("vault");
     let outside_admin =
         from("203.0.113.5:1", "/vault").insert_header(bearer(&token("root", &["admin"])));
     call(&app, outside_admin).await.assert_forbidden();
@@ -214,19 +211,19 @@ async fn mixed_rules_let_the_address_decide_first_and_ask_for_credentials_only_w
 #[actix_web::test]
 async fn hide_answers_404_instead_of_403() {
     let app = app!(guard());
-    let reply = call(&app, from("203.0.113.5:1", "/hidden")).await;
-    reply.assert_problem(404, "");
-    assert_eq!(reply.challenge, None);
+    call(&app, from("203.0.113.5:1", "/hidden"))
+        .await
+        .assert_hidden();
     // Valid credentials from outside the range change nothing.
     let admin = from("203.0.113.5:1", "/hidden").insert_header(bearer(&token("root", &["admin"])));
-    let reply = call(&app, admin).await;
-    reply.assert_problem(404, "");
-    assert_eq!(reply.challenge, None);
-    assert_eq!(call(&app, from("10.0.0.1:1", "/hidden")).await.status, 200);
+    call(&app, admin).await.assert_hidden();
+    call(&app, from("10.0.0.1:1", "/hidden"))
+        .await
+        .assert_ok("hidden");
 }
 
 #[actix_web::test]
-async fn address_rules_decide_first_whatever_the_order_of_the_attributes() {
+async fn outside_the_range_no_credentials_are_read_whatever_the_order_of_the_attributes() {
     // A JWKS nobody can reach: a guard that read credentials would answer 503, not 403.
     let jwt = route_guard::JwtAuthenticator::builder()
         .jwks(route_guard::Jwks::url("http://127.0.0.1:9/jwks"))
@@ -246,6 +243,10 @@ async fn address_rules_decide_first_whatever_the_order_of_the_attributes() {
             call(&app, garbage).await.assert_forbidden();
         }
     }
+}
+
+#[actix_web::test]
+async fn inside_the_range_credentials_are_still_required_whatever_the_order() {
     let app = app!(guard());
     for path in ["/vault", "/safe"] {
         call(&app, from("10.0.0.7:1", path))
@@ -253,8 +254,7 @@ async fn address_rules_decide_first_whatever_the_order_of_the_attributes() {
             .assert_bare_401("");
         let inside_admin =
             from("10.0.0.7:1", path).insert_header(bearer(&token("root", &["admin"])));
-        let reply = call(&app, inside_admin).await;
-        assert_eq!((reply.status, reply.body.as_str()), (200, &path[1..]));
+        call(&app, inside_admin).await.assert_ok(&path[1..]);
     }
 }
 
@@ -311,11 +311,18 @@ async fn a_renderer_tells_an_address_refusal_from_a_missing_role() {
         (reply.status, reply.body.as_str()),
         (403, "not from your network")
     );
+    assert_eq!(reply.challenge, None, "{reply:?}");
     let reply = call(&app, user("10.0.0.7:1")).await;
     assert_eq!(
         (reply.status, reply.body.as_str()),
         (403, "not with your rights")
     );
+    assert_eq!(reply.challenge, None, "{reply:?}");
     let reply = call(&app, from("10.0.0.7:1", "/vault")).await;
     assert_eq!((reply.status, reply.body.as_str()), (401, "who are you?"));
+    assert_eq!(
+        reply.challenge.as_deref(),
+        Some(r#"Bearer realm="test""#),
+        "a page keeps the challenge: {reply:?}"
+    );
 }

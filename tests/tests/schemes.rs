@@ -6,16 +6,14 @@ mod common;
 
 use std::sync::Arc;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::header;
-use actix_web::test::{self, TestRequest, init_service};
+use actix_web::test::init_service;
 use actix_web::{App, get};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use common::*;
 use route_guard::{
     ApiKeyAuthenticator, Argon2Users, AuthResult, Authenticated, BasicAuthenticator, Denial,
-    Identity, RouteGuard, hash_password, require_auth, require_role, require_scope,
+    Identity, RequestProblem, RouteGuard, TokenProblem, hash_password, require_auth, require_role,
+    require_scope,
 };
 
 #[get("/me")]
@@ -65,30 +63,6 @@ fn all_schemes() -> RouteGuard {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn basic(user: &str, password: &str) -> (header::HeaderName, String) {
-    let encoded = STANDARD.encode(format!("{user}:{password}"));
-    (header::AUTHORIZATION, format!("Basic {encoded}"))
-}
-
-/// Status, every `WWW-Authenticate` line, `Retry-After` and the body.
-async fn reply<S, B>(app: &S, req: TestRequest) -> (u16, Vec<String>, Option<String>, String)
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: actix_web::body::MessageBody,
-{
-    let res = test::call_service(app, req.to_request()).await;
-    let status = res.status().as_u16();
-    let text = |v: &header::HeaderValue| v.to_str().unwrap_or("").to_owned();
-    let challenges = res
-        .headers()
-        .get_all(header::WWW_AUTHENTICATE)
-        .map(text)
-        .collect();
-    let retry = res.headers().get(header::RETRY_AFTER).map(text);
-    let body = String::from_utf8_lossy(&test::read_body(res).await).into_owned();
-    (status, challenges, retry, body)
-}
-
 const BEARER: &str = r#"Bearer realm="test""#;
 const BASIC: &str = r#"Basic realm="test", charset="UTF-8""#;
 const API: &str = r#"ApiKey realm="test", header="x-api-key""#;
@@ -99,161 +73,225 @@ macro_rules! app {
     };
 }
 
+fn basic_only() -> RouteGuard {
+    let guard = RouteGuard::builder(basic_users()).realm(REALM).build();
+    guard.unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[actix_web::test]
 async fn basic_credentials_are_checked_against_argon2_hashes() {
-    let guard = RouteGuard::builder(basic_users()).realm(REALM).build();
-    let app = app!(guard.unwrap_or_else(|e| panic!("{e}")));
-    let ok = reply(
+    let app = app!(basic_only());
+    call(
         &app,
         get("/admin").insert_header(basic("alice", "correct horse")),
     )
-    .await;
-    assert_eq!((ok.0, ok.3.as_str()), (200, "admin alice"), "{ok:?}");
-    let user = reply(
+    .await
+    .assert_ok("admin alice");
+    call(
         &app,
         get("/admin").insert_header(basic("bob", "correct horse")),
     )
-    .await;
-    assert_eq!(user.0, 403, "{user:?}");
-    let missing = reply(&app, get("/admin")).await;
-    assert_eq!((missing.0, missing.1), (401, vec![BASIC.to_owned()]));
+    .await
+    .assert_forbidden();
+    call_full(&app, get("/admin"))
+        .await
+        .assert_refused(401, &[BASIC], "");
 }
 
 #[actix_web::test]
 async fn a_wrong_password_and_an_unknown_user_get_the_same_answer() {
-    let guard = RouteGuard::builder(basic_users()).realm(REALM).build();
-    let app = app!(guard.unwrap_or_else(|e| panic!("{e}")));
-    let wrong = reply(
+    let app = app!(basic_only());
+    let wrong = call_full(
         &app,
         get("/me").insert_header(basic("alice", "Correct horse")),
     )
     .await;
-    let unknown = reply(
+    let unknown = call_full(
         &app,
         get("/me").insert_header(basic("mallory", "correct horse")),
     )
     .await;
     let garbage = get("/me").insert_header((header::AUTHORIZATION, "Basic !!not-base64"));
-    let garbage = reply(&app, garbage).await;
+    let garbage = call_full(&app, garbage).await;
     for refused in [&wrong, &unknown, &garbage] {
-        assert_eq!(refused.0, 401, "{refused:?}");
-        assert_eq!(refused.1, vec![BASIC.to_owned()], "{refused:?}");
-        assert!(!refused.3.contains("horse") && !refused.3.contains("mallory"));
+        refused.assert_refused(401, &[BASIC], "horse");
+        assert!(!refused.reply.body.contains("mallory"), "{refused:?}");
     }
-    assert_eq!(wrong, unknown, "the answers must not tell users apart");
+    let seen = |r: &FullReply| {
+        (
+            r.reply.status,
+            r.challenges.clone(),
+            r.reply.content_type.clone(),
+            r.reply.body.clone(),
+        )
+    };
+    assert_eq!(
+        seen(&wrong),
+        seen(&unknown),
+        "the answers must not tell users apart"
+    );
 }
 
 #[actix_web::test]
 async fn with_several_schemes_a_401_carries_one_challenge_per_scheme() {
     let app = app!(all_schemes());
-    let none = reply(&app, get("/me")).await;
-    assert_eq!(
-        (none.0, none.1.clone()),
-        (401, vec![BEARER.into(), BASIC.into(), API.into()])
-    );
+    call_full(&app, get("/me"))
+        .await
+        .assert_refused(401, &[BEARER, BASIC, API], "");
+}
+
+#[actix_web::test]
+async fn an_unknown_scheme_is_no_credential_whatever_the_schemes() {
+    let app = app!(all_schemes());
     let other = get("/me").insert_header((header::AUTHORIZATION, "Digest username=x"));
-    assert_eq!(
-        reply(&app, other).await.1,
-        none.1,
-        "an unknown scheme is no credential"
-    );
+    call_full(&app, other)
+        .await
+        .assert_refused(401, &[BEARER, BASIC, API], "username");
+}
 
-    let bad_token = reply(&app, get("/me").insert_header(bearer("abc.def.ghi"))).await;
-    assert_eq!(bad_token.0, 401);
-    assert!(bad_token.1[0].starts_with(r#"Bearer realm="test", error="invalid_token""#));
-    assert_eq!(&bad_token.1[1..], [BASIC, API]);
-
-    let bad_password = reply(&app, get("/me").insert_header(basic("alice", "nope"))).await;
-    assert_eq!(
-        (bad_password.0, bad_password.1),
-        (401, vec![BEARER.into(), BASIC.into(), API.into()])
-    );
+#[actix_web::test]
+async fn the_scheme_that_refused_says_why_and_the_others_stay_bare() {
+    let app = app!(all_schemes());
+    let malformed = bearer_error("invalid_token", TokenProblem::Malformed.description());
+    call_full(&app, get("/me").insert_header(bearer("abc.def.ghi")))
+        .await
+        .assert_refused(401, &[&malformed, BASIC, API], "abc.def.ghi");
+    // Basic's challenge has no error parameter (RFC 7617): a wrong password looks like none.
+    call_full(&app, get("/me").insert_header(basic("alice", "nope")))
+        .await
+        .assert_refused(401, &[BEARER, BASIC, API], "nope");
 }
 
 #[actix_web::test]
 async fn each_scheme_of_a_chain_lets_its_own_callers_in() {
     let app = app!(all_schemes());
-    let jwt = reply(
+    call(
         &app,
         get("/admin").insert_header(bearer(&token("ada", &["admin"]))),
     )
-    .await;
-    assert_eq!(jwt.3, "admin ada");
-    let pass = reply(
+    .await
+    .assert_ok("admin ada");
+    call(
         &app,
         get("/admin").insert_header(basic("alice", "correct horse")),
     )
-    .await;
-    assert_eq!(pass.3, "admin alice");
-    let key = reply(&app, get("/admin").insert_header(("X-API-Key", API_KEY))).await;
-    assert_eq!(key.3, "admin export-job");
-    let wrong_key = reply(
-        &app,
-        get("/admin").insert_header(("x-api-key", "rg_test_guessed_key_000000")),
-    )
-    .await;
-    assert_eq!(
-        (wrong_key.0, wrong_key.1),
-        (401, vec![BEARER.into(), BASIC.into(), API.into()])
-    );
+    .await
+    .assert_ok("admin alice");
+    call(&app, get("/admin").insert_header(("X-API-Key", API_KEY)))
+        .await
+        .assert_ok("admin export-job");
+    let guessed = "rg_test_guessed_key_000000";
+    call_full(&app, get("/admin").insert_header(("x-api-key", guessed)))
+        .await
+        .assert_refused(401, &[BEARER, BASIC, API], guessed);
 }
 
 #[actix_web::test]
-async fn malformed_requests_stay_400_whatever_the_schemes() {
+async fn two_authorization_lines_stay_400_whatever_the_schemes() {
     let app = app!(all_schemes());
+    let jwt = token("ada", &["admin"]);
     let twice = get("/me")
-        .append_header(bearer(&token("ada", &["admin"])))
+        .append_header(bearer(&jwt))
         .append_header(basic("alice", "correct horse"));
-    let (status, challenges, _, _) = reply(&app, twice).await;
-    assert_eq!(status, 400);
-    assert_eq!(challenges.len(), 1);
-    assert!(
-        challenges[0].contains(r#"error="invalid_request""#),
-        "{challenges:?}"
+    let duplicate = bearer_error(
+        "invalid_request",
+        RequestProblem::DuplicateAuthorization.description(),
     );
-    let keys = get("/me")
-        .append_header(("x-api-key", API_KEY))
-        .append_header(("x-api-key", API_KEY));
-    assert_eq!(reply(&app, keys).await.0, 400);
+    call_full(&app, twice)
+        .await
+        .assert_refused(400, &[&duplicate], &jwt);
 }
 
+/// The API key header is not a list: two lines are a malformed request whether the keys are
+/// equal, different or one of them unknown, and whatever the case of the header's name. The
+/// 400 carries the API key scheme's challenge alone, naming the header the key goes in.
 #[actix_web::test]
-async fn a_token_in_the_configured_cookie_is_accepted_but_not_alongside_a_header() {
+async fn two_api_key_headers_are_400_with_the_api_key_challenge() {
+    let keys_only = RouteGuard::builder(api_keys()).realm(REALM).build();
+    let keys_only = keys_only.unwrap_or_else(|e| panic!("{e}"));
+    for (name, guard) in [
+        ("API keys alone", keys_only),
+        ("every scheme", all_schemes()),
+    ] {
+        let app = app!(guard);
+        for (first, second) in [
+            (("x-api-key", API_KEY), ("x-api-key", API_KEY)),
+            (
+                ("X-API-Key", API_KEY),
+                ("x-api-key", "rg_test_guessed_key_000000"),
+            ),
+            (
+                ("x-api-key", "rg_test_guessed_key_000000"),
+                ("X-Api-Key", API_KEY),
+            ),
+            (("x-api-key", API_KEY), ("x-api-key", "")),
+        ] {
+            let req = get("/admin").append_header(first).append_header(second);
+            let reply = call_full(&app, req).await;
+            assert_eq!(reply.reply.status, 400, "{name}: {first:?} {second:?}");
+            reply.assert_refused(400, &[API], API_KEY);
+        }
+        // The control: one line of the same key is let in.
+        call(&app, get("/admin").insert_header(("x-api-key", API_KEY)))
+            .await
+            .assert_ok("admin export-job");
+    }
+}
+
+fn cookie_app_guard() -> RouteGuard {
     let jwt = jwt_builder()
         .cookie("session")
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
-    let app = app!(guard_with(jwt));
-    let ada = token("ada", &["admin"]);
-    let cookie = |value: &str| {
-        (
-            header::COOKIE,
-            format!("theme=dark; session={value}; lang=en"),
-        )
-    };
-    let ok = reply(&app, get("/admin").insert_header(cookie(&ada))).await;
-    assert_eq!((ok.0, ok.3.as_str()), (200, "admin ada"), "{ok:?}");
-    let both = get("/admin")
-        .insert_header(cookie(&ada))
-        .insert_header(bearer(&ada));
-    assert_eq!(reply(&app, both).await.0, 400);
-    let forged = reply(&app, get("/admin").insert_header(cookie("abc.def.ghi"))).await;
-    assert_eq!(forged.0, 401);
-    assert!(
-        forged.1[0].contains(r#"error="invalid_token""#),
-        "{forged:?}"
-    );
-    let other_cookie = get("/admin").insert_header((header::COOKIE, "sessionx=abc"));
-    assert_eq!(reply(&app, other_cookie).await.1, vec![BEARER.to_owned()]);
-    let doubled =
-        get("/admin").insert_header((header::COOKIE, format!("session={ada}; session={ada}")));
-    assert_eq!(reply(&app, doubled).await.0, 400);
+    guard_with(jwt)
+}
+
+/// A `Cookie` header carrying `session=<value>` between two other cookies.
+fn session_cookie(value: &str) -> (header::HeaderName, String) {
+    (
+        header::COOKIE,
+        format!("theme=dark; session={value}; lang=en"),
+    )
 }
 
 #[actix_web::test]
-async fn the_enrichment_hook_adds_roles_refuses_or_reports_its_store_down() {
+async fn a_token_in_the_configured_cookie_is_accepted() {
+    let app = app!(cookie_app_guard());
+    let ada = token("ada", &["admin"]);
+    call(&app, get("/admin").insert_header(session_cookie(&ada)))
+        .await
+        .assert_ok("admin ada");
+    let forged = "abc.def.ghi";
+    call(&app, get("/admin").insert_header(session_cookie(forged)))
+        .await
+        .assert_invalid(TokenProblem::Malformed, forged);
+    // Another cookie whose name starts the same is no credential.
+    let other_cookie = get("/admin").insert_header((header::COOKIE, "sessionx=abc"));
+    call(&app, other_cookie).await.assert_bare_401("");
+}
+
+#[actix_web::test]
+async fn a_cookie_token_beside_a_header_or_a_second_cookie_is_400() {
+    let app = app!(cookie_app_guard());
+    let ada = token("ada", &["admin"]);
+    let both = get("/admin")
+        .insert_header(session_cookie(&ada))
+        .insert_header(bearer(&ada));
+    call(&app, both)
+        .await
+        .assert_invalid_request(RequestProblem::TokenInSeveralPlaces, &ada);
+    let doubled =
+        get("/admin").insert_header((header::COOKIE, format!("session={ada}; session={ada}")));
+    call(&app, doubled)
+        .await
+        .assert_invalid_request(RequestProblem::TokenInSeveralPlaces, &ada);
+}
+
+/// Carol gains `admin` from the store, Mallory is refused by it, Dora's lookup finds the store
+/// down; anyone else keeps the token's roles.
+fn enriched_guard() -> RouteGuard {
     let jwt = jwt_builder().build().unwrap_or_else(|e| panic!("{e}"));
-    let guard = RouteGuard::builder(jwt)
+    RouteGuard::builder(jwt)
         .realm(REALM)
         .enrich(|identity: Arc<Identity>| async move {
             match identity.subject() {
@@ -266,16 +304,34 @@ async fn the_enrichment_hook_adds_roles_refuses_or_reports_its_store_down() {
             }
         })
         .build()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let app = app!(guard);
-    let as_user = |sub: &str| get("/admin").insert_header(bearer(&token(sub, &["user"])));
-    assert_eq!(reply(&app, as_user("carol")).await.3, "admin carol");
-    assert_eq!(reply(&app, as_user("bob")).await.0, 403);
-    let refused = reply(&app, as_user("mallory")).await;
-    assert_eq!((refused.0, refused.1.len()), (403, 0), "{refused:?}");
-    let down = reply(&app, as_user("dora")).await;
-    assert_eq!((down.0, down.2.as_deref()), (503, Some("7")), "{down:?}");
-    assert!(down.1.is_empty(), "a 503 blames no credentials: {down:?}");
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn as_user(sub: &str) -> actix_web::test::TestRequest {
+    get("/admin").insert_header(bearer(&token(sub, &["user"])))
+}
+
+#[actix_web::test]
+async fn the_enrichment_hook_adds_roles() {
+    let app = app!(enriched_guard());
+    call(&app, as_user("carol")).await.assert_ok("admin carol");
+    call(&app, as_user("bob")).await.assert_forbidden();
+}
+
+#[actix_web::test]
+async fn the_enrichment_hook_refuses_a_known_caller_with_403() {
+    let app = app!(enriched_guard());
+    let refused = call_full(&app, as_user("mallory")).await;
+    refused.assert_refused(403, &[], "");
+    assert_eq!(refused.retry_after, None, "{refused:?}");
+}
+
+#[actix_web::test]
+async fn a_store_that_is_down_answers_503_with_retry_after_and_blames_no_credentials() {
+    let app = app!(enriched_guard());
+    let down = call_full(&app, as_user("dora")).await;
+    down.assert_refused(503, &[], "");
+    assert_eq!(down.retry_after.as_deref(), Some("7"), "{down:?}");
 }
 
 #[actix_web::test]
@@ -288,15 +344,14 @@ async fn a_missing_scope_is_rendered_by_the_scheme_that_authenticated_the_caller
             .service(scoped),
     )
     .await;
-    let (status, challenges, _, _) = reply(
-        &app,
-        get("/scoped").insert_header(bearer(&token("ada", &["admin"]))),
-    )
-    .await;
-    assert_eq!(status, 403);
-    assert_eq!(challenges.len(), 1, "{challenges:?}");
-    assert!(
-        challenges[0].starts_with(r#"Bearer realm="test", error="insufficient_scope""#),
-        "{challenges:?}"
+    let ada = token("ada", &["admin"]);
+    let reply = call_full(&app, get("/scoped").insert_header(bearer(&ada))).await;
+    let scope = format!(
+        r#"{}, scope="read:reports""#,
+        bearer_error(
+            "insufficient_scope",
+            "The access token lacks a required scope"
+        )
     );
+    reply.assert_refused(403, &[&scope], &ada);
 }

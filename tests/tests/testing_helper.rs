@@ -17,28 +17,49 @@ async fn admin() -> &'static str {
 async fn a_guarded_handler_is_tested_in_a_few_lines() {
     let issuer = TestIssuer::new();
     let app = init_service(App::new().app_data(issuer.guard()).service(admin)).await;
-    let status = |req: TestRequest| {
+    // The status and the challenge, as a client sees them.
+    let answer = |req: TestRequest| {
         let app = &app;
-        async move { test::call_service(app, req.to_request()).await.status() }
+        async move {
+            let res = test::call_service(app, req.to_request()).await;
+            let challenge = res
+                .headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            (res.status().as_u16(), challenge)
+        }
     };
     let to_admin = || TestRequest::get().uri("/admin");
     assert_eq!(
-        status(to_admin().insert_header(issuer.bearer("ada", ["admin"]))).await,
-        200
+        answer(to_admin().insert_header(issuer.bearer("ada", ["admin"]))).await,
+        (200, None)
     );
     assert_eq!(
-        status(to_admin().insert_header(issuer.bearer("bob", ["user"]))).await,
-        403
+        answer(to_admin().insert_header(issuer.bearer("bob", ["user"]))).await,
+        (403, None)
     );
+    let refused = |description: &str| {
+        let challenge = format!(
+            r#"Bearer realm="api", error="invalid_token", error_description="{description}""#
+        );
+        (401, Some(challenge))
+    };
     let expired = issuer.token("ada").roles(["admin"]).expires_in(-120).sign();
     let expired = ("authorization", format!("Bearer {expired}"));
-    assert_eq!(status(to_admin().insert_header(expired)).await, 401);
+    assert_eq!(
+        answer(to_admin().insert_header(expired)).await,
+        refused("The access token expired")
+    );
     let foreign = issuer
         .token("ada")
         .roles(["admin"])
         .claim("iss", json!("https://evil.test"));
     let foreign = ("authorization", format!("Bearer {}", foreign.sign()));
-    assert_eq!(status(to_admin().insert_header(foreign)).await, 401);
+    assert_eq!(
+        answer(to_admin().insert_header(foreign)).await,
+        refused("The token issuer is not accepted")
+    );
 }
 
 #[actix_web::test]
@@ -120,11 +141,11 @@ async fn header_helpers_give_what_a_client_sends() {
         .insert_header(route_guard::testing::basic("alice", "wrong"));
     let res = test::call_service(&app, req.to_request()).await;
     assert_eq!(res.status(), 401);
-    assert!(
+    assert_eq!(
         res.headers()
             .get("www-authenticate")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("Basic ")),
+            .and_then(|v| v.to_str().ok()),
+        Some(r#"Basic realm="api", charset="UTF-8""#),
         "{:?}",
         res.headers()
     );

@@ -206,3 +206,175 @@ pub fn hs256_raw(header: &str, payload: &str) -> String {
         &EncodingKey::from_secret(SECRET),
     )
 }
+
+// Exact refusals: the whole challenge a client sees, not a fragment of it.
+
+/// The `Bearer` challenge for `error` with `description`, in realm [`REALM`].
+pub fn bearer_error(error: &str, description: &str) -> String {
+    format!(r#"Bearer realm="test", error="{error}", error_description="{description}""#)
+}
+
+impl Reply {
+    /// Asserts 401 with exactly `Bearer realm="test", error="invalid_token",
+    /// error_description="<description>"`: `description` written out, as the wire shows it.
+    pub fn assert_invalid_described(&self, description: &str, secret: &str) {
+        self.assert_problem(401, secret);
+        let wanted = bearer_error("invalid_token", description);
+        assert_eq!(self.challenge.as_deref(), Some(wanted.as_str()), "{self:?}");
+    }
+
+    /// Asserts 401 `invalid_token` for exactly `problem`, as the hostile catalogue does.
+    pub fn assert_invalid(&self, problem: route_guard::TokenProblem, secret: &str) {
+        self.assert_invalid_described(problem.description(), secret);
+    }
+
+    /// Asserts 400 `invalid_request` for exactly `problem`, with a `Bearer` challenge.
+    pub fn assert_invalid_request(&self, problem: route_guard::RequestProblem, secret: &str) {
+        self.assert_problem(400, secret);
+        let wanted = bearer_error("invalid_request", problem.description());
+        assert_eq!(self.challenge.as_deref(), Some(wanted.as_str()), "{self:?}");
+    }
+
+    /// Asserts 403 `insufficient_scope` asking for exactly `scopes` (space-separated).
+    pub fn assert_insufficient_scope(&self, scopes: &str, secret: &str) {
+        self.assert_problem(403, secret);
+        let wanted = format!(
+            r#"{}, scope="{scopes}""#,
+            bearer_error(
+                "insufficient_scope",
+                "The access token lacks a required scope"
+            )
+        );
+        assert_eq!(self.challenge.as_deref(), Some(wanted.as_str()), "{self:?}");
+    }
+
+    /// Asserts 404 with a problem body and no challenge: a hidden route's refusal.
+    pub fn assert_hidden(&self) {
+        self.assert_problem(404, "");
+        assert_eq!(self.challenge, None, "{self:?}");
+    }
+
+    /// Asserts 200 with exactly `body` and no challenge.
+    pub fn assert_ok(&self, body: &str) {
+        assert_eq!((self.status, self.body.as_str()), (200, body), "{self:?}");
+        assert_eq!(self.challenge, None, "{self:?}");
+    }
+}
+
+/// What a client sees of a response that may carry several challenges, and `Retry-After`.
+#[derive(Debug)]
+pub struct FullReply {
+    /// The status, first challenge, content type and body.
+    pub reply: Reply,
+    /// Every `WWW-Authenticate` line, in order.
+    pub challenges: Vec<String>,
+    /// The `Retry-After` value, if any.
+    pub retry_after: Option<String>,
+}
+
+impl FullReply {
+    /// Asserts a problem document with `status`, exactly these challenge lines and nothing of
+    /// `secret` in the body or any challenge.
+    pub fn assert_refused(&self, status: u16, challenges: &[&str], secret: &str) {
+        self.reply.assert_problem(status, secret);
+        assert_eq!(self.challenges, challenges, "{self:?}");
+        if !secret.is_empty() {
+            assert!(
+                self.challenges.iter().all(|c| !c.contains(secret)),
+                "a challenge echoes the credential: {self:?}"
+            );
+        }
+    }
+}
+
+/// Sends `req` and reads every challenge line and `Retry-After` besides what [`call`] reads.
+pub async fn call_full<S, B>(app: &S, req: TestRequest) -> FullReply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let res = test::call_service(app, req.to_request()).await;
+    let text = |v: &header::HeaderValue| v.to_str().unwrap_or("").to_owned();
+    let challenges: Vec<String> = res
+        .headers()
+        .get_all(header::WWW_AUTHENTICATE)
+        .map(text)
+        .collect();
+    let retry_after = retry_after(res.headers());
+    let status = res.status().as_u16();
+    let content_type = res.headers().get(header::CONTENT_TYPE).map(text);
+    let body = test::read_body(res).await;
+    FullReply {
+        reply: Reply {
+            status,
+            challenge: challenges.first().cloned(),
+            content_type,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        },
+        challenges,
+        retry_after,
+    }
+}
+
+/// The `Retry-After` value of `headers`, as text.
+pub fn retry_after(headers: &header::HeaderMap) -> Option<String> {
+    headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// `segment` with its first character changed to another base64url character: it still
+/// decodes, to other bytes (the first character carries no padding bits).
+pub fn flip_first(segment: &str) -> String {
+    let replacement = if segment.starts_with('e') { "f" } else { "e" };
+    format!("{replacement}{}", segment.get(1..).unwrap_or_default())
+}
+
+/// `jwt` with the first character of its signature flipped: well formed, no longer verifying.
+pub fn tampered(jwt: &str) -> String {
+    match jwt.rsplit_once('.') {
+        Some((message, signature)) => format!("{message}.{}", flip_first(signature)),
+        None => flip_first(jwt),
+    }
+}
+
+// Fixtures that several test files built for themselves.
+
+/// A JWT configuration around `key`, with [`ISSUER`] and [`AUDIENCE`] required.
+pub fn key_builder(key: JwtKey) -> JwtAuthenticatorBuilder {
+    JwtAuthenticator::builder()
+        .key(key)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+}
+
+/// The test guard's configuration (see [`guard`]) believing the forwarding headers of peers in
+/// `proxies`; add a country resolver or other options, then build.
+pub fn behind(proxies: route_guard::TrustedProxies) -> route_guard::RouteGuardBuilder {
+    let jwt = jwt_builder().build().expect("config is valid");
+    RouteGuard::builder(jwt)
+        .realm(REALM)
+        .trusted_proxies(proxies)
+}
+
+/// The test guard believing the forwarding headers of peers in these CIDR `ranges`.
+pub fn proxied_guard(ranges: &[&str]) -> RouteGuard {
+    let proxies = route_guard::TrustedProxies::new(ranges).expect("ranges are CIDRs");
+    behind(proxies).build().expect("config is valid")
+}
+
+/// A GET of `path` from the socket address `peer` (`192.0.2.1:80`, `[2001:db8::1]:443`).
+pub fn from_peer(peer: &str, path: &str) -> TestRequest {
+    let addr = peer
+        .parse()
+        .unwrap_or_else(|e| panic!("{peer} is no socket address: {e}"));
+    get(path).peer_addr(addr)
+}
+
+/// An `Authorization: Basic` header for `user` and `password` (RFC 7617).
+pub fn basic(user: &str, password: &str) -> (header::HeaderName, String) {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    (header::AUTHORIZATION, format!("Basic {encoded}"))
+}
