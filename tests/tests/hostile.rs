@@ -4,7 +4,7 @@
 //! `hostile/tokens.rs`, about its claims in `hostile/claims.rs`; requests that only a real
 //! socket can carry (control bytes, oversized header blocks) in `hostile/raw.rs`.
 //!
-//! Every class of `shared/WIRE.md` has rows here, even where `wire.rs` or `algorithms.rs` test
+//! Every class of `docs/wire-contract.md` has rows here, even where `wire.rs` or `algorithms.rs` test
 //! the same behaviour in more depth: this file is the one place a reviewer reads.
 
 #[path = "hostile/claims.rs"]

@@ -1,5 +1,5 @@
 //! Identity-provider presets read roles, scopes and permissions where each provider puts them
-//! (`WIRE.md`), with tokens shaped like the providers' own.
+//! (`docs/wire-contract.md`), with tokens shaped like the providers' own.
 
 mod common;
 

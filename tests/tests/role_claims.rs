@@ -1,6 +1,6 @@
 //! Where roles come from and how role rules combine: `any` and `all`, a space-separated string,
 //! claims of the wrong type (no role, never a 500), and the configured claim path, nested or a
-//! URL-shaped key (`shared/WIRE.md`, "Where identity providers put roles and scopes").
+//! URL-shaped key (`docs/wire-contract.md`, "Where identity providers put roles and scopes").
 
 mod common;
 

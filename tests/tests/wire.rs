@@ -1,4 +1,4 @@
-//! Every row of the wire contract (`shared/WIRE.md`) for bearer tokens, as a client sees it:
+//! Every row of the wire contract (`docs/wire-contract.md`) for bearer tokens, as a client sees it:
 //! status, `WWW-Authenticate` challenge and problem body.
 
 mod common;

@@ -1,5 +1,6 @@
-//! Where well-known identity providers put roles, scopes and permissions (see `WIRE.md`), so an
-//! application names its provider instead of reverse-engineering its tokens.
+//! Where well-known identity providers put roles, scopes and permissions (the table in
+//! `docs/wire-contract.md`), so an application names its provider instead of
+//! reverse-engineering its tokens.
 
 use super::{JwtAuthenticatorBuilder, TokenType};
 use crate::identity::claims::ClaimPath;
