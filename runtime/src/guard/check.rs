@@ -174,7 +174,11 @@ fn conclude(
     };
     let denial = match verdict {
         Verdict::Allow => return Ok(identity.cloned()),
-        Verdict::MissingScope if !applied.hide => Denial::InsufficientScope(applied.scopes),
+        // `insufficient_scope` names the scopes to ask for (RFC 6750 §3.1); a rule that requires
+        // none held (`not(scope(..))` alone) is refused as any other rule is.
+        Verdict::MissingScope if !applied.hide && !applied.scopes.is_empty() => {
+            Denial::InsufficientScope(applied.scopes)
+        }
         Verdict::MissingScope => forbidden,
         Verdict::Deny | Verdict::Veto(Denial::Forbidden) => forbidden,
         Verdict::Veto(denial) => denial,

@@ -7,7 +7,6 @@
 mod eval;
 pub(crate) mod predicate;
 
-pub use crate::guard::scope::{GuardScope, GuardScopeService};
 pub use predicate::{PolicyFn, PolicyOutput};
 
 pub(crate) use eval::{Subject, Verdict, judge, judge_async};
@@ -157,7 +156,7 @@ impl<P: Policy> RuleOf<P> {
     const REF: &'static Rule = &P::RULE;
 }
 
-/// A rule, compiled: what [`rule!`](crate::rule) builds for [`GuardScope`].
+/// A rule, compiled: what [`rule!`](crate::rule) builds for [`GuardScope`](crate::GuardScope).
 #[derive(Debug, Clone, Copy)]
 pub struct PolicyRef(pub(crate) Applied);
 
