@@ -56,7 +56,7 @@ async fn pause(duration: Duration) {
 
 #[actix_web::test]
 async fn a_real_access_token_with_the_right_scope_reaches_the_handler() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let app = app!(guard(jwks(&provider)));
     let token = provider.token(Some("read:reports")).await;
     let reply = call(&app, get("/reports").insert_header(bearer(&token))).await;
@@ -72,7 +72,7 @@ async fn a_real_access_token_with_the_right_scope_reaches_the_handler() {
 
 #[actix_web::test]
 async fn a_real_access_token_without_the_scope_is_403_insufficient_scope() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let app = app!(guard(jwks(&provider)));
     for scope in [None, Some("write:reports")] {
         let token = provider.token(scope).await;
@@ -90,7 +90,7 @@ async fn a_real_access_token_without_the_scope_is_403_insufficient_scope() {
 
 #[actix_web::test]
 async fn a_tampered_real_token_is_401_invalid_token() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let app = app!(guard(jwks(&provider)));
     let token = provider.token(Some("read:reports")).await;
     for (segment, index) in [(0, 10), (1, 5), (1, 40), (2, 20), (2, 200)] {
@@ -111,7 +111,7 @@ async fn a_tampered_real_token_is_401_invalid_token() {
 
 #[actix_web::test]
 async fn after_a_key_rotation_the_new_kid_works_and_the_old_one_stops_without_a_restart() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let app = app!(guard(jwks(&provider)));
     let old = provider.token(Some("read:reports")).await;
     assert_eq!(
@@ -139,7 +139,7 @@ async fn after_a_key_rotation_the_new_kid_works_and_the_old_one_stops_without_a_
 
 #[actix_web::test]
 async fn a_failing_provider_leaves_the_last_good_keys_in_use() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let refreshing = jwks(&provider).refresh_interval(FAST);
     let app = app!(guard(refreshing));
     let token = provider.token(Some("read:reports")).await;
@@ -182,7 +182,7 @@ async fn a_failing_provider_leaves_the_last_good_keys_in_use() {
 
 #[actix_web::test]
 async fn without_any_usable_key_the_answer_is_503_with_retry_after_until_the_provider_recovers() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     provider.admin("/admin/jwks?mode=status500").await;
     let app = app!(guard(jwks(&provider)));
     let token = provider.token(Some("read:reports")).await;
@@ -221,7 +221,7 @@ where
 
 #[actix_web::test]
 async fn clients_inventing_kids_cannot_make_the_guard_hammer_the_provider() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let key = EncodingKey::from_rsa_pem(include_bytes!("../keys/rsa.key"))
         .unwrap_or_else(|e| panic!("{e}"));
     let forged = |i: usize| {
@@ -269,7 +269,7 @@ async fn clients_inventing_kids_cannot_make_the_guard_hammer_the_provider() {
 
 #[actix_web::test]
 async fn a_discovery_document_naming_another_issuer_is_not_trusted() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     // The provider calls itself http://127.0.0.1:PORT; configured as localhost, its document
     // names a different issuer and its keys must not be used (OIDC Discovery §4.3).
     let elsewhere = provider.base.replace("127.0.0.1", "localhost");
@@ -297,7 +297,7 @@ fn base64_url(text: &str) -> Vec<u8> {
 
 #[actix_web::test]
 async fn a_jwks_url_may_redirect_a_little_but_not_forever() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let token = provider.token(Some("read:reports")).await;
     let at = |path: &str| Jwks::url(format!("{}{path}", provider.base)).cooldown(FAST);
     let issuer = |jwks: Jwks| {
