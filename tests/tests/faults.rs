@@ -57,8 +57,8 @@ where
 
 #[actix_web::test]
 async fn a_provider_down_at_start_up_gets_503_with_retry_after_until_it_comes_up() {
-    let addr = free_address();
-    let jwt = authenticator(addr, FAST);
+    let gate = Gate::closed();
+    let jwt = authenticator(gate.addr(), FAST);
     assert!(jwt.load_keys().await.is_err(), "nothing listens yet");
     let app = app!(jwt);
     let token = token_of("k1");
@@ -68,7 +68,8 @@ async fn a_provider_down_at_start_up_gets_503_with_retry_after_until_it_comes_up
 
     let provider = web::Data::new(Provider::default());
     provider.set(Mode::Keys, &["k1"]);
-    let (_, handle) = serve(&provider, addr);
+    let (backend, handle) = serve(&provider);
+    gate.open(backend);
     pause(FAST * 2).await;
     let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
     assert_eq!(
@@ -86,11 +87,10 @@ async fn a_provider_down_at_start_up_gets_503_with_retry_after_until_it_comes_up
 async fn a_provider_failing_mid_run_leaves_the_last_good_keys_in_use() {
     let provider = web::Data::new(Provider::default());
     provider.set(Mode::Keys, &["k1"]);
-    let (addr, handle) = serve(
-        &provider,
-        "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
-    );
-    let jwt = authenticator(addr, FAST);
+    let (backend, handle) = serve(&provider);
+    let gate = Gate::closed();
+    gate.open(backend);
+    let jwt = authenticator(gate.addr(), FAST);
     assert_eq!(jwt.load_keys().await.ok(), Some(1));
     let app = app!(jwt);
     let token = token_of("k1");
@@ -125,7 +125,8 @@ async fn a_provider_failing_mid_run_leaves_the_last_good_keys_in_use() {
             .assert_invalid_token("unknown key", "");
     }
 
-    // Down altogether: connections refused. The keys stay; unknown kids stay 401, not 503.
+    // Down altogether: connections reset. The keys stay; unknown kids stay 401, not 503.
+    gate.close();
     handle.stop(false).await;
     pause(FAST * 2).await;
     for _ in 0..3 {
@@ -139,7 +140,8 @@ async fn a_provider_failing_mid_run_leaves_the_last_good_keys_in_use() {
 
     // Back, with its keys rotated: the new kid is fetched on demand, the old one withdrawn.
     provider.set(Mode::Keys, &["k2"]);
-    let (_, handle) = serve(&provider, addr);
+    let (backend, handle) = serve(&provider);
+    gate.open(backend);
     pause(FAST * 2).await;
     let reply = call(&app, get("/me").insert_header(bearer(&token_of("k2")))).await;
     assert_eq!(reply.status, 200, "the rotated key: {reply:?}");
@@ -153,7 +155,7 @@ async fn a_provider_failing_mid_run_leaves_the_last_good_keys_in_use() {
 async fn a_configured_key_without_a_kid_does_not_keep_the_jwks_from_being_fetched() {
     let provider = web::Data::new(Provider::default());
     provider.set(Mode::Keys, &["k1"]);
-    let (addr, server) = serve(&provider, "127.0.0.1:0".parse().unwrap());
+    let (addr, server) = serve(&provider);
     // An HS256 secret without a `kid` matches every token's `kid`, so no lookup ever misses.
     // The other algorithm's key (the DisallowedAlgorithm path), and one of the same algorithm
     // whose signature does not match (the BadSignature path).

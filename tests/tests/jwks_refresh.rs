@@ -36,10 +36,7 @@ fn cached_authenticator(addr: std::net::SocketAddr) -> JwtAuthenticator {
 }
 
 fn start(provider: &web::Data<Provider>) -> (std::net::SocketAddr, actix_web::dev::ServerHandle) {
-    serve(
-        provider,
-        "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
-    )
+    serve(provider)
 }
 
 /// A token signed with `signer`'s key and naming `kid`.

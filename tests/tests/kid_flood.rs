@@ -30,10 +30,7 @@ fn resident_kib() -> Option<u64> {
 async fn a_flood_of_random_kids_causes_a_handful_of_fetches_and_no_growth() {
     let provider = web::Data::new(Provider::default());
     provider.set(Mode::Keys, &["k1"]);
-    let (addr, handle) = serve(
-        &provider,
-        "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
-    );
+    let (addr, handle) = serve(&provider);
     let cooldown = Duration::from_secs(2);
     let jwt = authenticator(addr, cooldown);
     assert_eq!(jwt.load_keys().await.ok(), Some(1));
