@@ -1,6 +1,7 @@
 //! A broken identity provider, played by a small actix-web server on 127.0.0.1 (issue 6): down
 //! at start-up, down mid-run, slow beyond the timeout, answering 500, garbage or 10 MiB, and
-//! rotating its keys. The guard keeps answering correctly and keeps its last good keys.
+//! rotating its keys. The guard keeps answering correctly and keeps its last good keys, and
+//! tells a client in `Retry-After` when it will try the provider again.
 //! `oidc.rs` proves the same key source against a real OpenID provider; this file adds what
 //! only a provider under the test's control can do. `kid_flood.rs` floods it with random kids.
 
@@ -182,4 +183,42 @@ async fn a_configured_key_without_a_kid_does_not_keep_the_jwks_from_being_fetche
     }
     assert_eq!(provider.hits(), 2, "one fetch per authenticator");
     server.stop(false).await;
+}
+
+#[actix_web::test]
+async fn a_client_that_waits_the_retry_after_of_a_503_finds_the_guard_fetching_again() {
+    let gate = Gate::closed();
+    let cooldown = Duration::from_secs(3);
+    let jwt = authenticator(gate.addr(), cooldown);
+    let app = app!(jwt);
+    let token = token_of("k1");
+    // The first request fetches, finds the provider down, and is told when to come back.
+    let req = get("/me").insert_header(bearer(&token)).to_request();
+    let res = actix_web::test::call_service(&app, req).await;
+    assert_eq!(res.status(), 503);
+    let retry_after = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no Retry-After: {:?}", res.headers()));
+    assert!(
+        (1..=cooldown.as_secs()).contains(&retry_after),
+        "Retry-After {retry_after} for a cooldown of {cooldown:?}"
+    );
+
+    // The provider is back at once; the guard tries again when the cooldown is over, and a
+    // client waiting exactly as long as it was told finds it has.
+    let provider = web::Data::new(Provider::default());
+    provider.set(Mode::Keys, &["k1"]);
+    let (backend, handle) = serve(&provider);
+    gate.open(backend);
+    pause(Duration::from_secs(retry_after)).await;
+    let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (200, "svc"),
+        "after Retry-After {retry_after}: {reply:?}"
+    );
+    handle.stop(false).await;
 }
