@@ -71,6 +71,8 @@ async fn a_flood_of_random_kids_causes_a_handful_of_fetches_and_no_growth() {
     };
     flood(0..2_000).await; // warm-up: allocator pools, the runtime's buffers
     let rss_before = resident_kib();
+    // Past the cooldown, so that the flood's first kid may fetch whatever its speed.
+    pause(cooldown + FAST).await;
     // Measured before the hits: a fetch started just before is counted, and its window too.
     let started = Instant::now();
     let hits_before = provider.hits();
