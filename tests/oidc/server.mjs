@@ -1,13 +1,21 @@
 // A real OpenID provider (panva/oidc-provider) and an independent token minter (panva/jose)
-// for route-guard's integration tests. Started by tests/tests/provider/mod.rs; listens on
-// 127.0.0.1 only, prints {"port": N} on its first stdout line, and exits when its stdin closes
-// (that is, when the test process that started it ends, however it ends).
+// for route-guard's integration tests. Started once per test process by
+// tests/tests/provider/mod.rs; listens on 127.0.0.1 only, prints {"port": N} on its first stdout
+// line, and exits when its stdin closes (that is, when the test process that started it ends,
+// however it ends).
 //
-// Routes besides the provider's own (discovery, /jwks, /token, ...):
+// One process serves many tests at once: each test asks for a tenant of its own, a provider
+// with its own issuer (http://127.0.0.1:PORT/t/N), signing key, /jwks failure mode and request
+// counts, so that tests neither wait for each other nor see each other's requests.
+//
+//   POST /admin/tenant            a new tenant: {"issuer": "http://127.0.0.1:PORT/t/N"}
+//
+// Routes of a tenant, under its issuer, besides the provider's own (discovery, /jwks, /token):
 //   POST /admin/rotate            new signing key (new kid); the old one is withdrawn
 //   POST /admin/jwks?mode=M       how /jwks answers: ok | status500 | garbage | huge |
 //                                 hugestream | slow | empty
-//   GET  /admin/stats             {"jwks": number of /jwks requests so far}
+//   GET  /admin/stats             {"jwks": N, "discovery": N}: requests to /jwks and to
+//                                 /.well-known/openid-configuration so far
 //   GET  /moved, /loop            a redirect to /jwks, and an endless one
 //   GET  /jose/jwks               public keys of the jose minter, one per algorithm
 //   GET  /jose/token?alg=A&sub=S  a token signed by jose with algorithm A
@@ -25,20 +33,19 @@ const HMAC_SECRET = new TextEncoder().encode(
 );
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
 
-let generation = 0;
-let provider;
-let jwksMode = 'ok';
-let jwksHits = 0;
+const tenants = new Map();
+let origin;
 
 async function signingKey(kid) {
   const { privateKey } = await jose.generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
   return { ...(await jose.exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
 }
 
-async function makeProvider(issuer) {
-  generation += 1;
-  const key = await signingKey(`provider-key-${generation}`);
-  const instance = new Provider(issuer, {
+// A provider for `tenant`, with a new signing key (a rotation when it replaces one).
+async function makeProvider(tenant) {
+  tenant.generation += 1;
+  const key = await signingKey(`provider-key-${tenant.generation}`);
+  const instance = new Provider(tenant.issuer, {
     clients: [
       {
         client_id: 'reports-client',
@@ -106,9 +113,9 @@ function send(res, status, body, type = 'application/json') {
 // How /jwks answers in each failure mode the key fetcher must survive. The oversized answers
 // hold a valid set with a foreign key: were the size cap not enforced, the real tokens would
 // stop verifying.
-function jwksOverride(res, foreign) {
+function jwksOverride(res, mode, foreign) {
   const foreignSet = JSON.stringify({ keys: [foreign] }).slice(0, -1);
-  switch (jwksMode) {
+  switch (mode) {
     case 'status500':
       return send(res, 500, { error: 'server_error' });
     case 'garbage':
@@ -133,44 +140,68 @@ function jwksOverride(res, foreign) {
   }
 }
 
+async function newTenant() {
+  const name = String(tenants.size + 1);
+  const tenant = { issuer: `${origin}/t/${name}`, generation: 0, mode: 'ok', jwks: 0, discovery: 0 };
+  tenants.set(name, tenant);
+  tenant.provider = await makeProvider(tenant);
+  return tenant;
+}
+
+// A request under a tenant's issuer; `path` is what follows the issuer.
+async function tenantRoute(req, res, url, tenant, prefix, path, keys) {
+  if (req.method === 'POST' && path === '/admin/rotate') {
+    tenant.provider = await makeProvider(tenant);
+    return send(res, 200, { kid: `provider-key-${tenant.generation}` });
+  }
+  if (req.method === 'POST' && path === '/admin/jwks') {
+    tenant.mode = url.searchParams.get('mode') ?? 'ok';
+    return send(res, 200, { mode: tenant.mode });
+  }
+  if (path === '/admin/stats') return send(res, 200, { jwks: tenant.jwks, discovery: tenant.discovery });
+  if (path === '/moved' || path === '/loop') {
+    res.writeHead(302, { location: `${prefix}${path === '/moved' ? '/jwks' : '/loop'}` });
+    return res.end();
+  }
+  if (path === '/jose/jwks') {
+    return send(res, 200, { keys: ASYMMETRIC.map((alg) => keys[alg].jwk) });
+  }
+  if (path === '/jose/token') {
+    const token = await joseToken(keys, url.searchParams.get('alg'), url.searchParams.get('sub') ?? 'interop');
+    return send(res, 200, token, 'text/plain');
+  }
+  if (path === '/.well-known/openid-configuration') tenant.discovery += 1;
+  if (path === '/jwks') {
+    tenant.jwks += 1;
+    if (jwksOverride(res, tenant.mode, keys.RS256.jwk) !== false) return undefined;
+  }
+  // Mounted as connect/express mount a provider: it reads its mount path from originalUrl.
+  req.originalUrl = req.url;
+  req.url = req.url.slice(prefix.length) || '/';
+  return tenant.provider.callback()(req, res);
+}
+
 async function main() {
   const keys = await joseKeys();
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
-      if (req.method === 'POST' && url.pathname === '/admin/rotate') {
-        provider = await makeProvider(provider.issuer);
-        return send(res, 200, { kid: `provider-key-${generation}` });
+      if (req.method === 'POST' && url.pathname === '/admin/tenant') {
+        const tenant = await newTenant();
+        return send(res, 200, { issuer: tenant.issuer });
       }
-      if (req.method === 'POST' && url.pathname === '/admin/jwks') {
-        jwksMode = url.searchParams.get('mode') ?? 'ok';
-        return send(res, 200, { mode: jwksMode });
-      }
-      if (url.pathname === '/admin/stats') return send(res, 200, { jwks: jwksHits });
-      if (url.pathname === '/moved' || url.pathname === '/loop') {
-        res.writeHead(302, { location: url.pathname === '/moved' ? '/jwks' : '/loop' });
-        return res.end();
-      }
-      if (url.pathname === '/jose/jwks') {
-        return send(res, 200, { keys: ASYMMETRIC.map((alg) => keys[alg].jwk) });
-      }
-      if (url.pathname === '/jose/token') {
-        const token = await joseToken(keys, url.searchParams.get('alg'), url.searchParams.get('sub') ?? 'interop');
-        return send(res, 200, token, 'text/plain');
-      }
-      if (url.pathname === '/jwks') {
-        jwksHits += 1;
-        if (jwksOverride(res, keys.RS256.jwk) !== false) return undefined;
-      }
-      return provider.callback()(req, res);
+      const match = /^\/t\/(\d+)(\/.*)?$/.exec(url.pathname);
+      const tenant = match && tenants.get(match[1]);
+      if (!tenant) return send(res, 404, { error: 'no such tenant' });
+      return await tenantRoute(req, res, url, tenant, `/t/${match[1]}`, match[2] ?? '/', keys);
     } catch (error) {
       console.error(error);
       return send(res, 500, { error: String(error) });
     }
   });
-  server.listen(0, '127.0.0.1', async () => {
+  server.listen(0, '127.0.0.1', () => {
     const { port } = server.address();
-    provider = await makeProvider(`http://127.0.0.1:${port}`);
+    origin = `http://127.0.0.1:${port}`;
     process.stdout.write(`${JSON.stringify({ port })}\n`);
   });
   // The test process holds our stdin; when it ends, so do we.

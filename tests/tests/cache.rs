@@ -44,7 +44,9 @@ macro_rules! app {
 async fn a_cached_token_that_expires_is_refused_as_expired() {
     let cache = TokenCache::new(16);
     let app = app!(with_cache(&cache));
-    let exp = now() + 1;
+    // Two seconds ahead: at one-second granularity and zero leeway, `now() + 1` can be reached
+    // before the first request is answered on a busy machine.
+    let exp = now() + 2;
     let token = hs256(&with(claims("alice", &[]), "exp", json!(exp)));
     let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "alice"));
@@ -126,9 +128,15 @@ async fn a_shared_cache_never_serves_one_authenticators_tokens_to_another() {
             .status,
         200
     );
+    // The first authenticator's verification is in the shared cache: the refusal below is
+    // the cache keeping it from the second, not an empty cache.
+    assert_eq!(cache.len(), 1);
     call(&second, get("/me").insert_header(bearer(&token)))
         .await
         .assert_invalid_token("audience", &token);
+    // And the second's refusal took nothing from the first.
+    let reply = call(&first, get("/me").insert_header(bearer(&token))).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "alice"));
 }
 
 #[actix_web::test]
@@ -153,6 +161,8 @@ async fn the_cache_stays_within_its_entry_count() {
         assert_eq!((reply.status, reply.body), (200, sub));
         assert!(cache.len() <= 8, "{} entries", cache.len());
     }
+    // Bounded, not empty: an empty cache would pass the bound above.
+    assert!(cache.len() >= 4, "{} entries", cache.len());
 }
 
 #[actix_web::test]
@@ -176,14 +186,21 @@ async fn the_cache_stays_within_its_memory_budget() {
         "{}",
         cache.len()
     );
+    // Within the budget, not empty: an empty cache would pass the bound above.
+    assert!(!cache.is_empty());
 
-    // A token larger than the whole budget is verified, answered, and not kept.
-    let tiny = TokenCache::with_limits(10, 512);
+    // A token larger than the whole budget is verified, answered, and not kept; a small one
+    // is kept in the same cache, so the large one was refused for its size.
+    let tiny = TokenCache::with_limits(10, 2048);
     let app = app!(with_cache(&tiny));
     let token = token("alice", &roles);
     let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
     assert_eq!(reply.status, 200);
     assert!(tiny.is_empty());
+    let small = self::token("bob", &[]);
+    let reply = call(&app, get("/me").insert_header(bearer(&small))).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "bob"));
+    assert_eq!(tiny.len(), 1);
 }
 
 #[actix_web::test]

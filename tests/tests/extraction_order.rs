@@ -165,7 +165,7 @@ fn enriched_kind() -> Kind {
 fn jwks_kind() -> (Kind, actix_web::dev::ServerHandle) {
     let provider = web::Data::new(Provider::default());
     provider.set(Mode::Keys, &["k1"]);
-    let (addr, server) = fake_idp::serve(&provider, "127.0.0.1:0".parse().unwrap());
+    let (addr, server) = fake_idp::serve(&provider);
     let jwt = fake_idp::authenticator(addr, Duration::from_secs(30));
     let guard = RouteGuard::builder(jwt).realm(REALM).build().unwrap();
     let sign_by = |key: &str, roles: &[&str]| {

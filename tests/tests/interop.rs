@@ -40,7 +40,7 @@ fn jwt(base: &str) -> JwtAuthenticator {
 
 #[actix_web::test]
 async fn tokens_from_jose_verify_for_every_algorithm_and_fail_when_altered() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let jwt = jwt(&provider.base);
     assert_eq!(
         jwt.load_keys().await.ok(),

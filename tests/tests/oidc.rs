@@ -2,7 +2,9 @@
 //! `tests/oidc/`) issues RS256 JWT access tokens (RFC 9068, `typ` `at+jwt`) to a
 //! client-credentials client through its token endpoint; the guard finds its keys through
 //! discovery, follows a key rotation without a restart, survives the provider failing, and
-//! never lets clients make it hammer the provider.
+//! never lets clients make it hammer the provider. One provider process serves the whole file;
+//! each test has a tenant of its own (`provider::start`), so tests may change how it answers and
+//! count its requests without seeing each other.
 
 mod common;
 mod provider;
@@ -13,7 +15,6 @@ use actix_web::test::init_service;
 use actix_web::{App, get};
 use common::*;
 use futures_util::future::join_all;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use provider::{Provider, RESOURCE, alter};
 use route_guard::{Authenticated, Jwks, JwtAuthenticator, Preset, RouteGuard, require_scope};
 use serde_json::json;
@@ -25,13 +26,15 @@ async fn reports(client: Authenticated) -> String {
 }
 
 const FAST: Duration = Duration::from_millis(250);
+/// How long one request to the provider may take.
+const TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Keys through discovery, refreshed quickly so the tests need not wait long.
 fn jwks(provider: &Provider) -> Jwks {
     Jwks::discover(&provider.base)
         .cooldown(FAST)
         .refresh_interval(Duration::from_secs(3600))
-        .timeout(Duration::from_secs(2))
+        .timeout(TIMEOUT)
 }
 
 fn guard(jwks: Jwks) -> RouteGuard {
@@ -42,6 +45,32 @@ fn guard(jwks: Jwks) -> RouteGuard {
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     guard_with(jwt)
+}
+
+/// [`guard`] without the verified-token cache: every request is checked against the key set in
+/// use, so what a test sees is the key set, not a verification remembered from before.
+fn uncached(jwks: Jwks) -> RouteGuard {
+    let jwt = JwtAuthenticator::builder()
+        .preset(Preset::rfc9068())
+        .jwks(jwks)
+        .audience(RESOURCE)
+        .no_cache()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    guard_with(jwt)
+}
+
+/// A token of the provider's issuer naming a `kid` it never published. Unknown keys are
+/// refused before any signature check, so the signature need not be real.
+fn invented(provider: &Provider, i: usize) -> String {
+    let header = json!({"alg": "RS256", "typ": "at+jwt", "kid": format!("invented-{i}")});
+    let claims = json!({"sub": "mallory", "iss": provider.base, "aud": RESOURCE,
+                        "exp": now() + 600, "scope": "read:reports"});
+    format!(
+        "{}.{}.c2ln",
+        b64url(header.to_string()),
+        b64url(claims.to_string())
+    )
 }
 
 macro_rules! app {
@@ -56,7 +85,7 @@ async fn pause(duration: Duration) {
 
 #[actix_web::test]
 async fn a_real_access_token_with_the_right_scope_reaches_the_handler() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let app = app!(guard(jwks(&provider)));
     let token = provider.token(Some("read:reports")).await;
     let reply = call(&app, get("/reports").insert_header(bearer(&token))).await;
@@ -72,7 +101,7 @@ async fn a_real_access_token_with_the_right_scope_reaches_the_handler() {
 
 #[actix_web::test]
 async fn a_real_access_token_without_the_scope_is_403_insufficient_scope() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let app = app!(guard(jwks(&provider)));
     for scope in [None, Some("write:reports")] {
         let token = provider.token(scope).await;
@@ -90,7 +119,7 @@ async fn a_real_access_token_without_the_scope_is_403_insufficient_scope() {
 
 #[actix_web::test]
 async fn a_tampered_real_token_is_401_invalid_token() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let app = app!(guard(jwks(&provider)));
     let token = provider.token(Some("read:reports")).await;
     for (segment, index) in [(0, 10), (1, 5), (1, 40), (2, 20), (2, 200)] {
@@ -111,7 +140,7 @@ async fn a_tampered_real_token_is_401_invalid_token() {
 
 #[actix_web::test]
 async fn after_a_key_rotation_the_new_kid_works_and_the_old_one_stops_without_a_restart() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let app = app!(guard(jwks(&provider)));
     let old = provider.token(Some("read:reports")).await;
     assert_eq!(
@@ -139,30 +168,28 @@ async fn after_a_key_rotation_the_new_kid_works_and_the_old_one_stops_without_a_
 
 #[actix_web::test]
 async fn a_failing_provider_leaves_the_last_good_keys_in_use() {
-    let provider = provider::start();
-    let refreshing = jwks(&provider).refresh_interval(FAST);
-    let app = app!(guard(refreshing));
+    let provider = provider::start().await;
+    let app = app!(uncached(jwks(&provider).refresh_interval(FAST)));
     let token = provider.token(Some("read:reports")).await;
-    assert_eq!(
-        call(&app, get("/reports").insert_header(bearer(&token)))
-            .await
-            .status,
-        200
-    );
-    for mode in [
+    let reply = call(&app, get("/reports").insert_header(bearer(&token))).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    for (i, mode) in [
         "status500",
         "garbage",
         "huge",
         "hugestream",
         "empty",
         "slow",
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         provider.admin(&format!("/admin/jwks?mode={mode}")).await;
         let before = provider.jwks_hits().await;
         pause(FAST * 2).await; // the keys are now stale: the next request starts a refresh
         let deadline = Instant::now() + Duration::from_secs(20);
         while provider.jwks_hits().await == before {
-            // Requests keep being served from the cached keys while the refresh fails.
+            // Requests keep being served from the keys in use while the refresh fails.
             let reply = call(&app, get("/reports").insert_header(bearer(&token))).await;
             assert_eq!(reply.status, 200, "{mode}: {reply:?}");
             assert!(
@@ -171,18 +198,26 @@ async fn a_failing_provider_leaves_the_last_good_keys_in_use() {
             );
             pause(Duration::from_millis(50)).await;
         }
-        pause(FAST * 2).await;
+        // Past the fetch timeout, the failed refresh is over (`slow` has timed out): what
+        // follows is the state it left.
+        pause(TIMEOUT + FAST).await;
         let reply = call(&app, get("/reports").insert_header(bearer(&token))).await;
         assert_eq!(
-            reply.status, 200,
+            (reply.status, reply.body.as_str()),
+            (200, "reports for reports-client"),
             "{mode}: the last good keys were dropped: {reply:?}"
         );
+        // A kid the provider never published is still unknown, not a 503: keys are in use.
+        let forged = invented(&provider, i);
+        call(&app, get("/reports").insert_header(bearer(&forged)))
+            .await
+            .assert_invalid_token("unknown key", &forged);
     }
 }
 
 #[actix_web::test]
 async fn without_any_usable_key_the_answer_is_503_with_retry_after_until_the_provider_recovers() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     provider.admin("/admin/jwks?mode=status500").await;
     let app = app!(guard(jwks(&provider)));
     let token = provider.token(Some("read:reports")).await;
@@ -221,62 +256,60 @@ where
 
 #[actix_web::test]
 async fn clients_inventing_kids_cannot_make_the_guard_hammer_the_provider() {
-    let provider = provider::start();
-    let key = EncodingKey::from_rsa_pem(include_bytes!("../keys/rsa.key"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let forged = |i: usize| {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(format!("invented-{i}"));
-        header.typ = Some("at+jwt".to_owned());
-        let claims = json!({"sub": "mallory", "iss": provider.base, "aud": RESOURCE,
-                            "exp": now() + 600, "scope": "read:reports"});
-        sign(&header, &claims, &key)
-    };
-    // Signed before the clock starts: RSA signing is slow in debug builds.
-    let tokens: Vec<String> = (0..40).map(forged).collect();
-    let cooldown = Duration::from_secs(2);
-    let app = app!(guard(jwks(&provider).cooldown(cooldown)));
+    let provider = provider::start().await;
+    let tokens: Vec<String> = (0..40).map(|i| invented(&provider, i)).collect();
+    // A cooldown far longer than the test: nothing below races it.
+    let app = app!(guard(jwks(&provider).cooldown(Duration::from_secs(120))));
     let real = provider.token(Some("read:reports")).await;
-    assert_eq!(
-        call(&app, get("/reports").insert_header(bearer(&real)))
-            .await
-            .status,
-        200
-    );
-    let before = provider.jwks_hits().await;
 
-    // Within the cooldown of the first fetch: refused at once, nothing fetched.
-    for token in &tokens {
-        call(&app, get("/reports").insert_header(bearer(token)))
-            .await
-            .assert_invalid_token("unknown key", token);
-    }
-    assert_eq!(provider.jwks_hits().await, before);
-
-    // Past the cooldown, 40 concurrent requests share a single fetch.
-    pause(cooldown + FAST).await;
+    // Before any key is known, 40 concurrent requests naming invented kids and one real token
+    // share a single fetch.
     let replies = join_all(
         tokens
             .iter()
+            .chain([&real])
             .map(|token| call(&app, get("/reports").insert_header(bearer(token)))),
     )
     .await;
     for (reply, token) in replies.iter().zip(&tokens) {
         reply.assert_invalid_token("unknown key", token);
     }
-    assert_eq!(provider.jwks_hits().await, before + 1);
+    assert_eq!(replies[40].status, 200, "{:?}", replies[40]);
+    assert_eq!(provider.jwks_hits().await, 1);
+
+    // Within the cooldown of that fetch: every invented kid is refused at once, nothing fetched.
+    for token in &tokens {
+        call(&app, get("/reports").insert_header(bearer(token)))
+            .await
+            .assert_invalid_token("unknown key", token);
+    }
+    assert_eq!(provider.jwks_hits().await, 1);
 }
 
 #[actix_web::test]
 async fn a_discovery_document_naming_another_issuer_is_not_trusted() {
-    let provider = provider::start();
-    // The provider calls itself http://127.0.0.1:PORT; configured as localhost, its document
-    // names a different issuer and its keys must not be used (OIDC Discovery §4.3).
+    let provider = provider::start().await;
+    let token = provider.token(Some("read:reports")).await;
+    // The provider calls itself http://127.0.0.1:PORT/t/N; configured as localhost, its
+    // document names a different issuer and its keys must not be used (OIDC Discovery §4.3).
     let elsewhere = provider.base.replace("127.0.0.1", "localhost");
     let app = app!(guard(Jwks::discover(elsewhere).cooldown(FAST)));
-    let token = provider.token(Some("read:reports")).await;
     let reply = call(&app, get("/reports").insert_header(bearer(&token))).await;
     reply.assert_problem(503, &token);
+    assert_eq!(reply.challenge, None, "{reply:?}");
+    // The document was read, so the 503 is its refusal and not an unreachable host; the key
+    // set it names was never asked for.
+    assert!(
+        provider.discovery_hits().await >= 1,
+        "the discovery document was never fetched through localhost"
+    );
+    assert_eq!(provider.jwks_hits().await, 0, "the JWKS was fetched");
+
+    // The same provider under the issuer it names: its keys are fetched and used.
+    let app = app!(guard(jwks(&provider)));
+    let reply = call(&app, get("/reports").insert_header(bearer(&token))).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(provider.jwks_hits().await, 1);
 }
 
 fn kid(token: &str) -> String {
@@ -297,7 +330,7 @@ fn base64_url(text: &str) -> Vec<u8> {
 
 #[actix_web::test]
 async fn a_jwks_url_may_redirect_a_little_but_not_forever() {
-    let provider = provider::start();
+    let provider = provider::start().await;
     let token = provider.token(Some("read:reports")).await;
     let at = |path: &str| Jwks::url(format!("{}{path}", provider.base)).cooldown(FAST);
     let issuer = |jwks: Jwks| {

@@ -1,14 +1,17 @@
 //! A fake identity provider for fault tests: an actix-web server on 127.0.0.1 publishing a
-//! JWKS of two ES256 keys (`k1`, and `k2` after a rotation), and failing on demand.
+//! JWKS of two ES256 keys (`k1`, and `k2` after a rotation), and failing on demand. It also
+//! serves a discovery document naming itself, and [`Gate`] gives a test an address that
+//! stays its own while the provider behind it goes down and comes back.
 #![allow(dead_code, unreachable_pub)] // each test crate uses its own subset
 
-use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use jsonwebtoken::jwk::{Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use route_guard::{Jwks, JwtAuthenticator};
@@ -75,6 +78,16 @@ pub enum Mode {
     HugeStream,
     /// Answers (with the foreign set) only after three times the fetch timeout.
     Slow,
+    /// Answers (with the published keys) only once the test calls [`Provider::release`].
+    Hold,
+    /// The published keys, padded to exactly `bytes` bytes of JSON, with a `Content-Length`
+    /// or `streamed` without one.
+    Sized {
+        bytes: usize,
+        streamed: bool,
+    },
+    /// A 302 to the address given to [`Provider::redirect_to`].
+    Redirect,
 }
 
 /// The fake provider's state, shared with the test.
@@ -83,7 +96,19 @@ pub struct Provider {
     mode: Mutex<Option<Mode>>,
     /// `(kid, signer)`: which key is published under which `kid`.
     published: Mutex<Vec<(&'static str, &'static str)>>,
+    /// Requests to the key set, wherever it is published.
     hits: AtomicU64,
+    released: AtomicBool,
+    cache_control: Mutex<Option<&'static str>>,
+    redirect_to: Mutex<String>,
+    /// Requests to `/target`, the redirect target that always serves the published keys.
+    target_hits: AtomicU64,
+    /// The provider's own address (`http://127.0.0.1:PORT`), its issuer in discovery.
+    base: Mutex<String>,
+    /// Where discovery says the keys are (`/jwks` unless moved); other key paths are 404.
+    jwks_path: Mutex<Option<&'static str>>,
+    discovery_down: AtomicBool,
+    discovery_hits: AtomicU64,
 }
 
 impl Provider {
@@ -104,23 +129,98 @@ impl Provider {
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::SeqCst)
     }
+
+    /// Lets the requests that [`Mode::Hold`] keeps waiting answer.
+    pub fn release(&self) {
+        self.released.store(true, Ordering::SeqCst);
+    }
+
+    /// The `Cache-Control` header of the key set's answers.
+    pub fn cache_control(&self, value: Option<&'static str>) {
+        *lock(&self.cache_control) = value;
+    }
+
+    /// Where [`Mode::Redirect`] sends the key set's clients.
+    pub fn redirect_to(&self, location: &str) {
+        location.clone_into(&mut lock(&self.redirect_to));
+    }
+
+    pub fn target_hits(&self) -> u64 {
+        self.target_hits.load(Ordering::SeqCst)
+    }
+
+    /// The issuer the discovery document names: the provider's own address.
+    pub fn issuer(&self) -> String {
+        lock(&self.base).clone()
+    }
+
+    /// Publishes the key set at `path` (`/jwks` or `/keys-moved`); the other answers 404.
+    pub fn move_keys(&self, path: &'static str) {
+        *lock(&self.jwks_path) = Some(path);
+    }
+
+    /// Makes discovery answer 500 (down) or the document.
+    pub fn discovery_down(&self, down: bool) {
+        self.discovery_down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn discovery_hits(&self) -> u64 {
+        self.discovery_hits.load(Ordering::SeqCst)
+    }
 }
 
-pub async fn jwks(provider: web::Data<Provider>) -> HttpResponse {
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn keys_of(provider: &Provider) -> Vec<Value> {
+    lock(&provider.published)
+        .iter()
+        .map(|&(kid, signer)| public_jwk_of(kid, signer))
+        .collect()
+}
+
+/// The published keys as exactly `bytes` bytes of JSON (padded with an unknown member).
+fn sized_body(keys: Vec<Value>, bytes: usize) -> Vec<u8> {
+    let head = format!(r#"{{"keys":{},"pad":""#, Value::Array(keys));
+    let pad = bytes
+        .checked_sub(head.len() + 2)
+        .unwrap_or_else(|| panic!("{bytes} bytes cannot hold the key set"));
+    let body = format!("{head}{}\"}}", "x".repeat(pad));
+    assert_eq!(body.len(), bytes);
+    body.into_bytes()
+}
+
+fn streamed(body: Vec<u8>) -> HttpResponse {
+    let chunks = body
+        .chunks(64 * 1024)
+        .map(|c| Ok::<_, actix_web::Error>(web::Bytes::copy_from_slice(c)))
+        .collect::<Vec<_>>();
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .streaming(futures_util::stream::iter(chunks))
+}
+
+pub async fn jwks(provider: web::Data<Provider>, req: HttpRequest) -> HttpResponse {
     provider.hits.fetch_add(1, Ordering::SeqCst);
-    let mode = *provider.mode.lock().unwrap_or_else(PoisonError::into_inner);
-    let published = provider
-        .published
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    let keys: Vec<Value> = published
-        .into_iter()
-        .map(|(kid, signer)| public_jwk_of(kid, signer))
-        .collect();
+    if lock(&provider.jwks_path).is_some_and(|path| path != req.path()) {
+        return HttpResponse::NotFound().finish();
+    }
+    let mode = *lock(&provider.mode);
+    let mut response = answer(&provider, mode.unwrap_or(Mode::Keys)).await;
+    if let Some(value) = *lock(&provider.cache_control) {
+        response.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static(value),
+        );
+    }
+    response
+}
+
+async fn answer(provider: &Provider, mode: Mode) -> HttpResponse {
     let foreign = || json!({"keys": [public_jwk("k2")], "pad": "x".repeat(10 << 20)}).to_string();
-    match mode.unwrap_or(Mode::Keys) {
-        Mode::Keys => HttpResponse::Ok().json(json!({ "keys": keys })),
+    match mode {
+        Mode::Keys => HttpResponse::Ok().json(json!({ "keys": keys_of(provider) })),
         Mode::Status500 => HttpResponse::InternalServerError().json(json!({"error": "down"})),
         Mode::Garbage => HttpResponse::Ok()
             .content_type("text/html")
@@ -128,45 +228,134 @@ pub async fn jwks(provider: web::Data<Provider>) -> HttpResponse {
         Mode::Huge => HttpResponse::Ok()
             .content_type("application/json")
             .body(foreign()),
-        Mode::HugeStream => {
-            let chunks = foreign()
-                .into_bytes()
-                .chunks(64 * 1024)
-                .map(|c| Ok::<_, actix_web::Error>(web::Bytes::copy_from_slice(c)))
-                .collect::<Vec<_>>();
-            HttpResponse::Ok().streaming(futures_util::stream::iter(chunks))
-        }
+        Mode::HugeStream => streamed(foreign().into_bytes()),
         Mode::Slow => {
             actix_web::rt::time::sleep(TIMEOUT * 3).await;
             HttpResponse::Ok().body(foreign())
         }
+        Mode::Hold => {
+            while !provider.released.load(Ordering::SeqCst) {
+                actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+            }
+            HttpResponse::Ok().json(json!({ "keys": keys_of(provider) }))
+        }
+        Mode::Sized {
+            bytes,
+            streamed: false,
+        } => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(sized_body(keys_of(provider), bytes)),
+        Mode::Sized {
+            bytes,
+            streamed: true,
+        } => streamed(sized_body(keys_of(provider), bytes)),
+        Mode::Redirect => HttpResponse::Found()
+            .insert_header(("location", lock(&provider.redirect_to).clone()))
+            .finish(),
     }
 }
 
-/// Starts the fake provider on `addr` (port 0 for any).
-pub fn serve(provider: &web::Data<Provider>, addr: SocketAddr) -> (SocketAddr, ServerHandle) {
+/// The redirect target: the published keys, counted apart.
+async fn target(provider: web::Data<Provider>) -> HttpResponse {
+    provider.target_hits.fetch_add(1, Ordering::SeqCst);
+    HttpResponse::Ok().json(json!({ "keys": keys_of(&provider) }))
+}
+
+/// OpenID Connect discovery (§4): the provider names itself and where its keys are.
+async fn discovery(provider: web::Data<Provider>) -> HttpResponse {
+    provider.discovery_hits.fetch_add(1, Ordering::SeqCst);
+    if provider.discovery_down.load(Ordering::SeqCst) {
+        return HttpResponse::InternalServerError().finish();
+    }
+    let issuer = provider.issuer();
+    let path = lock(&provider.jwks_path).unwrap_or("/jwks");
+    HttpResponse::Ok().json(json!({"issuer": issuer, "jwks_uri": format!("{issuer}{path}")}))
+}
+
+/// Starts the fake provider on a port of its own (bound to port 0, never probed and rebound).
+pub fn serve(provider: &web::Data<Provider>) -> (SocketAddr, ServerHandle) {
     let data = provider.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .route("/jwks", web::get().to(jwks))
+            .route("/keys-moved", web::get().to(jwks))
+            .route("/target", web::get().to(target))
+            .route(
+                "/.well-known/openid-configuration",
+                web::get().to(discovery),
+            )
     })
     .workers(1)
     .disable_signals()
     .shutdown_timeout(0)
-    .bind(addr)
-    .unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+    .bind("127.0.0.1:0")
+    .unwrap_or_else(|e| panic!("bind: {e}"));
     let bound = server.addrs()[0];
+    *lock(&provider.base) = format!("http://{bound}");
     let server = server.run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
     (bound, handle)
 }
 
-/// A loopback address nothing listens on (yet).
-pub fn free_address() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
-    listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+/// A loopback address that stays the test's for its whole run, so that a provider can be down
+/// and come back "on the same port" without racing other processes for a freed port. While
+/// closed, every connection is reset at once (a provider that is down); while open, each is
+/// relayed to the backend.
+pub struct Gate {
+    addr: SocketAddr,
+    backend: Arc<Mutex<Option<SocketAddr>>>,
+}
+
+impl Gate {
+    /// A closed gate on a new port.
+    pub fn closed() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let backend = Arc::new(Mutex::new(None));
+        let shared = Arc::clone(&backend);
+        // Blocked in accept until the test process ends.
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let target = *lock(&shared);
+                match target.and_then(|target| TcpStream::connect(target).ok()) {
+                    Some(upstream) => relay(client, upstream),
+                    None => {
+                        let _ = socket2::SockRef::from(&client).set_linger(Some(Duration::ZERO));
+                    }
+                }
+            }
+        });
+        Gate { addr, backend }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Relays connections to `backend` from now on.
+    pub fn open(&self, backend: SocketAddr) {
+        *lock(&self.backend) = Some(backend);
+    }
+
+    /// Resets connections from now on.
+    pub fn close(&self) {
+        *lock(&self.backend) = None;
+    }
+}
+
+fn relay(client: TcpStream, upstream: TcpStream) {
+    let pipe = |mut from: TcpStream, mut to: TcpStream| {
+        std::thread::spawn(move || {
+            let _ = io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Write);
+        });
+    };
+    if let (Ok(client2), Ok(upstream2)) = (client.try_clone(), upstream.try_clone()) {
+        pipe(client, upstream2);
+        pipe(upstream, client2);
+    }
 }
 
 pub fn authenticator(addr: SocketAddr, cooldown: Duration) -> JwtAuthenticator {

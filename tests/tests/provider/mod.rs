@@ -1,11 +1,15 @@
-//! Starts the real OpenID provider of `tests/oidc/` (panva's `oidc-provider`, plus `jose` as an
-//! independent token minter) on 127.0.0.1, installing its packages from the committed lock
-//! file first. Nothing has to be installed by hand beyond Node.js and npm.
+//! The real OpenID provider of `tests/oidc/` (panva's `oidc-provider`, plus `jose` as an
+//! independent token minter), started once per test process on 127.0.0.1 after its packages
+//! are installed from the committed lock file. Nothing has to be installed by hand beyond
+//! Node.js and npm.
+//!
+//! Starting it costs eight RSA key generations, seconds on a busy two-core machine, so the
+//! process is shared: each test gets a tenant of its own (its own issuer, signing key, `/jwks`
+//! failure mode and request counts), and tests run side by side without seeing each other.
 #![allow(dead_code, unreachable_pub)] // each test crate uses its own subset
 
 use std::fs::File;
 use std::io::{BufRead as _, BufReader, Read as _};
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::mpsc;
@@ -20,57 +24,51 @@ pub const CLIENT: (&str, &str) = ("reports-client", "reports-secret");
 
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn oidc_dir() -> PathBuf {
-    npm::dir("oidc")
-}
-
-/// A running provider; killed when dropped (and, should the test process die first, it exits
-/// by itself when its stdin closes).
+/// One test's provider: a tenant of the shared process, whose issuer is `base`.
 pub struct Provider {
     pub base: String,
-    child: Child,
+}
+
+/// The shared process. Never dropped: it exits by itself when the test process ends and its
+/// stdin closes, however the test process ends.
+struct Server {
+    origin: String,
+    _child: Child,
     _stdin: ChildStdin,
 }
 
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `npm ci` from `tests/oidc/package-lock.json`, once per process.
-fn install() -> &'static Result<(), String> {
-    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
+/// Starts the shared process on first use; the same answer for every later caller.
+fn server() -> &'static Result<Server, String> {
+    static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+    SERVER.get_or_init(|| {
         npm::ci(
             "oidc",
-            "the OpenID provider integration tests run panva's oidc-provider on Node.js (>= 20.19)",
-        )
+            "the OpenID provider integration tests run panva's oidc-provider on Node.js",
+        )?;
+        spawn()
     })
 }
 
-/// Starts a provider of its own for the calling test.
-pub fn start() -> Provider {
-    if let Err(error) = install() {
-        panic!("{error}");
-    }
-    // One log per provider, under cargo's scratch folder for tests rather than /tmp.
-    static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let log = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("oidc-provider-{}-{n}.log", std::process::id()));
-    let stderr = File::create(&log).unwrap_or_else(|e| panic!("cannot create {log:?}: {e}"));
+fn spawn() -> Result<Server, String> {
+    // The provider's log, under cargo's scratch folder for tests rather than the tree or /tmp.
+    let log = npm::scratch().join(format!("oidc-provider-{}.log", std::process::id()));
+    let stderr = File::create(&log).map_err(|e| format!("cannot create {log:?}: {e}"))?;
     let mut child = Command::new("node")
         .arg("server.mjs")
-        .current_dir(oidc_dir())
+        .current_dir(npm::dir("oidc"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start `node server.mjs` in tests/oidc: {e}"));
-    let stdin = child.stdin.take().unwrap_or_else(|| panic!("no stdin"));
-    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        .map_err(|e| {
+            format!(
+                "cannot start `node server.mjs` in {:?}: {e}",
+                npm::dir("oidc")
+            )
+        })?;
+    let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err("the provider has no stdin or stdout".to_owned());
+    };
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let mut line = String::new();
@@ -83,15 +81,55 @@ pub fn start() -> Provider {
         .and_then(|v| v["port"].as_u64());
     let Some(port) = port else {
         let _ = child.kill();
+        let _ = child.wait();
         let mut output = String::new();
         let _ = File::open(&log).and_then(|mut f| f.read_to_string(&mut output));
-        panic!("the OpenID provider did not start within {START_TIMEOUT:?}: {line:?}\n{output}");
+        return Err(format!(
+            "the OpenID provider did not start within {START_TIMEOUT:?}: {line:?}\n{output}"
+        ));
     };
-    Provider {
-        base: format!("http://127.0.0.1:{port}"),
-        child,
+    Ok(Server {
+        origin: format!("http://127.0.0.1:{port}"),
+        _child: child,
         _stdin: stdin,
+    })
+}
+
+/// A provider of the calling test's own: a new tenant of the shared process.
+pub async fn start() -> Provider {
+    let server = match server() {
+        Ok(server) => server,
+        Err(error) => panic!("{error}"),
+    };
+    let url = format!("{}/admin/tenant", server.origin);
+    let created = send(client().post(&url), &url).await;
+    match created["issuer"].as_str() {
+        Some(issuer) => Provider {
+            base: issuer.to_owned(),
+        },
+        None => panic!("{url} answered {created}"),
     }
+}
+
+/// Sends `request` and returns its JSON answer, failing the test on anything else: a test that
+/// counts requests at the provider must not count zero because the counter could not be read.
+async fn send(request: reqwest::RequestBuilder, what: &str) -> serde_json::Value {
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        status.is_success(),
+        "{what}: {status} {}",
+        String::from_utf8_lossy(&body)
+    );
+    serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {}", String::from_utf8_lossy(&body)))
 }
 
 impl Provider {
@@ -119,34 +157,32 @@ impl Provider {
         }
     }
 
-    /// POSTs to an admin route of `server.mjs`.
+    /// POSTs to an admin route of `server.mjs` for this tenant.
     pub async fn admin(&self, path_and_query: &str) {
-        let response = client()
-            .post(format!("{}{path_and_query}", self.base))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path_and_query}: {e}"));
-        assert!(
-            response.status().is_success(),
-            "{path_and_query}: {response:?}"
-        );
+        let url = format!("{}{path_and_query}", self.base);
+        send(client().post(&url), &url).await;
     }
 
-    /// How many times `/jwks` was fetched.
+    /// How many times this tenant's `/jwks` was fetched.
     pub async fn jwks_hits(&self) -> u64 {
-        self.get_json("/admin/stats").await["jwks"]
+        self.stat("jwks").await
+    }
+
+    /// How many times this tenant's discovery document was fetched.
+    pub async fn discovery_hits(&self) -> u64 {
+        self.stat("discovery").await
+    }
+
+    async fn stat(&self, name: &str) -> u64 {
+        let stats = self.get_json("/admin/stats").await;
+        stats[name]
             .as_u64()
-            .unwrap_or(0)
+            .unwrap_or_else(|| panic!("/admin/stats has no count {name:?}: {stats}"))
     }
 
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
-        let response = client()
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        let body = response.bytes().await.unwrap_or_default();
-        serde_json::from_slice(&body).unwrap_or_default()
+        let url = format!("{}{path}", self.base);
+        send(client().get(&url), &url).await
     }
 
     pub async fn get_text(&self, path: &str) -> String {
@@ -155,7 +191,11 @@ impl Provider {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{path}: {e}"));
-        response.text().await.unwrap_or_default()
+        assert!(response.status().is_success(), "{path}: {response:?}");
+        response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 }
 

@@ -21,8 +21,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use quick_cache::Weighter;
 use quick_cache::sync::Cache;
+use quick_cache::{OptionsBuilder, Weighter};
 
 use crate::auth::jwt::registered::numeric_date;
 use crate::config::ConfigError;
@@ -106,6 +106,20 @@ impl Weighter<Box<str>, Entry> for EntryWeighter {
     }
 }
 
+/// The least memory budget one shard of the cache gets.
+const MIN_SHARD_BYTES: u64 = 64 * 1024;
+
+/// How many shards to split a budget of `max_bytes` into. quick_cache gives each shard an even
+/// share of the budget (four shards per core by default) and admits no entry heavier than its
+/// shard's share: a 16 KiB budget split eight ways cached no 3 KiB entry at all, though the
+/// whole budget holds five. Fewer shards for small budgets keep every entry admissible that
+/// the budget could hold.
+fn shards_for(max_bytes: u64) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let affordable = usize::try_from(max_bytes / MIN_SHARD_BYTES).unwrap_or(usize::MAX);
+    affordable.clamp(1, cores.saturating_mul(4))
+}
+
 impl TokenCache {
     /// A cache of at most `max_entries` tokens, with a memory budget of 4 KiB per entry.
     #[must_use]
@@ -124,9 +138,20 @@ impl TokenCache {
             .unwrap_or(1)
             .max(1);
         let weighter = EntryWeighter { min_weight };
+        let options = OptionsBuilder::new()
+            .estimated_items_capacity(max_entries)
+            .weight_capacity(max_bytes)
+            .shards(shards_for(max_bytes))
+            .build();
+        let entries = match options {
+            Ok(options) => {
+                Cache::with_options(options, weighter, Default::default(), Default::default())
+            }
+            Err(_) => Cache::with_weighter(max_entries, max_bytes, weighter),
+        };
         TokenCache {
             shared: Arc::new(Shared {
-                entries: Cache::with_weighter(max_entries, max_bytes, weighter),
+                entries,
                 generation: AtomicU64::new(0),
                 max_entries,
                 max_bytes,

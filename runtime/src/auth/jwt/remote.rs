@@ -262,13 +262,17 @@ impl RemoteKeys {
         self.keys.load_full()
     }
 
-    /// Seconds until another fetch may start: the `Retry-After` of a 503.
+    /// Seconds until another fetch may start: the `Retry-After` of a 503. Rounded up, so that
+    /// a client waiting as told finds the cooldown over (2.9 s left is 3, not 2), and at least 1.
     pub(crate) fn retry_after_secs(&self) -> u32 {
         let control = self.control();
         let remaining = control.last_attempt.map_or(Duration::ZERO, |last| {
             self.settings.cooldown.saturating_sub(last.elapsed())
         });
-        u32::try_from(remaining.as_secs().max(1)).unwrap_or(u32::MAX)
+        let secs = remaining
+            .as_secs()
+            .saturating_add(u64::from(remaining.subsec_nanos() > 0));
+        u32::try_from(secs.max(1)).unwrap_or(u32::MAX)
     }
 
     /// Fetches now, whatever the cooldown, and reports how many keys are in use.
