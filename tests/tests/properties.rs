@@ -280,7 +280,7 @@ fn signed_claims_are_accepted_exactly_when_the_contract_says() {
                 aud == &json!(AUDIENCE)
                     || aud.as_array().is_some_and(|a| a.contains(&json!(AUDIENCE)))
             })
-            && number(&exp).is_some_and(|exp| exp >= (t - 30) as f64)
+            && number(&exp).is_some_and(|exp| exp > (t - 30) as f64)
             && (nbf.is_none() || number(&nbf).is_some_and(|nbf| nbf <= (t + 30) as f64));
         let token = hs256_raw(
             header,

@@ -277,7 +277,7 @@ impl BoundCache {
             && entry.owner == self.owner
             && entry.generation == generation
         {
-            if now > entry.expires_at {
+            if now >= entry.expires_at {
                 shared.entries.remove(token);
                 return Err(TokenProblem::Expired);
             }
@@ -375,8 +375,9 @@ mod tests {
         // A clock stepped back before nbf - leeway.
         let early = lookup(&bound, "t", NOW - 6, &claims, &calls);
         assert_eq!(early.unwrap_err(), TokenProblem::NotYetValid);
-        assert!(lookup(&bound, "t", NOW + 15, &claims, &calls).is_ok());
-        let late = lookup(&bound, "t", NOW + 16, &claims, &calls);
+        assert!(lookup(&bound, "t", NOW + 14, &claims, &calls).is_ok());
+        // RFC 7519 §4.1.4: valid only before exp (plus the leeway), not at it.
+        let late = lookup(&bound, "t", NOW + 15, &claims, &calls);
         assert_eq!(late.unwrap_err(), TokenProblem::Expired);
         assert_eq!(calls.get(), 1);
         assert!(cache.is_empty(), "the expired entry is dropped");

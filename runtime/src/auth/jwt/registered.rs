@@ -57,7 +57,8 @@ impl RegisteredClaims {
         if nbf == Some(None) {
             return Err(TokenProblem::Malformed);
         }
-        if exp < now.saturating_sub(self.leeway) {
+        // RFC 7519 §4.1.4: the current time must be before `exp` (plus the leeway).
+        if exp.saturating_add(self.leeway) <= now {
             return Err(TokenProblem::Expired);
         }
         if nbf
@@ -135,7 +136,7 @@ mod tests {
         for good in [
             json!(NOW + 60),
             json!((NOW + 60) as f64 + 0.4),
-            json!(NOW - 30),
+            json!(NOW - 29),
         ] {
             assert_eq!(check(&rules, json!({ "exp": good })), Ok(()), "{good}");
         }
@@ -160,7 +161,7 @@ mod tests {
             );
         }
         assert_eq!(
-            check(&rules, json!({ "exp": NOW - 31 })),
+            check(&rules, json!({ "exp": NOW - 30 })),
             Err(TokenProblem::Expired)
         );
     }
