@@ -1,8 +1,8 @@
 //! Verifying JWT bearer tokens (RFC 7519, with the RFC 8725 best practices).
 
 mod backend;
+mod builder;
 mod cache;
-mod extras;
 #[cfg(feature = "jwks")]
 mod fetch;
 mod header;
@@ -14,6 +14,9 @@ pub(crate) use backend::install as install_backend;
 mod registered;
 #[cfg(feature = "jwks")]
 mod remote;
+mod requirements;
+mod rotation;
+mod source;
 mod strict_json;
 
 use std::sync::Arc;
@@ -25,7 +28,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use serde_json::{Map, Value};
 
-use self::cache::{BoundCache, CacheChoice};
+pub use self::builder::JwtAuthenticatorBuilder;
+use self::cache::BoundCache;
 pub use self::cache::{DEFAULT_CACHE_ENTRIES, TokenCache};
 use self::header::{Header, Jws, read_jws};
 pub use self::key::JwtKey;
@@ -35,7 +39,6 @@ use self::registered::RegisteredClaims;
 pub use self::remote::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
 use crate::auth::bearer::TokenSource;
 use crate::auth::{AuthFuture, Authenticator};
-use crate::config::ConfigError;
 use crate::identity::Identity;
 use crate::identity::claims::{ClaimPath, string_list};
 use crate::refusal::{Denial, TokenProblem, bearer_challenge};
@@ -101,46 +104,13 @@ pub struct JwtAuthenticator {
     permissions_claim: ClaimPath,
     source: TokenSource,
     cache: Option<BoundCache>,
-    extras: extras::Extras,
-}
-
-/// Configures a [`JwtAuthenticator`]; see [`JwtAuthenticator::builder`].
-#[derive(Debug)]
-#[must_use = "a builder does nothing until `build` is called"]
-pub struct JwtAuthenticatorBuilder {
-    keys: Vec<JwtKey>,
-    issuers: Vec<String>,
-    audiences: Vec<String>,
-    leeway: Duration,
-    token_type: TokenType,
-    roles_claim: ClaimPath,
-    scopes_claim: ScopesClaim,
-    permissions_claim: ClaimPath,
-    source: TokenSource,
-    cache: CacheChoice,
-    extras: extras::ExtrasBuilder,
+    extras: requirements::Extras,
 }
 
 impl JwtAuthenticator {
     /// Starts a configuration: add at least one [`JwtKey`], then [`build`](JwtAuthenticatorBuilder::build).
     pub fn builder() -> JwtAuthenticatorBuilder {
-        backend::install();
-        JwtAuthenticatorBuilder {
-            keys: Vec::new(),
-            issuers: Vec::new(),
-            audiences: Vec::new(),
-            leeway: DEFAULT_LEEWAY,
-            token_type: TokenType::Default,
-            roles_claim: ClaimPath::from("roles"),
-            scopes_claim: ScopesClaim::Standard,
-            permissions_claim: ClaimPath::from("permissions"),
-            source: TokenSource {
-                query: false,
-                max_len: DEFAULT_MAX_TOKEN_LEN,
-            },
-            cache: CacheChoice::Default,
-            extras: extras::ExtrasBuilder::default(),
-        }
+        JwtAuthenticatorBuilder::new()
     }
 
     /// [`verify`](Self::verify), answered from the verified-token cache when it holds the token.
@@ -204,7 +174,7 @@ impl JwtAuthenticator {
         };
         let subject = subject.clone();
         self.extras.check(&claims)?;
-        let roles = extras::all_roles(&self.roles_claim, &self.extras.more_roles, &claims);
+        let roles = requirements::all_roles(&self.roles_claim, &self.extras.more_roles, &claims);
         let scopes = match &self.scopes_claim {
             // RFC 8693 §4.2 / RFC 9068 name it `scope`; Okta and Entra ID send `scp`.
             ScopesClaim::Standard => match claims.get("scope") {
@@ -298,118 +268,6 @@ fn token_problem(kind: &ErrorKind) -> TokenProblem {
         | ErrorKind::MissingAlgorithm
         | ErrorKind::UnsupportedAlgorithm => TokenProblem::DisallowedAlgorithm,
         _ => TokenProblem::Malformed,
-    }
-}
-
-impl JwtAuthenticatorBuilder {
-    /// Adds a verification key. Several keys allow rotation; see [`JwtKey::with_kid`].
-    pub fn key(mut self, key: JwtKey) -> Self {
-        self.keys.push(key);
-        self
-    }
-
-    /// Requires `iss` to be present and equal to `issuer` (call again to allow several).
-    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuers.push(issuer.into());
-        self
-    }
-
-    /// Requires `aud` to be present and to name `audience` (call again to allow several).
-    ///
-    /// Without an audience, a token that carries `aud` is refused, as RFC 7519 §4.1.3 requires
-    /// of a recipient that does not identify itself with a value in it.
-    pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audiences.push(audience.into());
-        self
-    }
-
-    /// Clock skew allowed on `exp` and `nbf`; default 30 seconds.
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
-        self
-    }
-
-    /// Which `typ` header values are accepted; default [`TokenType::Default`].
-    pub fn token_type(mut self, token_type: TokenType) -> Self {
-        self.token_type = token_type;
-        self
-    }
-
-    /// Where the caller's roles are: default `roles`. A string claim is split on spaces; an
-    /// array must hold only strings. Use [`ClaimPath::key`] for keys that contain dots.
-    pub fn roles_claim(mut self, path: impl Into<ClaimPath>) -> Self {
-        self.roles_claim = path.into();
-        self
-    }
-
-    /// Where the token's OAuth scopes are: by default `scope` (a space-separated string), or
-    /// `scp` (a string or an array, as Okta and Entra ID send) when `scope` is absent.
-    pub fn scopes_claim(mut self, path: impl Into<ClaimPath>) -> Self {
-        self.scopes_claim = ScopesClaim::At(path.into());
-        self
-    }
-
-    /// Where the caller's permissions are: default `permissions` (Auth0's RBAC claim).
-    pub fn permissions_claim(mut self, path: impl Into<ClaimPath>) -> Self {
-        self.permissions_claim = path.into();
-        self
-    }
-
-    /// Also accepts a token in the `access_token` query parameter (RFC 6750 §2.3). Off by
-    /// default: URLs end up in logs and browser history.
-    pub fn allow_query_token(mut self, allow: bool) -> Self {
-        self.source.query = allow;
-        self
-    }
-
-    /// Caps a token's length in bytes; longer tokens are refused before decoding. Default 8 KiB.
-    pub fn max_token_len(mut self, max: usize) -> Self {
-        self.source.max_len = max;
-        self
-    }
-
-    /// Remembers verified tokens in `cache` rather than the default one
-    /// ([`DEFAULT_CACHE_ENTRIES`] tokens, 4 KiB of memory budget each). Keep a clone of `cache`
-    /// to call [`TokenCache::invalidate_all`] when keys rotate (which makes every token verify
-    /// again on its next use; it does not revoke any).
-    pub fn cache(mut self, cache: TokenCache) -> Self {
-        self.cache = CacheChoice::Use(cache);
-        self
-    }
-
-    /// Verifies every token's signature on every request: no verified-token cache.
-    pub fn no_cache(mut self) -> Self {
-        self.cache = CacheChoice::Off;
-        self
-    }
-
-    /// Checks the configuration and builds the authenticator.
-    pub fn build(self) -> Result<JwtAuthenticator, ConfigError> {
-        #[allow(unused_mut)] // the fetched keys are added with the `jwks` feature only
-        let mut extras = self.build_extras()?;
-        if self.source.max_len == 0 {
-            return Err(ConfigError::new("max_token_len must be greater than zero"));
-        }
-        #[cfg(feature = "jwks")]
-        let plan = self.extras.jwks.clone();
-        let cache = self.cache.bind(self.leeway.as_secs())?;
-        key::warn_of_test_keys(&self.keys, "a JwtAuthenticator");
-        #[cfg(feature = "jwks")]
-        {
-            let token_cache = cache.as_ref().map(|bound| bound.token_cache().clone());
-            extras.remote = extras::start_remote(plan, token_cache)?;
-        }
-        Ok(JwtAuthenticator {
-            registered: RegisteredClaims::new(self.leeway, self.issuers, self.audiences),
-            keys: self.keys,
-            token_type: self.token_type,
-            roles_claim: self.roles_claim,
-            scopes_claim: self.scopes_claim,
-            permissions_claim: self.permissions_claim,
-            source: self.source,
-            cache,
-            extras,
-        })
     }
 }
 

@@ -1,0 +1,75 @@
+//! What a verified token's claims must hold beyond the registered ones (Cognito's `token_use`
+//! and `client_id`, a preset's audience), and the roles gathered from several claims.
+
+#[cfg(feature = "jwks")]
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+#[cfg(feature = "jwks")]
+use super::remote::{Jwks, RemoteKeys};
+use crate::identity::claims::ClaimPath;
+use crate::refusal::TokenProblem;
+
+/// The additions a built authenticator carries.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extras {
+    #[cfg(feature = "jwks")]
+    pub(crate) remote: Option<Arc<RemoteKeys>>,
+    pub(crate) more_roles: Vec<ClaimPath>,
+    pub(crate) requirements: Vec<Requirement>,
+    pub(crate) cookie: Option<Box<str>>,
+}
+
+/// The additions a builder collects.
+#[derive(Debug, Default)]
+pub(crate) struct ExtrasBuilder {
+    #[cfg(feature = "jwks")]
+    pub(crate) jwks: Option<Jwks>,
+    pub(crate) more_roles: Vec<ClaimPath>,
+    pub(crate) requirements: Vec<Requirement>,
+    pub(crate) cookie: Option<String>,
+    /// Set by presets whose tokens are worthless without an audience check (RFC 9068 §4).
+    pub(crate) audience_required: bool,
+}
+
+/// A claim that must be a string equal to one of `allowed`.
+#[derive(Debug, Clone)]
+pub(crate) struct Requirement {
+    pub(crate) path: ClaimPath,
+    pub(crate) allowed: Vec<String>,
+    /// What a client is told when the claim is missing or different.
+    pub(crate) problem: TokenProblem,
+}
+
+impl Requirement {
+    fn holds(&self, claims: &Map<String, Value>) -> bool {
+        matches!(self.path.find(claims), Some(Value::String(value)) if self.allowed.contains(value))
+    }
+}
+
+impl Extras {
+    /// Every required claim holds.
+    pub(crate) fn check(&self, claims: &Map<String, Value>) -> Result<(), TokenProblem> {
+        match self.requirements.iter().find(|r| !r.holds(claims)) {
+            Some(failed) => {
+                tracing::debug!(claim = %failed.path, "route-guard: required claim value missing");
+                Err(failed.problem)
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// Roles from every configured claim.
+pub(crate) fn all_roles(
+    first: &ClaimPath,
+    more: &[ClaimPath],
+    claims: &Map<String, Value>,
+) -> Vec<String> {
+    let mut roles = super::names(first, claims);
+    for path in more {
+        roles.extend(super::names(path, claims));
+    }
+    roles
+}
