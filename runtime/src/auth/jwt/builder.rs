@@ -7,9 +7,11 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use super::cache::CacheChoice;
+#[cfg(feature = "jwks")]
+use super::jwks::Jwks;
 use super::registered::RegisteredClaims;
 #[cfg(feature = "jwks")]
-use super::remote::{Jwks, RemoteKeys};
+use super::remote::RemoteKeys;
 use super::requirements::{Extras, ExtrasBuilder, Requirement};
 use super::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator, JwtKey, ScopesClaim, TokenCache,
@@ -178,7 +180,7 @@ impl JwtAuthenticatorBuilder {
     #[cfg(feature = "jwks")]
     #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
     pub fn jwks(mut self, jwks: Jwks) -> Self {
-        if let super::remote::Source::Discover(issuer) = &jwks.source
+        if let super::jwks::Source::Discover(issuer) = &jwks.source
             && !self.issuers.contains(issuer)
         {
             self.issuers.push(issuer.clone());

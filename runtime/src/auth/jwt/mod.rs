@@ -7,6 +7,8 @@ mod cache;
 mod fetch;
 mod header;
 mod jwk;
+#[cfg(feature = "jwks")]
+mod jwks;
 mod key;
 mod preset;
 #[cfg(feature = "testing")]
@@ -32,11 +34,11 @@ pub use self::builder::JwtAuthenticatorBuilder;
 use self::cache::BoundCache;
 pub use self::cache::{DEFAULT_CACHE_ENTRIES, TokenCache};
 use self::header::{Header, Jws, read_jws};
+#[cfg(feature = "jwks")]
+pub use self::jwks::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
 pub use self::key::JwtKey;
 pub use self::preset::Preset;
 use self::registered::RegisteredClaims;
-#[cfg(feature = "jwks")]
-pub use self::remote::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
 use crate::auth::bearer::TokenSource;
 use crate::auth::{AuthFuture, Authenticator};
 use crate::identity::Identity;

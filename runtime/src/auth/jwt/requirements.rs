@@ -7,7 +7,9 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 #[cfg(feature = "jwks")]
-use super::remote::{Jwks, RemoteKeys};
+use super::jwks::Jwks;
+#[cfg(feature = "jwks")]
+use super::remote::RemoteKeys;
 use crate::identity::claims::ClaimPath;
 use crate::refusal::TokenProblem;
 
