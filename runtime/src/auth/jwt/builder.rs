@@ -128,7 +128,7 @@ impl JwtAuthenticatorBuilder {
     }
 
     /// Remembers verified tokens in `cache` rather than the default one
-    /// ([`DEFAULT_CACHE_ENTRIES`] tokens, 4 KiB of memory budget each). Keep a clone of `cache`
+    /// ([`DEFAULT_CACHE_ENTRIES`](crate::jwt::DEFAULT_CACHE_ENTRIES) tokens, 4 KiB of memory budget each). Keep a clone of `cache`
     /// to call [`TokenCache::invalidate_all`] when keys rotate (which makes every token verify
     /// again on its next use; it does not revoke any).
     pub fn cache(mut self, cache: TokenCache) -> Self {
