@@ -7,6 +7,8 @@
 #
 #   benches/build_cost.sh                  # dev profile, 500 handlers
 #   PROFILE=release HANDLERS=500 RUNS=5 benches/build_cost.sh
+#   RULES=20 benches/build_cost.sh         # the handlers share 20 distinct rules, as real
+#                                          # applications do (default: today's mix)
 #
 # The apps are generated under target/build-cost/ as standalone packages that share one
 # target directory and the workspace's Cargo.lock, so both compile the same dependency builds.
@@ -15,6 +17,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 HANDLERS=${HANDLERS:-500}
+RULES=${RULES:-}
 RUNS=${RUNS:-3}
 PROFILE=${PROFILE:-dev}
 out=$root/target/build-cost
@@ -46,7 +49,9 @@ TOML
         for ((i = 0; i < HANDLERS; i++)); do
             echo
             echo "#[get(\"/r$i\")]"
-            if [ "$guarded" = 1 ]; then
+            if [ "$guarded" = 1 ] && [ -n "$RULES" ]; then
+                echo "#[require_role(\"role$((i % RULES))\")]"
+            elif [ "$guarded" = 1 ]; then
                 case $((i % 3)) in
                     0) echo "#[require_auth]" ;;
                     1) echo "#[require_role(\"role$((i % 7))\")]" ;;
@@ -104,7 +109,7 @@ for run in $(seq "$RUNS"); do
 done
 p=$(median "$plain") r=$(median "$registered") g=$(median "$guarded")
 echo
-echo "$HANDLERS handlers, cargo build --profile $PROFILE of the app crate, median of $RUNS runs"
+echo "$HANDLERS handlers${RULES:+ over $RULES distinct rules}, cargo build --profile $PROFILE of the app crate, median of $RUNS runs"
 echo
 echo "| app | build time (s) | ratio |"
 echo "|---|---:|---:|"
