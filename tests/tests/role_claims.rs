@@ -3,52 +3,21 @@
 //! URL-shaped key (`docs/wire-contract.md`, "Where identity providers put roles and scopes").
 
 mod common;
+#[path = "common/role_routes.rs"]
+mod role_routes;
 
+use actix_web::App;
 use actix_web::test::init_service;
-use actix_web::{App, HttpResponse, Responder, get, web};
 use common::*;
-use route_guard::{Authenticated, ClaimPath, require_auth, require_role};
+use route_guard::ClaimPath;
 use serde_json::json;
-
-#[get("/me")]
-#[require_auth]
-async fn me(user: Authenticated) -> impl Responder {
-    web::Json(json!({ "sub": user.subject(), "roles": user.roles() }))
-}
-
-#[require_role("admin")]
-#[get("/admin")]
-async fn admin() -> &'static str {
-    "hello, admin"
-}
-
-#[get("/reports")]
-#[require_role(any("admin", "auditor"))]
-async fn reports() -> &'static str {
-    "numbers"
-}
-
-#[get("/payroll")]
-#[require_role(all("finance", any("manager", "director")))]
-async fn payroll() -> &'static str {
-    "salaries"
-}
-
-#[require_role("admin")]
-async fn wired_with_to() -> HttpResponse {
-    HttpResponse::Ok().body("wired")
-}
 
 macro_rules! app {
     ($guard:expr) => {
         init_service(
             App::new()
                 .app_data($guard)
-                .service(me)
-                .service(admin)
-                .service(reports)
-                .service(payroll)
-                .route("/to", web::get().to(wired_with_to)),
+                .configure(role_routes::configure),
         )
         .await
     };

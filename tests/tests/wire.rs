@@ -2,54 +2,22 @@
 //! status, `WWW-Authenticate` challenge and problem body.
 
 mod common;
+#[path = "common/role_routes.rs"]
+mod role_routes;
 
 use actix_web::http::header;
 use actix_web::test::init_service;
-use actix_web::{App, HttpResponse, Responder, get, web};
+use actix_web::{App, web};
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use route_guard::{Authenticated, require_auth, require_role};
 use serde_json::{Value, json};
-
-#[get("/me")]
-#[require_auth]
-async fn me(user: Authenticated) -> impl Responder {
-    web::Json(json!({ "sub": user.subject(), "roles": user.roles() }))
-}
-
-#[require_role("admin")]
-#[get("/admin")]
-async fn admin() -> &'static str {
-    "hello, admin"
-}
-
-#[get("/reports")]
-#[require_role(any("admin", "auditor"))]
-async fn reports() -> &'static str {
-    "numbers"
-}
-
-#[get("/payroll")]
-#[require_role(all("finance", any("manager", "director")))]
-async fn payroll() -> &'static str {
-    "salaries"
-}
-
-#[require_role("admin")]
-async fn wired_with_to() -> HttpResponse {
-    HttpResponse::Ok().body("wired")
-}
 
 macro_rules! app {
     ($guard:expr) => {
         init_service(
             App::new()
                 .app_data($guard)
-                .service(me)
-                .service(admin)
-                .service(reports)
-                .service(payroll)
-                .route("/to", web::get().to(wired_with_to)),
+                .configure(role_routes::configure),
         )
         .await
     };
@@ -374,7 +342,7 @@ async fn a_caller_without_the_role_is_403_without_a_challenge() {
 
 #[actix_web::test]
 async fn without_a_route_guard_a_guarded_route_is_500_never_200() {
-    let app = init_service(App::new().service(me).service(admin)).await;
+    let app = init_service(App::new().configure(role_routes::configure)).await;
     for path in ["/me", "/admin"] {
         let reply = call(
             &app,
