@@ -10,21 +10,20 @@ mod fake_idp;
 use std::time::{Duration, Instant};
 
 use actix_web::test::init_service;
-use actix_web::{App, get, web};
+use actix_web::{App, web};
 use common::*;
 use fake_idp::*;
-use route_guard::{Authenticated, Jwks, JwtAuthenticator, require_auth};
+use route_guard::{Jwks, JwtAuthenticator};
 use serde_json::json;
-
-#[get("/me")]
-#[require_auth]
-async fn me(user: Authenticated) -> String {
-    user.subject().to_owned()
-}
 
 macro_rules! app {
     ($jwt:expr) => {
-        init_service(App::new().app_data(guard_with($jwt)).service(me)).await
+        init_service(
+            App::new()
+                .app_data(guard_with($jwt))
+                .configure(subject_route),
+        )
+        .await
     };
 }
 

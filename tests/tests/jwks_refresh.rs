@@ -8,16 +8,10 @@ mod fake_idp;
 use std::time::Duration;
 
 use actix_web::test::init_service;
-use actix_web::{App, get, web};
+use actix_web::{App, web};
 use common::*;
 use fake_idp::*;
-use route_guard::{Authenticated, Jwks, JwtAuthenticator, require_auth};
-
-#[get("/me")]
-#[require_auth]
-async fn me(user: Authenticated) -> String {
-    user.subject().to_owned()
-}
+use route_guard::{Jwks, JwtAuthenticator};
 
 /// An authenticator over the fake provider at `addr` with the default verified-token cache,
 /// whose keys are refreshed only when the test says so.
@@ -53,7 +47,12 @@ async fn new_material_under_the_same_kid_drops_cached_verifications() {
     let (addr, handle) = start(&provider);
     let jwt = cached_authenticator(addr);
     assert_eq!(jwt.load_keys().await.ok(), Some(1));
-    let app = init_service(App::new().app_data(guard_with(jwt.clone())).service(me)).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard_with(jwt.clone()))
+            .configure(subject_route),
+    )
+    .await;
     let old = token_named("k1", "k1");
     for _ in 0..2 {
         let reply = call(&app, get("/me").insert_header(bearer(&old))).await;
@@ -87,7 +86,12 @@ async fn a_kid_less_key_swapped_for_another_drops_cached_verifications() {
     let (addr, handle) = start(&provider);
     let jwt = cached_authenticator(addr);
     assert_eq!(jwt.load_keys().await.ok(), Some(1));
-    let app = init_service(App::new().app_data(guard_with(jwt.clone())).service(me)).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard_with(jwt.clone()))
+            .configure(subject_route),
+    )
+    .await;
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     header.kid = None;
     let old = sign(&header, &claims("svc", &[]), &signing_key("k1"));
@@ -195,7 +199,12 @@ async fn a_slow_load_keys_cannot_bring_back_a_withdrawn_key() {
     while provider.hits.load(std::sync::atomic::Ordering::SeqCst) == 0 {
         pause(Duration::from_millis(10)).await;
     }
-    let app = init_service(App::new().app_data(guard_with(jwt)).service(me)).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard_with(jwt))
+            .configure(subject_route),
+    )
+    .await;
     // A token naming k2 starts a refresh, which installs {k2} while load_keys still waits.
     let (old, new) = (token_of("k1"), token_of("k2"));
     let reply = call(&app, get("/me").insert_header(bearer(&new))).await;
@@ -240,7 +249,12 @@ async fn waiters_outlast_a_slow_cold_start_discovery() {
         .audience(AUDIENCE)
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
-    let app = init_service(App::new().app_data(guard_with(jwt)).service(me)).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard_with(jwt))
+            .configure(subject_route),
+    )
+    .await;
     // 6 s of fetching: longer than one timeout and a second (5 s, what waiters allowed before),
     // well within two and a second (9 s).
     let token = token_of("k1");

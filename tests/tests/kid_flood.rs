@@ -10,16 +10,10 @@ mod fake_idp;
 use std::time::{Duration, Instant};
 
 use actix_web::test::init_service;
-use actix_web::{App, get, web};
+use actix_web::{App, web};
 use common::*;
 use fake_idp::*;
-use route_guard::{Authenticated, Jwks, JwtAuthenticator, TokenProblem, require_auth};
-
-#[get("/me")]
-#[require_auth]
-async fn me(user: Authenticated) -> String {
-    user.subject().to_owned()
-}
+use route_guard::{Jwks, JwtAuthenticator, TokenProblem};
 
 /// Resident memory of this process, from `/proc/self/status` (Linux), in KiB.
 fn resident_kib() -> Option<u64> {
@@ -47,7 +41,12 @@ async fn a_flood_of_random_kids_causes_a_handful_of_fetches_and_no_growth() {
         .no_cache()
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
-    let app = init_service(App::new().app_data(guard_with(jwt)).service(me)).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard_with(jwt))
+            .configure(subject_route),
+    )
+    .await;
     let token = token_of("k1");
     let reply = call(&app, get("/me").insert_header(bearer(&token))).await;
     assert_eq!(reply.status, 200, "the first fetch: {reply:?}");

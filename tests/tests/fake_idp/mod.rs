@@ -377,3 +377,16 @@ pub fn authenticator(addr: SocketAddr, cooldown: Duration) -> JwtAuthenticator {
 pub async fn pause(duration: Duration) {
     actix_web::rt::time::sleep(duration).await;
 }
+
+/// `GET /me` behind `#[require_auth]`, answering the subject: the route the fault suites send
+/// the provider's tokens to.
+#[actix_web::get("/me")]
+#[route_guard::require_auth]
+async fn me(user: route_guard::Authenticated) -> String {
+    user.subject().to_owned()
+}
+
+/// Registers [`me`].
+pub fn subject_route(config: &mut web::ServiceConfig) {
+    config.service(me);
+}
