@@ -4,6 +4,7 @@
 //! #[require_role("admin")]                   #[doc(hidden)] struct __route_guard_policy_admin_0;
 //! async fn admin(db: Data<Db>) -> R { .. } → impl Policy for __route_guard_policy_admin_0 {
 //!                                                const RULE: Rule = Rule::Role("admin");
+//!                                                const NAME: &str = "my_app::admin";
 //!                                            }
 //!                                            async fn admin(
 //!                                                Guarded { extracted: (db,), .. }:
@@ -38,7 +39,9 @@ pub(crate) fn guarded_handler(
 ) -> TokenStream {
     let index = earlier_guard(&mut function).map_or(0, |policies| policies.elems.len());
     let marker = format_ident!("__route_guard_policy_{}_{}", function.sig.ident, index);
-    let mut output = policy_items(&marker, &function.vis, expr, hide, span);
+    let handler = function.sig.ident.to_string();
+    let name = quote_spanned!(span=> ::core::concat!(::core::module_path!(), "::", #handler));
+    let mut output = policy_items(&marker, &function.vis, expr, hide, &name, span);
     guard(function, marker.into_token_stream(), span, &mut output);
     output
 }
@@ -83,17 +86,27 @@ fn guard(mut function: Handler, policy: TokenStream, span: Span, output: &mut To
 /// `rule!(...)`: a `PolicyRef` for a rule, as a block expression.
 pub(crate) fn policy_ref(expr: &Expr, hide: bool, span: Span) -> TokenStream {
     let marker = syn::Ident::new("__route_guard_rule", span);
-    let items = policy_items(&marker, &syn::Visibility::Inherited, expr, hide, span);
+    let name = quote_spanned!(span=> ::core::concat!(::core::module_path!(), ":", ::core::line!()));
+    let items = policy_items(
+        &marker,
+        &syn::Visibility::Inherited,
+        expr,
+        hide,
+        &name,
+        span,
+    );
     let policy_ref = exports::policy_ref(span);
     quote_spanned!(span=> { #items #policy_ref::of::<#marker>() })
 }
 
-/// The marker type `marker`, visible as `vis`, and its `Policy` impl carrying the rule.
+/// The marker type `marker`, visible as `vis`, and its `Policy` impl carrying the rule and
+/// `name`, the policy's name in metrics and events (a `&'static str` expression).
 fn policy_items(
     marker: &syn::Ident,
     vis: &syn::Visibility,
     expr: &Expr,
     hide: bool,
+    name: &TokenStream,
     span: Span,
 ) -> TokenStream {
     let (policy, rule_type) = (exports::policy(span), exports::rule(span));
@@ -123,6 +136,7 @@ fn policy_items(
         #[automatically_derived]
         impl #policy for #marker {
             const RULE: #rule_type = #rule;
+            const NAME: &'static str = #name;
             #scopes
             #hide
         }

@@ -27,6 +27,7 @@ pub fn policy(
 ) -> crate::policy::PolicyRef {
     crate::policy::PolicyRef(crate::policy::Applied {
         rule,
+        name: "fuzzing",
         scopes,
         hide: false,
         network: rule.has_network(),

@@ -62,6 +62,7 @@ pub mod client;
 mod config;
 mod guard;
 pub mod identity;
+pub mod observe;
 pub mod policy;
 pub mod refusal;
 

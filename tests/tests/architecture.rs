@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, &[&str])] = &[
     (
         "guard",
-        &["auth", "client", "config", "identity", "policy", "refusal"],
+        &[
+            "auth", "client", "config", "identity", "observe", "policy", "refusal",
+        ],
     ),
-    ("auth", &["config", "identity", "refusal"]),
+    ("auth", &["config", "identity", "observe", "refusal"]),
+    ("observe", &["client", "config", "identity", "refusal"]),
     ("policy", &["client", "identity", "refusal"]),
     ("client", &["config"]),
     ("identity", &["config"]),

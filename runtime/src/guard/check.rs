@@ -11,12 +11,14 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use futures_util::future::{self, Either, FutureExt as _, LocalBoxFuture, Ready};
+use tracing::{Instrument as _, Span};
 
 use crate::client::Network;
 use crate::guard::{Resolution, RouteGuard, resolve};
 use crate::identity::Identity;
+use crate::observe::{self, Decided, Outcome};
 use crate::policy::{Applied, PolicyRef, Subject, Verdict, judge, judge_async};
-use crate::refusal::{Denial, GuardError};
+use crate::refusal::{Cause, Denial, GuardError};
 
 /// `Ok(Some(identity))`: allowed for this caller; `Ok(None)`: allowed by address rules alone,
 /// without authentication; `Err`: the response to send.
@@ -26,75 +28,80 @@ pub(crate) type Checked = Result<Option<Arc<Identity>>, GuardError>;
 pub(crate) type CheckFuture = Either<Ready<Checked>, LocalBoxFuture<'static, Checked>>;
 
 /// Applies every one of `rules` to `req`: all address and country rules first, then, if any
-/// rule still depends on the caller, one authentication and each rule in order.
+/// rule still depends on the caller, one authentication and each rule in order. Every decision
+/// is reported (metrics, the span, the application's hook) before it is returned.
 pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
     let ready = |checked| Either::Left(future::ready(checked));
+    let first = first_name(rules);
     // Fail closed before anything else: without a guard nothing is configured, not even which
     // proxies to believe for an address rule.
     let Some(guard) = RouteGuard::registered(req) else {
+        observe::unguarded(first);
         return ready(Err(RouteGuard::missing(req)));
     };
+    let span = observe::span(first);
+    let entered = span.enter();
     let network = rules
         .iter()
         .any(|PolicyRef(applied)| applied.network)
         .then(|| Network::new(req, guard.network()));
+    let report = Report {
+        req,
+        guard,
+        span: &span,
+        network: network.as_ref(),
+    };
     if let Some(network) = &network
-        && let Some(decided) = by_address(req, guard, rules, network)
+        && let Some(decided) = by_address(&report, rules, network)
     {
         return ready(decided);
     }
     let resolution = resolve(guard, req);
     let predicates = rules.iter().any(|PolicyRef(applied)| applied.predicates);
     if !predicates && let Resolution::Done(outcome) = &resolution {
-        let outcome = outcome
-            .clone()
-            .map_err(|error| hidden(req, guard, rules, error));
-        return ready(outcome.and_then(|identity| {
-            for PolicyRef(applied) in rules {
-                let subject =
-                    Subject::new(Some(&identity), guard.role_hierarchy(), network.as_ref());
-                let verdict = judge(applied.rule, &subject);
-                if verdict != Verdict::Allow {
-                    return conclude(
-                        req,
-                        guard,
-                        applied,
-                        Some(&identity),
-                        verdict,
-                        network.as_ref(),
-                    );
-                }
+        let identity = match outcome {
+            Ok(identity) => identity,
+            Err(error) => return ready(Err(report.unauthenticated(rules, error.clone()))),
+        };
+        for PolicyRef(applied) in rules {
+            let subject = Subject::new(Some(identity), guard.role_hierarchy(), network.as_ref());
+            let verdict = judge(applied.rule, &subject);
+            if verdict != Verdict::Allow {
+                return ready(report.conclude(applied, Some(identity), verdict));
             }
-            Ok(Some(identity))
-        }));
+        }
+        report.granted(first, Some(identity));
+        return ready(Ok(Some(identity.clone())));
     }
+    drop(entered);
     let (req, guard, rules) = (req.clone(), guard.clone(), rules.to_vec());
-    Either::Right(later(req, guard, rules, network, resolution).boxed_local())
+    let later = later(req, guard, rules, network, resolution, span.clone());
+    Either::Right(later.instrument(span).boxed_local())
 }
 
 /// Every rule's address and country leaves, before credentials are read: the response when
 /// they decide the request (a refusal, or an admission that needs nothing else), `None` when
 /// some rule depends on who the caller is.
-fn by_address(
-    req: &HttpRequest,
-    guard: &RouteGuard,
-    rules: &[PolicyRef],
-    network: &Network,
-) -> Option<Checked> {
+fn by_address(report: &Report<'_>, rules: &[PolicyRef], network: &Network) -> Option<Checked> {
     let mut needs_identity = false;
     for PolicyRef(applied) in rules {
         if !applied.network {
             needs_identity = true;
             continue;
         }
-        let subject = Subject::new(None, guard.role_hierarchy(), Some(network));
+        let subject = Subject::new(None, report.guard.role_hierarchy(), Some(network));
         match judge(applied.rule, &subject) {
             Verdict::Allow => {}
             Verdict::NeedsIdentity => needs_identity = true,
-            verdict => return Some(conclude(req, guard, applied, None, verdict, Some(network))),
+            verdict => return Some(report.conclude(applied, None, verdict)),
         }
     }
-    (!needs_identity).then_some(Ok(None))
+    if needs_identity {
+        return None;
+    }
+    let first = first_name(rules);
+    report.granted(first, None);
+    Some(Ok(None))
 }
 
 /// The rules once the identity is known, awaiting authentication and predicates.
@@ -104,11 +111,18 @@ async fn later(
     rules: Vec<PolicyRef>,
     network: Option<Network>,
     resolution: Resolution,
+    span: Span,
 ) -> Checked {
-    let identity = resolution
-        .finish()
-        .await
-        .map_err(|error| hidden(&req, &guard, &rules, error))?;
+    let report = Report {
+        req: &req,
+        guard: &guard,
+        span: &span,
+        network: network.as_ref(),
+    };
+    let identity = match resolution.finish().await {
+        Ok(identity) => identity,
+        Err(error) => return Err(report.unauthenticated(&rules, error)),
+    };
     for PolicyRef(applied) in &rules {
         let subject = Subject::new(Some(&identity), guard.role_hierarchy(), network.as_ref());
         let judged = AssertUnwindSafe(judge_async(applied.rule, &subject, &req));
@@ -125,84 +139,131 @@ async fn later(
             }
         };
         if verdict != Verdict::Allow {
-            return conclude(
-                &req,
-                &guard,
-                applied,
-                Some(&identity),
-                verdict,
-                network.as_ref(),
-            );
+            return report.conclude(applied, Some(&identity), verdict);
         }
     }
+    let first = first_name(&rules);
+    report.granted(first, Some(&identity));
     Ok(Some(identity))
 }
 
-/// `hide` means that the route does not exist for anyone it does not admit: refused or missing
-/// credentials get the same 404 as a refused rule, without a challenge, which would name the
-/// schemes the route takes. A 400, 500 or 503 stays as it is: those are not about the caller.
-fn hidden(
-    req: &HttpRequest,
-    guard: &RouteGuard,
-    rules: &[PolicyRef],
-    error: GuardError,
-) -> GuardError {
-    let credentials = matches!(
-        error.denial(),
-        Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_)
-    );
-    if credentials && rules.iter().any(|PolicyRef(applied)| applied.hide) {
-        guard.reject(req, Denial::NotFound)
-    } else {
-        error
-    }
+/// The name of the route's first policy, which a grant is reported under.
+fn first_name(rules: &[PolicyRef]) -> &'static str {
+    rules
+        .first()
+        .map_or("unnamed", |PolicyRef(applied)| applied.name)
 }
 
-/// Turns a refusing verdict into the response, logging why.
-fn conclude(
-    req: &HttpRequest,
-    guard: &RouteGuard,
-    applied: &Applied,
-    identity: Option<&Arc<Identity>>,
-    verdict: Verdict,
-    network: Option<&Network>,
-) -> Checked {
-    let forbidden = if applied.hide {
-        Denial::NotFound
-    } else {
-        Denial::Forbidden
-    };
-    let denial = match verdict {
-        Verdict::Allow => return Ok(identity.cloned()),
-        // `insufficient_scope` names the scopes to ask for (RFC 6750 §3.1); a rule that requires
-        // none held (`not(scope(..))` alone) is refused as any other rule is.
-        Verdict::MissingScope if !applied.hide && !applied.scopes.is_empty() => {
-            Denial::InsufficientScope(applied.scopes)
-        }
-        Verdict::MissingScope => forbidden,
-        Verdict::Deny | Verdict::Veto(Denial::Forbidden) => forbidden,
-        Verdict::Veto(denial) => denial,
-        // Only reachable if a rule still needs an identity after authentication: fail closed.
-        Verdict::NeedsIdentity => forbidden,
-    };
-    // The address a rule judged, or why there was none: a 403 for "client address unknown"
-    // (a test request without a peer, a proxy that is not trusted) is otherwise a puzzle.
-    let client = network.map(Network::describe);
-    tracing::debug!(
-        subject = identity.map(|identity| identity.subject()),
-        path = req.path(),
-        rule = ?applied.rule,
-        client,
-        %denial,
-        "route-guard: refused by the route's rule"
-    );
-    if let Denial::Misconfigured(_) = denial {
-        tracing::error!(path = req.path(), "route-guard: {denial}");
+/// One request's decision in the making: what reporting it needs besides the outcome.
+struct Report<'a> {
+    req: &'a HttpRequest,
+    guard: &'a RouteGuard,
+    span: &'a Span,
+    network: Option<&'a Network>,
+}
+
+impl Report<'_> {
+    fn granted(&self, policy: &'static str, identity: Option<&Arc<Identity>>) {
+        self.decided(policy, identity, None);
     }
-    // Refused before authentication: by an address or country rule alone.
-    Err(if identity.is_none() && network.is_some() {
-        guard.reject_by_address(req, denial)
-    } else {
-        guard.reject(req, denial)
-    })
+
+    fn decided(
+        &self,
+        policy: &'static str,
+        identity: Option<&Arc<Identity>>,
+        refused: Option<(Denial, Cause)>,
+    ) {
+        let decided = Decided {
+            policy,
+            identity: identity.map(|identity| &**identity),
+            refused,
+            by: self.guard.decided_by(self.req, identity.is_some()),
+            network: self.network,
+            network_config: self.guard.network(),
+        };
+        observe::decided(self.req, self.guard.observer(), self.span, decided);
+    }
+
+    /// Authentication refused the request: reported as the authenticator decided it, then
+    /// hidden if the route hides itself.
+    fn unauthenticated(&self, rules: &[PolicyRef], error: GuardError) -> GuardError {
+        let denial = error.denial();
+        let cause = match Outcome::of(denial) {
+            Outcome::Unavailable | Outcome::Error => Cause::Server,
+            _ => Cause::Credentials,
+        };
+        let first = first_name(rules);
+        self.decided(first, None, Some((denial, cause)));
+        self.hidden(rules, error)
+    }
+
+    /// `hide` means that the route does not exist for anyone it does not admit: refused or missing
+    /// credentials get the same 404 as a refused rule, without a challenge, which would name the
+    /// schemes the route takes. A 400, 500 or 503 stays as it is: those are not about the caller.
+    fn hidden(&self, rules: &[PolicyRef], error: GuardError) -> GuardError {
+        let credentials = matches!(
+            error.denial(),
+            Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_)
+        );
+        if credentials && rules.iter().any(|PolicyRef(applied)| applied.hide) {
+            self.guard.reject(self.req, Denial::NotFound)
+        } else {
+            error
+        }
+    }
+
+    /// Turns a refusing verdict into the response, logging why.
+    fn conclude(
+        &self,
+        applied: &Applied,
+        identity: Option<&Arc<Identity>>,
+        verdict: Verdict,
+    ) -> Checked {
+        let (req, guard, network) = (self.req, self.guard, self.network);
+        let forbidden = if applied.hide {
+            Denial::NotFound
+        } else {
+            Denial::Forbidden
+        };
+        let denial = match verdict {
+            Verdict::Allow => return Ok(identity.cloned()),
+            // `insufficient_scope` names the scopes to ask for (RFC 6750 §3.1); a rule that requires
+            // none held (`not(scope(..))` alone) is refused as any other rule is.
+            Verdict::MissingScope if !applied.hide && !applied.scopes.is_empty() => {
+                Denial::InsufficientScope(applied.scopes)
+            }
+            Verdict::MissingScope => forbidden,
+            Verdict::Deny | Verdict::Veto(Denial::Forbidden) => forbidden,
+            Verdict::Veto(denial) => denial,
+            // Only reachable if a rule still needs an identity after authentication: fail closed.
+            Verdict::NeedsIdentity => forbidden,
+        };
+        // The address a rule judged, or why there was none: a 403 for "client address unknown"
+        // (a test request without a peer, a proxy that is not trusted) is otherwise a puzzle.
+        let client = network.map(Network::describe);
+        tracing::debug!(
+            subject = identity.map(|identity| identity.subject()),
+            path = req.path(),
+            rule = ?applied.rule,
+            client,
+            %denial,
+            "route-guard: refused by the route's rule"
+        );
+        if let Denial::Misconfigured(_) = denial {
+            tracing::error!(path = req.path(), "route-guard: {denial}");
+        }
+        // Refused before authentication: by an address or country rule alone.
+        let by_address = identity.is_none() && network.is_some();
+        let cause = match denial {
+            Denial::Misconfigured(_) | Denial::PolicyFailed => Cause::Server,
+            _ if by_address => Cause::Address,
+            _ => Cause::Rule,
+        };
+        self.decided(applied.name, identity, Some((denial, cause)));
+        Err(if by_address {
+            guard.reject_by_address(req, denial)
+        } else {
+            guard.reject(req, denial)
+        })
+    }
 }

@@ -166,6 +166,7 @@ pub struct RequireAuth;
 
 impl Policy for RequireAuth {
     const RULE: Rule = Rule::Authenticated;
+    const NAME: &'static str = "route_guard::require_auth";
 }
 
 pin_project! {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Data;
 use actix_web::{HttpMessage as _, HttpRequest};
+use sha2::{Digest as _, Sha256};
 
 use crate::auth::Authenticator;
 use crate::auth::chain::{Chain, Enrich};
@@ -20,6 +21,7 @@ use crate::client::geo::CountryResolver;
 use crate::client::{NetworkConfig, TrustedProxies};
 use crate::config::ConfigError;
 use crate::identity::hierarchy::RoleHierarchy;
+use crate::observe::{Observer, OnDecision, scheme_label};
 use crate::refusal::render::{Cause, Panicked, Refusal, RenderRefusal, Rendered};
 use crate::refusal::{Denial, GuardError, Misconfiguration};
 
@@ -52,6 +54,7 @@ struct Inner {
     hierarchy: RoleHierarchy,
     network: NetworkConfig,
     renderer: Option<Box<dyn RenderRefusal>>,
+    observer: Observer,
 }
 
 /// Configures a [`RouteGuard`]; see [`RouteGuard::builder`].
@@ -63,6 +66,9 @@ pub struct RouteGuardBuilder {
     hierarchy: RoleHierarchy,
     network: NetworkConfig,
     renderer: Option<Box<dyn RenderRefusal>>,
+    on_decision: Option<Box<dyn OnDecision>>,
+    report_grants: bool,
+    pseudonym_key: Option<Vec<u8>>,
 }
 
 impl RouteGuard {
@@ -78,6 +84,7 @@ impl RouteGuard {
                 "route-guard: the authenticator's challenge is not a valid header value; 401s will carry none"
             );
         }
+        let schemes = Box::new([scheme_label(&challenge)]);
         RouteGuard {
             inner: Arc::new(Inner {
                 chain: Arc::new(Chain {
@@ -88,6 +95,7 @@ impl RouteGuard {
                 hierarchy: RoleHierarchy::default(),
                 network: NetworkConfig::default(),
                 renderer: None,
+                observer: Observer::new(None, false, None, schemes),
             }),
         }
     }
@@ -101,6 +109,9 @@ impl RouteGuard {
             hierarchy: RoleHierarchy::default(),
             network: NetworkConfig::default(),
             renderer: None,
+            on_decision: None,
+            report_grants: false,
+            pseudonym_key: None,
         }
     }
 
@@ -228,6 +239,22 @@ impl RouteGuard {
     pub(crate) fn chain(&self) -> &Arc<Chain> {
         &self.inner.chain
     }
+
+    pub(crate) fn observer(&self) -> &Observer {
+        &self.inner.observer
+    }
+
+    /// The index of the authenticator that accepted (`authenticated`) or refused the request's
+    /// credentials; `None` when none found any.
+    pub(crate) fn decided_by(&self, req: &HttpRequest, authenticated: bool) -> Option<usize> {
+        let recorded = req
+            .extensions()
+            .get::<resolve::AuthenticatedBy>()
+            .filter(|by| by.guard == self.key())
+            .map(|by| by.index);
+        // The first authenticator's acceptance is not recorded: it is the common case.
+        recorded.or(authenticated.then_some(0))
+    }
 }
 
 impl fmt::Debug for RouteGuard {
@@ -328,6 +355,52 @@ impl RouteGuardBuilder {
         self
     }
 
+    /// Calls `hook` with every request this guard refuses (and, with
+    /// [`report_grants`](Self::report_grants), every one it admits), for an audit log or a
+    /// security alert; see [`Decision`](crate::observe::Decision) for what it receives.
+    ///
+    /// ```
+    /// use route_guard::observe::Decision;
+    /// use route_guard::{JwtAuthenticator, JwtKey, RouteGuard};
+    ///
+    /// let jwt = JwtAuthenticator::builder()
+    ///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+    ///     .build()?;
+    /// let guard = RouteGuard::builder(jwt)
+    ///     .on_decision(|decision: &Decision<'_>| {
+    ///         tracing::warn!(
+    ///             target: "audit",
+    ///             result = %decision.outcome(),
+    ///             reason = decision.reason(),
+    ///             policy = decision.policy(),
+    ///             subject = decision.subject().map(tracing::field::display),
+    ///             "access refused"
+    ///         );
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    pub fn on_decision(mut self, hook: impl OnDecision) -> Self {
+        self.on_decision = Some(Box::new(hook));
+        self
+    }
+
+    /// Whether the [`on_decision`](Self::on_decision) hook also receives the requests this
+    /// guard admits; by default it receives refusals only.
+    pub fn report_grants(mut self, grants: bool) -> Self {
+        self.report_grants = grants;
+        self
+    }
+
+    /// The secret behind the [`Pseudonym`](crate::observe::Pseudonym)s of decision events, at
+    /// least 32 bytes. Give every instance of an application the same key to correlate a
+    /// caller's events across instances and restarts; by default each guard draws its own at
+    /// random, so pseudonyms are stable only while the process runs.
+    pub fn pseudonym_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.pseudonym_key = Some(key.as_ref().to_vec());
+        self
+    }
+
     /// Checks the configuration and builds the guard.
     pub fn build(self) -> Result<RouteGuard, ConfigError> {
         // The realm is sent inside a quoted-string: printable ASCII without `"` or `\`
@@ -355,6 +428,22 @@ impl RouteGuardBuilder {
                 }
             }
         }
+        let key = match self.pseudonym_key {
+            Some(key) if key.len() < 32 => {
+                return Err(ConfigError::new(format!(
+                    "the pseudonym key is {} bytes; it must be at least 32 (a random secret)",
+                    key.len()
+                )));
+            }
+            Some(key) => Some(Sha256::digest(&key).into()),
+            None => None,
+        };
+        let schemes = self
+            .authenticators
+            .iter()
+            .map(|a| scheme_label(&a.challenge(&self.realm, Denial::MissingCredentials)))
+            .collect();
+        let observer = Observer::new(self.on_decision, self.report_grants, key, schemes);
         Ok(RouteGuard {
             inner: Arc::new(Inner {
                 chain: Arc::new(Chain {
@@ -365,6 +454,7 @@ impl RouteGuardBuilder {
                 hierarchy: self.hierarchy,
                 network: self.network,
                 renderer: self.renderer,
+                observer,
             }),
         })
     }

@@ -62,16 +62,17 @@ pub(crate) fn resolve(guard: &RouteGuard, req: &HttpRequest) -> Resolution {
             }
         }
     }
+    let started = Clock::start();
     match guard.chain().authenticate(req) {
         Started::Now(answer) => {
-            let outcome = settle(guard, req, answer);
+            let outcome = settle(guard, req, answer, started);
             record(req, key, Stored::Done(outcome.clone()));
             Resolution::Done(outcome)
         }
         Started::Later(future) => {
             let (guard, request) = (guard.clone(), req.clone());
             let shared = async move {
-                let outcome = settle(&guard, &request, future.await);
+                let outcome = settle(&guard, &request, future.await, started);
                 record(&request, key, Stored::Done(outcome.clone()));
                 outcome
             }
@@ -90,7 +91,9 @@ fn record(req: &HttpRequest, guard: usize, state: Stored) {
 }
 
 /// Which authenticator of which guard accepted the request's credentials, so that a later
-/// refusal (a missing scope, claims that do not fit) is rendered in that authenticator's scheme.
+/// refusal (a missing scope, claims that do not fit) is rendered in that authenticator's scheme;
+/// or which one refused them, for the decision's report. Not recorded when the first one
+/// accepted: that is the common case, and the absence says it.
 #[derive(Clone, Copy)]
 pub(crate) struct AuthenticatedBy {
     /// [`RouteGuard::key`] of the guard whose authenticators `index` counts.
@@ -99,20 +102,57 @@ pub(crate) struct AuthenticatedBy {
 }
 
 /// The chain's answer as the route's extractors share it: the identity, or the response.
-fn settle(guard: &RouteGuard, req: &HttpRequest, answer: Answer) -> Outcome {
+fn settle(guard: &RouteGuard, req: &HttpRequest, answer: Answer, started: Clock) -> Outcome {
+    let key = guard.key();
+    let record_by = |index| {
+        let by = AuthenticatedBy { guard: key, index };
+        req.extensions_mut().insert(by);
+    };
     match answer {
         Ok((identity, index)) => {
+            measure(guard, started, Some(index), "success");
             if index > 0 {
-                let by = AuthenticatedBy {
-                    guard: guard.key(),
-                    index,
-                };
-                req.extensions_mut().insert(by);
+                record_by(index);
             }
             Ok(identity)
         }
         Err(Refused { by, denial }) => {
+            measure(
+                guard,
+                started,
+                by,
+                if by.is_some() { "failure" } else { "none" },
+            );
+            if let Some(index) = by {
+                record_by(index);
+            }
             Err(guard.reject_by(by.unwrap_or(usize::MAX), denial, req, None))
         }
+    }
+}
+
+/// When an authentication started; without the metrics, nothing at all.
+#[derive(Clone, Copy)]
+struct Clock {
+    #[cfg(feature = "metrics")]
+    at: std::time::Instant,
+}
+
+impl Clock {
+    fn start() -> Self {
+        Clock {
+            #[cfg(feature = "metrics")]
+            at: std::time::Instant::now(),
+        }
+    }
+}
+
+/// Records how long authenticator `by` (`None`: no authenticator found credentials) took.
+#[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+fn measure(guard: &RouteGuard, started: Clock, by: Option<usize>, result: &'static str) {
+    #[cfg(feature = "metrics")]
+    {
+        let scheme = by.map_or("none", |index| guard.observer().scheme(index));
+        crate::observe::metrics::authentication(scheme, result, started.at.elapsed());
     }
 }

@@ -88,6 +88,12 @@ pub trait Policy: 'static {
     /// Answer 404 Not Found rather than 403 Forbidden, hiding that the resource exists
     /// (RFC 9110 §15.5.4).
     const HIDE: bool = false;
+
+    /// The name metrics, decision events and the guard's span give this policy. The guard
+    /// attributes name it after the handler (`my_app::routes::admin`), `rule!` after where it
+    /// is written (`my_app::routes:42`); never anything from a request, so that a metric label
+    /// built from it stays bounded.
+    const NAME: &'static str = "unnamed";
 }
 
 /// The policies a guarded handler must pass, all of them: one [`Policy`], or a tuple of them,
@@ -130,6 +136,7 @@ policy_tuples!(A, B, C, D, E, F, G, H);
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Applied {
     pub(crate) rule: &'static Rule,
+    pub(crate) name: &'static str,
     pub(crate) scopes: &'static str,
     pub(crate) hide: bool,
     pub(crate) network: bool,
@@ -140,6 +147,7 @@ impl Applied {
     pub(crate) const fn of<P: Policy>() -> Applied {
         Applied {
             rule: RuleOf::<P>::REF,
+            name: P::NAME,
             scopes: P::SCOPES,
             hide: P::HIDE,
             network: P::RULE.has_network(),

@@ -9,7 +9,57 @@ use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
 
 /// Why a fetch produced nothing usable. Logged, never shown to clients.
-pub(crate) type FetchError = String;
+#[derive(Debug)]
+pub(crate) struct FetchError {
+    /// The `outcome` label of the fetch metrics: `timeout`, `connect`, `status`, `too_large`,
+    /// `invalid` or `error`.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) kind: &'static str,
+    message: String,
+}
+
+impl FetchError {
+    fn new(kind: &'static str, message: String) -> Self {
+        FetchError { kind, message }
+    }
+
+    /// A failed request, by what `reqwest` says went wrong.
+    fn request(url: &Url, error: &reqwest::Error) -> Self {
+        let kind = if error.is_timeout() {
+            "timeout"
+        } else if error.is_connect() {
+            "connect"
+        } else {
+            "error"
+        };
+        FetchError::new(kind, format!("GET {url}: {error}"))
+    }
+}
+
+/// A document that arrived but cannot be used.
+impl From<String> for FetchError {
+    fn from(message: String) -> Self {
+        FetchError::new("invalid", message)
+    }
+}
+
+impl From<&str> for FetchError {
+    fn from(message: &str) -> Self {
+        FetchError::from(message.to_owned())
+    }
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<FetchError> for String {
+    fn from(error: FetchError) -> Self {
+        error.message
+    }
+}
 
 /// A document and how long its provider says it stays fresh.
 pub(crate) struct Fetched {
@@ -80,25 +130,30 @@ pub(crate) async fn get(
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .map_err(|e| FetchError::request(url, &e))?;
     if response.status() != StatusCode::OK {
-        return Err(format!("GET {url}: status {}", response.status()));
+        let message = format!("GET {url}: status {}", response.status());
+        return Err(FetchError::new("status", message));
     }
+    let too_large = || {
+        let message = format!("GET {url}: body larger than {max_body} bytes");
+        FetchError::new("too_large", message)
+    };
     if response
         .content_length()
         .is_some_and(|len| len > max_body as u64)
     {
-        return Err(format!("GET {url}: body larger than {max_body} bytes"));
+        return Err(too_large());
     }
     let max_age = max_age(response.headers());
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| format!("GET {url}: {e}"))?
+        .map_err(|e| FetchError::request(url, &e))?
     {
         if body.len() + chunk.len() > max_body {
-            return Err(format!("GET {url}: body larger than {max_body} bytes"));
+            return Err(too_large());
         }
         body.extend_from_slice(&chunk);
     }
@@ -153,9 +208,10 @@ pub(crate) fn jwks_uri(document: &[u8], issuer: &str) -> Result<Url, FetchError>
         return Err(format!(
             "the discovery document names issuer {:?}, not the configured {issuer:?}",
             metadata.issuer
-        ));
+        )
+        .into());
     }
-    check_url(&metadata.jwks_uri)
+    Ok(check_url(&metadata.jwks_uri)?)
 }
 
 #[cfg(test)]

@@ -236,7 +236,7 @@ impl RemoteKeys {
         outcome: Result<(KeySet, Duration), FetchError>,
     ) -> Result<usize, FetchError> {
         let (mut fresh, lifetime) = match outcome {
-            Ok(set) if set.0.keys.is_empty() => Err("the JWKS holds no usable key".to_owned()),
+            Ok(set) if set.0.keys.is_empty() => Err("the JWKS holds no usable key".into()),
             other => other,
         }
         .inspect_err(|error| {
@@ -274,8 +274,24 @@ impl RemoteKeys {
         Ok(count)
     }
 
-    /// One fetch: discovery when needed, then the key set.
+    /// One fetch, measured: discovery when needed, then the key set.
     async fn fetch(&self) -> Result<(KeySet, Duration), FetchError> {
+        #[cfg(feature = "metrics")]
+        let started = Instant::now();
+        let fetched = self.fetch_unmeasured().await;
+        #[cfg(feature = "metrics")]
+        {
+            let outcome = match &fetched {
+                Ok((set, _)) if set.keys.is_empty() => "invalid",
+                Ok(_) => "success",
+                Err(error) => error.kind,
+            };
+            crate::observe::metrics::jwks_fetch(outcome, started.elapsed());
+        }
+        fetched
+    }
+
+    async fn fetch_unmeasured(&self) -> Result<(KeySet, Duration), FetchError> {
         let known = self
             .jwks_url
             .lock()
