@@ -378,3 +378,13 @@ pub fn basic(user: &str, password: &str) -> (header::HeaderName, String) {
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     (header::AUTHORIZATION, format!("Basic {encoded}"))
 }
+
+/// Basic logins for one `user` with `password` and `roles` (Argon2-hashed, as in production):
+/// checking a password is asynchronous (a blocking-pool hash), unlike a token.
+pub fn basic_users(user: &str, password: &str, roles: &[&str]) -> route_guard::BasicAuthenticator {
+    let hash = route_guard::hash_password(password).expect("a password hashes");
+    let users = route_guard::Argon2Users::new()
+        .user(user, &hash, roles.iter().copied())
+        .expect("the hash is valid");
+    route_guard::BasicAuthenticator::new(users).expect("config is valid")
+}
