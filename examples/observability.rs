@@ -97,9 +97,19 @@ pub fn mint(sub: &str, roles: &[&str], lifetime_secs: i64) -> String {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    // Installed before the guard serves anything: the guard keeps the recorder's handles.
     let recorder = PrometheusBuilder::new()
         .install_recorder()
         .map_err(std::io::Error::other)?;
+    // Without the exporter's HTTP listener, its upkeep (folding histogram samples into their
+    // summaries) is the application's to run.
+    let upkeep = recorder.clone();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            upkeep.run_upkeep();
+        }
+    });
     let audit = |decision: &Decision<'_>| println!("audit: {}", audit_line(decision));
     let guard = guard(audit).map_err(std::io::Error::other)?;
     let addr = "127.0.0.1:8081";

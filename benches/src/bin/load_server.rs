@@ -9,6 +9,9 @@
 //! route-guard's authenticator holds all four keys; the token's algorithm picks the key, as an
 //! identity provider's JWKS would. `load_server tokens` prints one admin token per algorithm
 //! for `benches/load.sh`; `load_server serve [ADDR]` serves on ADDR (default 127.0.0.1:8089).
+//!
+//! Built with the `metrics` feature, it installs the Prometheus recorder, so that every guard
+//! decision is recorded as in production, and serves what it recorded on `/metrics`.
 
 use actix_web::{App, HttpServer, get, web};
 use actix_web_httpauth::middleware::HttpAuthentication;
@@ -54,8 +57,38 @@ async fn serve(addr: &str) -> std::io::Result<()> {
             )
         })
         .collect();
+    #[cfg(feature = "metrics")]
+    let recorder = web::Data::new(
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .set_buckets(route_guard::observe::DURATION_BUCKETS)
+            .map_err(std::io::Error::other)?
+            .install_recorder()
+            .map_err(std::io::Error::other)?,
+    );
+    // Folds histogram samples into their summaries, as an application must without the
+    // exporter's HTTP listener; otherwise they pile up for the whole run.
+    #[cfg(feature = "metrics")]
+    {
+        let upkeep = recorder.clone();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                upkeep.run_upkeep();
+            }
+        });
+    }
     let server = HttpServer::new(move || {
-        let mut app = App::new()
+        let app = App::new();
+        #[cfg(feature = "metrics")]
+        let app = app.app_data(recorder.clone()).route(
+            "/metrics",
+            web::get().to(
+                |handle: web::Data<metrics_exporter_prometheus::PrometheusHandle>| async move {
+                    handle.render()
+                },
+            ),
+        );
+        let mut app = app
             .app_data(cached.clone())
             .service(web::scope("/unguarded").service(unguarded))
             .service(web::scope("/rg").service(guarded))

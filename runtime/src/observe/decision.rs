@@ -341,4 +341,68 @@ mod tests {
         );
         assert_eq!(error_code(Some(Denial::Forbidden)), "none");
     }
+
+    /// The metrics cache a counter per policy and reason: that holds only if the reason alone
+    /// decides the result and the error code.
+    #[test]
+    fn the_reason_decides_the_result_and_the_error_code() {
+        use std::collections::HashMap;
+        let mut denials = vec![
+            Denial::MissingCredentials,
+            Denial::UnsupportedScheme,
+            Denial::Forbidden,
+            Denial::NotFound,
+            Denial::InsufficientScope("read"),
+            Denial::PolicyFailed,
+            Denial::Misconfigured(Misconfiguration::NoRouteGuard),
+            Denial::Misconfigured(Misconfiguration::NoCountryResolver),
+            Denial::Unavailable {
+                retry_after_secs: 1,
+            },
+        ];
+        denials.extend(
+            [
+                TokenProblem::Empty,
+                TokenProblem::TooLong,
+                TokenProblem::Malformed,
+                TokenProblem::DisallowedAlgorithm,
+                TokenProblem::UnknownKey,
+                TokenProblem::UnsupportedCritical,
+                TokenProblem::WrongType,
+                TokenProblem::BadSignature,
+                TokenProblem::Expired,
+                TokenProblem::NotYetValid,
+                TokenProblem::WrongIssuer,
+                TokenProblem::WrongAudience,
+                TokenProblem::MissingClaim,
+                TokenProblem::UnusableClaims,
+                TokenProblem::WrongCredentials,
+            ]
+            .map(Denial::InvalidToken),
+        );
+        denials.extend(
+            [
+                RequestProblem::DuplicateAuthorization,
+                RequestProblem::TokenInSeveralPlaces,
+                RequestProblem::DuplicateKeyHeader,
+            ]
+            .map(Denial::InvalidRequest),
+        );
+        let causes = [
+            None,
+            Some(Cause::Credentials),
+            Some(Cause::Rule),
+            Some(Cause::Address),
+            Some(Cause::Server),
+        ];
+        let mut seen = HashMap::new();
+        seen.insert("none", (Outcome::Granted, "none"));
+        for denial in denials {
+            for cause in causes {
+                let labels = (Outcome::of(denial), error_code(Some(denial)));
+                let first = *seen.entry(reason(Some(denial), cause)).or_insert(labels);
+                assert_eq!(first, labels, "{denial:?} {cause:?}");
+            }
+        }
+    }
 }

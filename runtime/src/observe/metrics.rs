@@ -18,6 +18,14 @@ pub const JWKS_FETCHES: &str = "route_guard.jwks.fetches";
 /// Histogram, seconds: how long each JWKS refresh took. Label `outcome`.
 pub const JWKS_FETCH_DURATION: &str = "route_guard.jwks.fetch.duration";
 
+/// Histogram bucket bounds, in seconds, that suit both durations: from a cached token's
+/// microseconds to a password hash's tens of milliseconds and a key fetch's seconds. Give them
+/// to the exporter for aggregatable histograms (Prometheus' `set_buckets`) rather than
+/// summaries, which also cost more per sample to maintain.
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
+];
+
 /// Describes every metric to the installed recorder, once per process: exporters print the
 /// descriptions (Prometheus' `# HELP`) and units.
 pub(crate) fn describe() {
@@ -59,22 +67,42 @@ pub(crate) fn decision(
     error: &'static str,
 ) {
     #[cfg(feature = "metrics")]
-    metrics::counter!(
-        AUTHORIZATION_ATTEMPTS,
-        "policy" => policy,
-        "result" => result,
-        "reason" => reason,
-        "error" => error,
-    )
-    .increment(1);
+    // The reason decides the result and the error code: the policy and it name the series.
+    handles::with(
+        &handles::ATTEMPTS,
+        handles::labels([policy, reason]),
+        || {
+            metrics::counter!(
+                AUTHORIZATION_ATTEMPTS,
+                "policy" => policy,
+                "result" => result,
+                "reason" => reason,
+                "error" => error,
+            )
+        },
+        |counter| counter.increment(1),
+    );
 }
+
+/// Every value of the `scheme` label.
+pub(crate) const SCHEMES: [&str; 6] = ["bearer", "basic", "apikey", "dpop", "custom", "none"];
+/// Every value of an authentication's `result` label.
+#[cfg(feature = "metrics")]
+const AUTHENTICATION_RESULTS: [&str; 3] = ["success", "failure", "none"];
 
 /// One authentication: `result` is `success`, `failure` or `none` (no credentials found).
 #[cfg(feature = "metrics")]
 #[inline]
 pub(crate) fn authentication(scheme: &'static str, result: &'static str, took: Duration) {
-    metrics::histogram!(AUTHENTICATION_DURATION, "scheme" => scheme, "result" => result)
-        .record(took);
+    let position = |labels: &[&str], value| labels.iter().position(|label| *label == value);
+    let scheme_index = position(&SCHEMES, scheme).unwrap_or(SCHEMES.len() - 2);
+    let result_index = position(&AUTHENTICATION_RESULTS, result).unwrap_or(2);
+    handles::in_slot(
+        &handles::DURATIONS,
+        scheme_index * AUTHENTICATION_RESULTS.len() + result_index,
+        || metrics::histogram!(AUTHENTICATION_DURATION, "scheme" => scheme, "result" => result),
+        |histogram| histogram.record(took),
+    );
 }
 
 /// One lookup in a verified-token cache.
@@ -82,8 +110,15 @@ pub(crate) fn authentication(scheme: &'static str, result: &'static str, took: D
 #[inline]
 pub(crate) fn token_cache(hit: bool) {
     #[cfg(feature = "metrics")]
-    metrics::counter!(TOKEN_CACHE_LOOKUPS, "result" => if hit { "hit" } else { "miss" })
-        .increment(1);
+    {
+        let result = if hit { "hit" } else { "miss" };
+        handles::in_slot(
+            &handles::LOOKUPS,
+            usize::from(hit),
+            || metrics::counter!(TOKEN_CACHE_LOOKUPS, "result" => result),
+            |counter| counter.increment(1),
+        );
+    }
 }
 
 /// One JWKS refresh: `outcome` is `success` or the kind of failure.
@@ -91,4 +126,104 @@ pub(crate) fn token_cache(hit: bool) {
 pub(crate) fn jwks_fetch(outcome: &'static str, took: Duration) {
     metrics::counter!(JWKS_FETCHES, "outcome" => outcome).increment(1);
     metrics::histogram!(JWKS_FETCH_DURATION, "outcome" => outcome).record(took);
+}
+
+/// The recorder's handles, kept per thread and label set: registering a metric builds its key
+/// (an allocation for the labels) and looks it up in the recorder's registry, several hundred
+/// nanoseconds that a request on the hot path should not pay each time. Metrics whose label
+/// values are all known here keep their handles in fixed slots; the attempts, labelled with
+/// policy names, in a small map. A handle is taken from the recorder installed when the thread
+/// first records that label set: install the recorder before serving.
+#[cfg(feature = "metrics")]
+mod handles {
+    use std::cell::{OnceCell, RefCell};
+    use std::hash::{BuildHasherDefault, Hash, Hasher};
+    use std::thread::LocalKey;
+
+    use hashbrown::HashMap;
+    use metrics::{Counter, Histogram};
+
+    /// A label set by the addresses and lengths of its `'static` values: two different names
+    /// never share both, and the same name written twice at most costs a second entry.
+    pub(super) type Labels<const N: usize> = [(usize, usize); N];
+
+    pub(super) fn labels<const N: usize>(values: [&'static str; N]) -> Labels<N> {
+        values.map(|value| (value.as_ptr() as usize, value.len()))
+    }
+
+    type Cache<K, V> = RefCell<HashMap<K, V, BuildHasherDefault<AddressHasher>>>;
+
+    /// Hashes label sets, which are addresses and lengths, with one multiply per word (FxHash's
+    /// step): nothing here comes from a client, so no flooding resistance is needed.
+    #[derive(Default)]
+    pub(super) struct AddressHasher(u64);
+
+    impl Hasher for AddressHasher {
+        fn write(&mut self, bytes: &[u8]) {
+            for &byte in bytes {
+                self.write_u64(u64::from(byte));
+            }
+        }
+
+        fn write_u64(&mut self, word: u64) {
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+
+        fn write_usize(&mut self, word: usize) {
+            self.write_u64(word as u64);
+        }
+
+        fn finish(&self) -> u64 {
+            self.0
+        }
+    }
+
+    type Slots<V, const N: usize> = [OnceCell<V>; N];
+
+    thread_local! {
+        pub(super) static ATTEMPTS: Cache<Labels<2>, Counter> = RefCell::default();
+        pub(super) static LOOKUPS: Slots<Counter, 2> = const { [const { OnceCell::new() }; 2] };
+        pub(super) static DURATIONS: Slots<Histogram, 18> =
+            const { [const { OnceCell::new() }; 18] };
+    }
+
+    /// Runs `apply` on the handle in slot `index` of `slots`, registering it first if need be.
+    pub(super) fn in_slot<V, const N: usize>(
+        slots: &'static LocalKey<Slots<V, N>>,
+        index: usize,
+        register: impl FnOnce() -> V,
+        apply: impl FnOnce(&V),
+    ) {
+        let mut pending = Some((register, apply));
+        let _ = slots.try_with(|slots| {
+            if let Some(slot) = slots.get(index)
+                && let Some((register, apply)) = pending.take()
+            {
+                apply(slot.get_or_init(register));
+            }
+        });
+        // The thread is being torn down, or there is no such slot: record directly.
+        if let Some((register, apply)) = pending {
+            apply(&register());
+        }
+    }
+
+    /// Runs `apply` on the handle `cache` holds for `key`, registering it first if need be.
+    pub(super) fn with<K: Eq + Hash, V>(
+        cache: &'static LocalKey<Cache<K, V>>,
+        key: K,
+        register: impl FnOnce() -> V,
+        apply: impl FnOnce(&V),
+    ) {
+        let mut pending = Some((register, apply));
+        let _ = cache.try_with(|cache| {
+            if let Some((register, apply)) = pending.take() {
+                apply(cache.borrow_mut().entry(key).or_insert_with(register));
+            }
+        });
+        // The thread is being torn down: no cache, record directly.
+        if let Some((register, apply)) = pending {
+            apply(&register());
+        }
+    }
 }

@@ -55,8 +55,8 @@ pub(crate) mod metrics;
 
 pub use decision::{Decision, OnDecision, Outcome, Pseudonym};
 pub use metrics::{
-    AUTHENTICATION_DURATION, AUTHORIZATION_ATTEMPTS, JWKS_FETCH_DURATION, JWKS_FETCHES,
-    TOKEN_CACHE_LOOKUPS,
+    AUTHENTICATION_DURATION, AUTHORIZATION_ATTEMPTS, DURATION_BUCKETS, JWKS_FETCH_DURATION,
+    JWKS_FETCHES, TOKEN_CACHE_LOOKUPS,
 };
 
 use std::panic::AssertUnwindSafe;
@@ -117,14 +117,20 @@ fn random_key() -> Option<[u8; 32]> {
 /// The label of an authenticator whose bare challenge is `challenge` (`Bearer realm="api"`).
 pub(crate) fn scheme_label(challenge: &str) -> &'static str {
     let scheme = challenge.split(' ').next().unwrap_or_default();
-    ["bearer", "basic", "apikey", "dpop"]
+    metrics::SCHEMES
         .into_iter()
-        .find(|known| known.eq_ignore_ascii_case(scheme))
+        .find(|known| *known != "none" && known.eq_ignore_ascii_case(scheme))
         .unwrap_or("custom")
 }
 
 /// The span of one guarded request, its fields filled in by [`decided`].
 pub(crate) fn span(policy: &'static str) -> Span {
+    // Without a subscriber that wants INFO, nothing at all: with `tracing`'s `log` feature on
+    // (another crate of the application may turn it on), even a disabled span records its
+    // fields for `log`, a hundred instructions per request.
+    if !tracing::level_enabled!(tracing::Level::INFO) {
+        return Span::none();
+    }
     tracing::info_span!(
         target: "route_guard",
         "route_guard",
