@@ -97,3 +97,45 @@ fn no_macro_module_imports_the_entry() {
         );
     }
 }
+
+/// The README's promise that metrics cost nothing unless asked for: the `metrics` crate is an
+/// optional dependency of the runtime, enabled by its `metrics` feature alone and not by
+/// default, and named in one module only. (A use outside `cfg(feature = "metrics")` would not
+/// build without the feature, which `.ci/run` builds.)
+#[test]
+fn metrics_are_opt_in() {
+    let manifest = fs::read_to_string(root().join("runtime/Cargo.toml")).unwrap_or_default();
+    let line = |prefix: &str| {
+        manifest
+            .lines()
+            .find(|line| line.starts_with(prefix))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(
+        line("metrics = {"),
+        "metrics = { workspace = true, optional = true }"
+    );
+    assert_eq!(line("metrics = ["), r#"metrics = ["dep:metrics"]"#);
+    assert!(!line("default = ").contains("metrics"), "{manifest}");
+    let enabling: Vec<String> = manifest
+        .lines()
+        .filter(|line| line.contains("dep:metrics"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(enabling, [r#"metrics = ["dep:metrics"]"#]);
+    // In the code, `metrics::` paths appear only in the module that records them.
+    let mut files = Vec::new();
+    rust_files(&root().join("runtime/src"), &mut files);
+    for file in files {
+        let text = fs::read_to_string(&file).unwrap_or_default();
+        let uses = text.lines().filter(|l| l.contains(" metrics::")).count()
+            + text.lines().filter(|l| l.contains("(metrics::")).count();
+        let recorder = file.ends_with("observe/instruments.rs");
+        assert!(
+            uses == 0 || recorder,
+            "{} uses the metrics crate outside observe/instruments.rs",
+            file.display()
+        );
+    }
+}

@@ -41,7 +41,7 @@ async fn each_guarded_request_is_one_span_with_the_decision_in_its_fields() {
         .with_writer(move || writer.clone())
         .with_span_events(FmtSpan::CLOSE)
         .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(tracing::Level::DEBUG)
         .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap_or_else(|e| panic!("{e}"));
 
@@ -64,6 +64,8 @@ async fn each_guarded_request_is_one_span_with_the_decision_in_its_fields() {
         .assert_ok(r#"{"roles":[],"sub":"alice"}"#);
     let olga = from_peer(PEER, "/admin").insert_header(basic("olga", "correct horse"));
     call(&app, olga).await.assert_ok("hello, admin");
+    let wrong = from_peer(PEER, "/admin").insert_header(basic("olga", "wrong horse"));
+    assert_eq!(call(&app, wrong).await.status, 401);
 
     let text = String::from_utf8_lossy(&captured.0.lock().unwrap_or_else(PoisonError::into_inner))
         .into_owned();
@@ -71,7 +73,8 @@ async fn each_guarded_request_is_one_span_with_the_decision_in_its_fields() {
         .lines()
         .filter(|l| l.contains("route_guard{"))
         .collect();
-    assert_eq!(spans.len(), 3, "{text}");
+    let spans: Vec<&str> = spans.into_iter().filter(|l| l.contains("close")).collect();
+    assert_eq!(spans.len(), 4, "{text}");
     let fields = format!(
         "route_guard{{policy=\"guard_span::role_routes::admin\" scheme=\"bearer\" \
          issuer=\"{ISSUER}\" result=\"forbidden\" reason=\"rule\"}}"
@@ -86,5 +89,15 @@ async fn each_guarded_request_is_one_span_with_the_decision_in_its_fields() {
     let basic = "route_guard{policy=\"guard_span::role_routes::admin\" scheme=\"basic\" \
                  result=\"granted\" reason=\"none\"}";
     assert!(spans[2].contains(basic), "{}", spans[2]);
-    assert!(!text.contains("alice"), "no subject in the span: {text}");
+    let refused = "route_guard{policy=\"guard_span::role_routes::admin\" scheme=\"basic\" \
+                   result=\"unauthenticated\" reason=\"wrong_credentials\"}";
+    assert!(spans[3].contains(refused), "{}", spans[3]);
+    // What the authentication logs, on the blocking pool and after, is inside the span.
+    let inside = text.lines().any(|line| {
+        line.contains("route_guard{policy=\"guard_span::role_routes::admin\"")
+            && line.contains("Basic credentials refused")
+    });
+    assert!(inside, "{text}");
+    // The span names no subject (the debug log, for a developer, does).
+    assert!(spans.iter().all(|span| !span.contains("alice")), "{spans:?}");
 }

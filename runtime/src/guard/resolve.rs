@@ -153,6 +153,6 @@ fn measure(guard: &RouteGuard, started: Clock, by: Option<usize>, result: &'stat
     #[cfg(feature = "metrics")]
     {
         let scheme = by.map_or("none", |index| guard.observer().scheme(index));
-        crate::observe::metrics::authentication(scheme, result, started.at.elapsed());
+        crate::observe::instruments::authentication(scheme, result, started.at.elapsed());
     }
 }

@@ -51,10 +51,10 @@
 //! request, its authentication (a key fetch, a password hash) inside it.
 
 mod decision;
-pub(crate) mod metrics;
+pub(crate) mod instruments;
 
 pub use decision::{Decision, OnDecision, Outcome, Pseudonym};
-pub use metrics::{
+pub use instruments::{
     AUTHENTICATION_DURATION, AUTHORIZATION_ATTEMPTS, DURATION_BUCKETS, JWKS_FETCH_DURATION,
     JWKS_FETCHES, TOKEN_CACHE_LOOKUPS,
 };
@@ -87,7 +87,7 @@ impl Observer {
         key: Option<[u8; 32]>,
         schemes: Box<[&'static str]>,
     ) -> Self {
-        metrics::describe();
+        instruments::describe();
         Observer {
             hook,
             grants,
@@ -117,7 +117,7 @@ fn random_key() -> Option<[u8; 32]> {
 /// The label of an authenticator whose bare challenge is `challenge` (`Bearer realm="api"`).
 pub(crate) fn scheme_label(challenge: &str) -> &'static str {
     let scheme = challenge.split(' ').next().unwrap_or_default();
-    metrics::SCHEMES
+    instruments::SCHEMES
         .into_iter()
         .find(|known| *known != "none" && known.eq_ignore_ascii_case(scheme))
         .unwrap_or("custom")
@@ -163,7 +163,7 @@ pub(crate) fn decided(req: &HttpRequest, observer: &Observer, span: &Span, decid
     let cause = decided.refused.map(|(_, cause)| cause);
     let outcome = denial.map_or(decision::Outcome::Granted, Outcome::of);
     let reason = decision::reason(denial, cause);
-    metrics::decision(
+    instruments::decision(
         decided.policy,
         outcome.as_str(),
         reason,
@@ -218,7 +218,7 @@ pub(crate) fn decided(req: &HttpRequest, observer: &Observer, span: &Span, decid
 /// Reports a request refused because no guard is registered: to the metrics alone, as there is
 /// no hook to call.
 pub(crate) fn unguarded(policy: &'static str) {
-    metrics::decision(policy, Outcome::Error.as_str(), "no_route_guard", "none");
+    instruments::decision(policy, Outcome::Error.as_str(), "no_route_guard", "none");
 }
 
 #[cfg(test)]

@@ -286,7 +286,7 @@ impl RemoteKeys {
                 Ok(_) => "success",
                 Err(error) => error.kind,
             };
-            crate::observe::metrics::jwks_fetch(outcome, started.elapsed());
+            crate::observe::instruments::jwks_fetch(outcome, started.elapsed());
         }
         fetched
     }

@@ -277,7 +277,7 @@ impl BoundCache {
             && entry.owner == self.owner
             && entry.generation == generation
         {
-            crate::observe::metrics::token_cache(true);
+            crate::observe::instruments::token_cache(true);
             if now >= entry.expires_at {
                 shared.entries.remove(token);
                 return Err(TokenProblem::Expired);
@@ -287,7 +287,7 @@ impl BoundCache {
             }
             return Ok(entry.identity);
         }
-        crate::observe::metrics::token_cache(false);
+        crate::observe::instruments::token_cache(false);
         let identity = Arc::new(verify()?);
         if let Some(entry) = self.entry(token, &identity, generation) {
             shared.entries.insert(token.into(), entry);
