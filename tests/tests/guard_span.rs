@@ -99,5 +99,8 @@ async fn each_guarded_request_is_one_span_with_the_decision_in_its_fields() {
     });
     assert!(inside, "{text}");
     // The span names no subject (the debug log, for a developer, does).
-    assert!(spans.iter().all(|span| !span.contains("alice")), "{spans:?}");
+    assert!(
+        spans.iter().all(|span| !span.contains("alice")),
+        "{spans:?}"
+    );
 }

@@ -61,8 +61,13 @@ async fn a_known_mix_of_requests_leaves_exactly_these_counts() {
     let handle = PrometheusBuilder::new()
         .install_recorder()
         .unwrap_or_else(|e| panic!("{e}"));
-    let guard = example::guard(|_: &route_guard::observe::Decision<'_>| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let audit = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = audit.clone();
+    let guard = example::guard(move |decision: &route_guard::observe::Decision<'_>| {
+        let line = example::audit_line(decision);
+        lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     let app = init_service(
         App::new()
             .app_data(guard)
@@ -153,6 +158,29 @@ async fn a_known_mix_of_requests_leaves_exactly_these_counts() {
     assert!(
         page.contains("# HELP route_guard_authorization_attempts"),
         "{page}"
+    );
+
+    // The example's audit log: one line per refusal, none for the grants.
+    let audit = audit.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(audit.len(), 5, "{audit:#?}");
+    let refused = &audit[2];
+    let (head, tail) = refused.split_once(" subject=").unwrap_or_default();
+    assert_eq!(
+        head,
+        "outcome=forbidden status=403 reason=rule policy=metrics::example::admin scheme=bearer \
+         client=127.0.0.1"
+    );
+    let (subject, request) = tail.split_once(' ').unwrap_or_default();
+    assert_eq!((subject.len(), request), (16, "method=GET path=/admin"));
+    assert!(audit[1].starts_with("outcome=unauthenticated status=401 reason=missing_credentials"));
+    assert!(
+        audit[1].contains(" scheme=- client=127.0.0.1 subject=- "),
+        "{}",
+        audit[1]
+    );
+    assert!(
+        audit.iter().all(|line| !line.contains("alice")),
+        "{audit:#?}"
     );
 
     jwks_fetches_are_counted_by_outcome(&handle).await;
