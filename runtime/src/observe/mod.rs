@@ -36,6 +36,10 @@
 //! No label holds a token, a subject, an address or anything else a client chose, so the number
 //! of series is bounded by the application's code.
 //!
+//! Install the recorder before building the guards: each worker thread keeps the handles it
+//! was first given, and the descriptions (`# HELP`) are given once, when the first guard is
+//! built. Histograms are best exported with buckets ([`DURATION_BUCKETS`] suits both).
+//!
 //! # Decision events
 //!
 //! [`RouteGuardBuilder::on_decision`](crate::RouteGuardBuilder::on_decision) receives each
