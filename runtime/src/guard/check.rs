@@ -177,7 +177,7 @@ impl Report<'_> {
             policy,
             identity: identity.map(|identity| &**identity),
             refused,
-            by: self.guard.decided_by(self.req, identity.is_some()),
+            by: &|| self.guard.decided_by(self.req, identity.is_some()),
             network: self.network,
             network_config: self.guard.network(),
         };

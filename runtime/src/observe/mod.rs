@@ -152,8 +152,9 @@ pub(crate) struct Decided<'a> {
     pub(crate) identity: Option<&'a Identity>,
     /// `None` when granted.
     pub(crate) refused: Option<(Denial, Cause)>,
-    /// The authenticator that accepted or refused the credentials, if one found any.
-    pub(crate) by: Option<usize>,
+    /// The authenticator that accepted or refused the credentials, if one found any: asked
+    /// only when someone listens.
+    pub(crate) by: &'a dyn Fn() -> Option<usize>,
     /// The client as the rules saw it, if they looked.
     pub(crate) network: Option<&'a Network>,
     /// How to find the client when they did not.
@@ -163,6 +164,14 @@ pub(crate) struct Decided<'a> {
 /// Reports a decision on `req` of the guard `observer` belongs to: to the metrics, the span and
 /// the hook.
 pub(crate) fn decided(req: &HttpRequest, observer: &Observer, span: &Span, decided: Decided<'_>) {
+    let hook = observer
+        .hook
+        .as_deref()
+        .filter(|_| decided.refused.is_some() || observer.grants);
+    let unheard = span.is_disabled() && hook.is_none();
+    if unheard && !cfg!(feature = "metrics") {
+        return;
+    }
     let denial = decided.refused.map(|(denial, _)| denial);
     let cause = decided.refused.map(|(_, cause)| cause);
     let outcome = denial.map_or(decision::Outcome::Granted, Outcome::of);
@@ -173,14 +182,10 @@ pub(crate) fn decided(req: &HttpRequest, observer: &Observer, span: &Span, decid
         reason,
         decision::error_code(denial),
     );
-    let hook = observer
-        .hook
-        .as_deref()
-        .filter(|_| denial.is_some() || observer.grants);
-    if span.is_disabled() && hook.is_none() {
+    if unheard {
         return;
     }
-    let scheme = decided.by.map(|index| observer.scheme(index));
+    let scheme = (decided.by)().map(|index| observer.scheme(index));
     let issuer = decided
         .identity
         .and_then(|identity| identity.claims().get("iss")?.as_str());
