@@ -5,13 +5,15 @@ use syn::parse::{ParseStream, Parser as _};
 
 use crate::attribute::Attribute;
 use crate::errors::combine;
+use crate::policy::Args;
 use crate::policy::check::{Declared, check};
 use crate::policy::parse;
-use crate::{expand, handler, siblings};
+use crate::{expand, handler, openapi, siblings};
 
 /// Expands one guard attribute on `item`.
 pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
     let span = Span::call_site();
+    let raw_args = args.clone();
     let args = attribute.parse_args(args).and_then(|args| {
         let errors = args
             .as_ref()
@@ -27,6 +29,9 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
             {
                 return expand::item_with_error(item, &error);
             }
+            if let Some(documented) = document(attribute, &raw_args, args.as_ref(), &function) {
+                return documented;
+            }
             match args {
                 Some(args) => {
                     expand::guarded_handler(function, &args.expr, args.hide.is_some(), span)
@@ -40,6 +45,23 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
             expand::item_with_error(item, &error)
         }
     }
+}
+
+/// With `#[utoipa::path]` below: the handler with every guard's facts added to the operation
+/// and this attribute moved below utoipa's (see `openapi`).
+fn document(
+    attribute: Attribute,
+    raw_args: &TokenStream,
+    own: Option<&Args>,
+    function: &handler::Handler,
+) -> Option<TokenStream> {
+    let siblings = siblings::siblings(function);
+    let theirs = siblings
+        .iter()
+        .filter(|(kind, args)| *kind == Attribute::RequireAuth || args.is_some())
+        .map(|(_, args)| args.as_ref());
+    let guards: Vec<Option<&Args>> = std::iter::once(own).chain(theirs).collect();
+    openapi::document(attribute, raw_args, &guards, function.clone())
 }
 
 /// `rule!(...)`: the `#[require]` grammar, as an expression.

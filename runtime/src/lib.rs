@@ -62,6 +62,8 @@ pub mod client;
 mod config;
 mod guard;
 pub mod identity;
+#[cfg(feature = "utoipa")]
+mod openapi;
 pub mod policy;
 pub mod refusal;
 
@@ -79,7 +81,7 @@ pub mod jwt {
 }
 
 // What a newcomer needs, at the root; the rest lives in the modules above.
-pub use auth::{Authenticator, BasicAuthenticator};
+pub use auth::{Authenticator, BasicAuthenticator, CredentialScheme};
 pub use client::TrustedProxies;
 pub use config::ConfigError;
 pub use guard::extract::{Authenticated, Guarded, MaybeAuthenticated};
@@ -89,6 +91,9 @@ pub use identity::Identity;
 #[cfg(feature = "jwks")]
 pub use jwt::Jwks;
 pub use jwt::{JwtAuthenticator, JwtKey};
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+pub use openapi::GuardDocs;
 
 // The same items by their short paths, as before the modules existed: kept so that
 // applications and examples keep compiling, and left out of the front page.
@@ -149,6 +154,14 @@ pub mod __private {
     pub use crate::policy::PolicyRef;
     pub use crate::policy::predicate::call_predicate;
     pub use crate::policy::{Policy, Predicate, PredicateFuture, Rule};
+    #[cfg(all(feature = "utoipa", feature = "macros"))]
+    pub use route_guard_macros::utoipa_documented;
+
+    /// A guard attribute below `#[utoipa::path]` fails to build on this type's name: utoipa
+    /// has already documented the handler without its guard.
+    #[cfg(feature = "utoipa")]
+    #[derive(Debug, Clone, Copy)]
+    pub struct PutTheGuardAttributesAboveUtoipaPath;
 }
 
 /// Thin wrappers over crate-private parsers, for the fuzz targets in `fuzz/`. Not public API.
