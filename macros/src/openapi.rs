@@ -204,7 +204,7 @@ pub(crate) fn order_probe(function: &Handler, span: Span) -> Option<TokenStream>
         quote_spanned!(span=> ::route_guard::__private::PutTheGuardAttributesAboveUtoipaPath);
     Some(quote_spanned! {span=>
         const _: () = {
-            #[allow(unused_variables, non_snake_case, clippy::let_unit_value)]
+            #[allow(unused_variables, non_snake_case)]
             let #path_struct = #order;
         };
     })
