@@ -8,10 +8,6 @@ mod example;
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::OnceLock;
-
 use actix_web::App;
 use actix_web::test::{TestRequest, init_service};
 use common::{bearer, call_full, pypi, sign};
@@ -156,53 +152,18 @@ fn a_guard_scope_documents_its_operations_but_not_its_exempt_paths() {
     assert_eq!(statuses(health), ["200"]);
 }
 
-/// The interpreter of the venv holding `openapi-spec-validator`, installed once per process.
-fn validator() -> &'static Path {
-    static PYTHON: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
-    let python = PYTHON.get_or_init(|| {
-        pypi::venv(
-            "openapi",
-            "the OpenAPI tests validate documents with openapi-spec-validator",
-        )
-    });
-    python.as_deref().unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// What `openapi-spec-validator` says of `doc`: `Ok` if valid, its complaint otherwise.
-fn validate(doc: &Value, name: &str) -> Result<(), String> {
-    let file = common::npm::scratch().join(format!("openapi-{name}.json"));
-    std::fs::write(&file, doc.to_string()).unwrap_or_else(|e| panic!("{file:?}: {e}"));
-    let script = "import json, sys\n\
-                  from openapi_spec_validator import validate\n\
-                  from openapi_spec_validator.validation.exceptions import OpenAPIValidationError\n\
-                  try:\n    validate(json.load(open(sys.argv[1])))\n\
-                  except OpenAPIValidationError as error:\n    sys.exit(str(error))\n";
-    let output = Command::new(validator())
-        .args(["-c", script])
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| panic!("the validator did not start: {e}"));
-    match output.status.code() {
-        Some(0) => Ok(()),
-        Some(1) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
-        _ => panic!(
-            "the validator failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    }
-}
-
 #[test]
 fn the_document_is_valid_openapi_3_1() {
     let doc = document();
     assert_eq!(doc["openapi"], "3.1.0");
-    validate(&doc, "example").unwrap_or_else(|e| panic!("the document is invalid: {e}"));
+    pypi::validate_openapi(&doc, "example")
+        .unwrap_or_else(|e| panic!("the document is invalid: {e}"));
     // The validator does refuse: here, a response without its required description.
     let mut broken = doc.clone();
     broken["paths"]["/me"]["get"]["responses"]["401"]
         .as_object_mut()
         .map(|response| response.remove("description"));
-    assert!(validate(&broken, "broken").is_err());
+    assert!(pypi::validate_openapi(&broken, "broken").is_err());
 }
 
 #[actix_web::test]

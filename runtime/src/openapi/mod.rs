@@ -199,18 +199,20 @@ fn document(operation: &mut Operation, guards: &[(Value, bool)], schemes: &[Sche
         return;
     }
     let rules: Vec<Value> = guards.iter().map(|(rule, _)| rule.clone()).collect();
-    let Ok(found) = alternatives(&json!({ "all": rules })) else {
+    let each: Result<Vec<(Vec<Alternative>, bool)>, Malformed> = guards
+        .iter()
+        .map(|(rule, hide)| Ok((alternatives(rule)?, *hide)))
+        .collect();
+    let (Ok(found), Ok(each)) = (alternatives(&json!({ "all": rules })), each) else {
         tracing::warn!("route-guard: a recorded rule is malformed; operation left as it is");
         return;
     };
     operation.security = Some(requirements(&found, schemes));
-    let refusals = Refusals {
-        alternatives: &found,
+    Refusals {
+        guards: &each,
         schemes,
-        hide_all: guards.iter().all(|(_, hide)| *hide),
-        hide_any: guards.iter().any(|(_, hide)| *hide),
-    };
-    refusals.add_to(operation);
+    }
+    .add_to(operation);
     let mut conditions: Vec<String> = Vec::new();
     for condition in found.iter().flat_map(|a| &a.conditions) {
         if !conditions.contains(condition) {

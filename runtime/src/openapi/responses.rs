@@ -26,24 +26,27 @@ pub(crate) fn problem_schema() -> Option<RefOr<Schema>> {
     serde_json::from_value(schema).ok()
 }
 
-/// What may refuse a request on an operation.
+/// What may refuse a request on an operation: each guard's alternatives and whether it hides.
 pub(crate) struct Refusals<'a> {
-    pub(crate) alternatives: &'a [Alternative],
+    pub(crate) guards: &'a [(Vec<Alternative>, bool)],
     pub(crate) schemes: &'a [Scheme],
-    /// Every guard on the operation hides it (404 instead of 401 and 403).
-    pub(crate) hide_all: bool,
-    /// Some guard hides it.
-    pub(crate) hide_any: bool,
 }
 
-impl Refusals<'_> {
-    /// Adds the responses the guard can answer to `operation`, leaving alone those it
-    /// declares itself.
-    pub(crate) fn add_to(&self, operation: &mut Operation) {
-        let alternatives = self.alternatives;
+/// What one guard can answer.
+#[derive(Default)]
+struct Answers {
+    credentials: bool,
+    unauthorized: bool,
+    forbidden: bool,
+    scope_challenge: bool,
+    not_found: bool,
+}
+
+impl Answers {
+    fn of(alternatives: &[Alternative], hide: bool) -> Answers {
         let open = |a: &Alternative| !a.credentials && a.conditions.is_empty();
         if alternatives.iter().any(open) {
-            return;
+            return Answers::default();
         }
         let credentials = alternatives.iter().any(|a| a.credentials);
         let bare = |a: &Alternative| a.credentials && a.names.is_empty() && a.conditions.is_empty();
@@ -51,6 +54,36 @@ impl Refusals<'_> {
         let scopes = alternatives
             .iter()
             .any(|a| a.names.iter().any(|n| n.kind == "scope"));
+        Answers {
+            credentials,
+            unauthorized: credentials && !hide,
+            forbidden: forbidden && !hide,
+            scope_challenge: scopes && forbidden && !hide,
+            not_found: hide && (credentials || forbidden),
+        }
+    }
+
+    fn or(self, other: Answers) -> Answers {
+        Answers {
+            credentials: self.credentials || other.credentials,
+            unauthorized: self.unauthorized || other.unauthorized,
+            forbidden: self.forbidden || other.forbidden,
+            scope_challenge: self.scope_challenge || other.scope_challenge,
+            not_found: self.not_found || other.not_found,
+        }
+    }
+}
+
+impl Refusals<'_> {
+    /// Adds the responses the guards can answer to `operation`, leaving alone those it
+    /// declares itself.
+    pub(crate) fn add_to(&self, operation: &mut Operation) {
+        let answers = self
+            .guards
+            .iter()
+            .fold(Answers::default(), |all, (alternatives, hide)| {
+                all.or(Answers::of(alternatives, *hide))
+            });
         let mut add = |status: &str, response: Value| {
             let responses = &mut operation.responses.responses;
             if !responses.contains_key(status)
@@ -59,16 +92,16 @@ impl Refusals<'_> {
                 responses.insert(status.to_owned(), RefOr::T(response));
             }
         };
-        if credentials {
+        if answers.credentials {
             add("400", self.bad_request());
         }
-        if credentials && !self.hide_all {
+        if answers.unauthorized {
             add("401", self.unauthorized());
         }
-        if forbidden && !self.hide_all {
-            add("403", self.forbidden(scopes));
+        if answers.forbidden {
+            add("403", self.forbidden(answers.scope_challenge));
         }
-        if self.hide_any {
+        if answers.not_found {
             add(
                 "404",
                 refusal(
@@ -77,7 +110,7 @@ impl Refusals<'_> {
                 ),
             );
         }
-        if credentials && self.schemes.iter().any(|s| s.may_be_unavailable) {
+        if answers.credentials && self.schemes.iter().any(|s| s.may_be_unavailable) {
             add("503", unavailable());
         }
     }

@@ -7,9 +7,12 @@
 //! (`target/tmp/pypi/<folder>`), so it never lands in the tree and `cargo clean` removes it.
 
 use std::fs::{self, File};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use serde_json::Value;
 
 use super::npm::{fnv, run, scratch, source};
 
@@ -71,5 +74,41 @@ fn require_python(purpose: &str) -> Result<String, String> {
             "`python3` is not on PATH: {purpose}, installed with pip. Install Python 3 with its \
              venv module (e.g. `apt-get install python3 python3-venv`) and run the tests again"
         )),
+    }
+}
+
+/// The interpreter of the venv holding `openapi-spec-validator`, installed once per process.
+fn validator() -> &'static Path {
+    static PYTHON: OnceLock<Result<std::path::PathBuf, String>> = OnceLock::new();
+    let python = PYTHON.get_or_init(|| {
+        venv(
+            "openapi",
+            "the OpenAPI tests validate documents with openapi-spec-validator",
+        )
+    });
+    python.as_deref().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// What `openapi-spec-validator` says of `doc`: `Ok` if valid, its complaint otherwise.
+pub fn validate_openapi(doc: &Value, name: &str) -> Result<(), String> {
+    let file = scratch().join(format!("openapi-{name}.json"));
+    std::fs::write(&file, doc.to_string()).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+    let script = "import json, sys\n\
+                  from openapi_spec_validator import validate\n\
+                  from openapi_spec_validator.validation.exceptions import OpenAPIValidationError\n\
+                  try:\n    validate(json.load(open(sys.argv[1])))\n\
+                  except OpenAPIValidationError as error:\n    sys.exit(str(error))\n";
+    let output = Command::new(validator())
+        .args(["-c", script])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("the validator did not start: {e}"));
+    match output.status.code() {
+        Some(0) => Ok(()),
+        Some(1) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+        _ => panic!(
+            "the validator failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ),
     }
 }
