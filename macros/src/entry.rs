@@ -29,8 +29,10 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
             {
                 return expand::item_with_error(item, &error);
             }
-            if let Some(documented) = document(attribute, &raw_args, args.as_ref(), &function) {
-                return documented;
+            match document(attribute, &raw_args, args.as_ref(), &function) {
+                Some(Ok(documented)) => return documented,
+                Some(Err(error)) => return expand::item_with_error(item, &error),
+                None => {}
             }
             match args {
                 Some(args) => {
@@ -54,7 +56,7 @@ fn document(
     raw_args: &TokenStream,
     own: Option<&Args>,
     function: &handler::Handler,
-) -> Option<TokenStream> {
+) -> Option<syn::Result<TokenStream>> {
     let siblings = siblings::siblings(function);
     let theirs = siblings
         .iter()

@@ -65,7 +65,7 @@ pub(crate) fn document(
     args: &TokenStream,
     guards: &[Option<&Args>],
     mut function: Handler,
-) -> Option<TokenStream> {
+) -> Option<syn::Result<TokenStream>> {
     if !cfg!(feature = "utoipa") {
         return None;
     }
@@ -73,6 +73,9 @@ pub(crate) fn document(
     let facts = facts(guards);
     let mut utoipa = function.attrs.remove(at);
     if let syn::Meta::List(list) = &mut utoipa.meta {
+        if let Some(error) = hand_written_security(&list.tokens) {
+            return Some(Err(error));
+        }
         list.tokens = with_extension(std::mem::take(&mut list.tokens), &facts);
     }
     let name = format_ident!("{}", attribute.name());
@@ -86,7 +89,26 @@ pub(crate) fn document(
         attrs.push(marker);
     }
     function.attrs = attrs;
-    Some(function.into_token_stream())
+    Some(Ok(function.into_token_stream()))
+}
+
+/// `security(..)` written by hand in `#[utoipa::path]`: the guard would replace it, and the
+/// two drift apart; refused at `security`.
+fn hand_written_security(args: &TokenStream) -> Option<syn::Error> {
+    let tokens: Vec<TokenTree> = args.clone().into_iter().collect();
+    tokens.windows(2).find_map(|pair| match pair {
+        [TokenTree::Ident(ident), TokenTree::Group(group)]
+            if ident == "security" && group.delimiter() == Delimiter::Parenthesis =>
+        {
+            Some(syn::Error::new(
+                ident.span(),
+                "the guard attributes document this operation's security: remove `security(..)` \
+                 from `#[utoipa::path]`; `RouteGuard::openapi()` writes it from the rule and \
+                 the guard's authenticators",
+            ))
+        }
+        _ => None,
+    })
 }
 
 /// The arguments of `#[utoipa::path(..)]` with the extension `x-route-guard` added: into its
@@ -192,20 +214,58 @@ fn leaf_rule(leaf: &Leaf) -> TokenStream {
 }
 
 /// With `#[utoipa::path]` above the guard, utoipa has expanded first, documented the handler
-/// without its guard, and defined `__path_<handler>`. A unit struct of that name makes this
-/// `let` a pattern of that type rather than a new binding, and the build fails on a type whose
-/// name says what to do; without it, the `let` binds a value and nothing happens.
-pub(crate) fn order_probe(function: &Handler, span: Span) -> Option<TokenStream> {
+/// without its guard, and defined `__path_<handler>`. A unit struct of that name makes the
+/// probe's `let` a pattern of that type rather than a new binding, and the build fails on a
+/// type whose name says what to do; without it, the `let` binds a value and nothing happens.
+/// The probe goes into the body, around the original block, so that it also stands where a
+/// `const _` item cannot (an associated function).
+pub(crate) fn add_order_probe(function: &mut Handler, span: Span) {
     if !cfg!(feature = "utoipa") || documented(function) {
-        return None;
+        return;
     }
     let path_struct = format_ident!("__path_{}", function.sig.ident, span = span);
     let order =
         quote_spanned!(span=> ::route_guard::__private::PutTheGuardAttributesAboveUtoipaPath);
-    Some(quote_spanned! {span=>
+    let probe = quote_spanned! {span=>
         const _: () = {
             #[allow(unused_variables, non_snake_case)]
             let #path_struct = #order;
         };
-    })
+    };
+    function.body = with_first_statement(&function.body, probe);
+}
+
+/// `block` with `statement` first, after its inner attributes; into the `{ .. }` of a block
+/// that `macro_rules!` wrapped in an invisible group.
+fn with_first_statement(block: &Group, statement: TokenStream) -> Group {
+    let mut tokens: Vec<TokenTree> = block.stream().into_iter().collect();
+    let stream = if block.delimiter() == Delimiter::None {
+        tokens
+            .into_iter()
+            .map(|token| match token {
+                TokenTree::Group(inner) => {
+                    TokenTree::Group(with_first_statement(&inner, statement.clone()))
+                }
+                other => other,
+            })
+            .collect()
+    } else {
+        let mut at = 0;
+        while let [
+            TokenTree::Punct(pound),
+            TokenTree::Punct(bang),
+            TokenTree::Group(_),
+            ..,
+        ] = tokens.get(at..).unwrap_or_default()
+            && pound.as_char() == '#'
+            && bang.as_char() == '!'
+        {
+            at += 3;
+        }
+        tokens.splice(at..at, statement);
+        tokens.into_iter().collect()
+    };
+    let mut group = Group::new(block.delimiter(), stream);
+    group.set_span(block.span());
+    group
 }
