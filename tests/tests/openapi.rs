@@ -77,6 +77,10 @@ fn require_auth_accepts_any_scheme_and_cannot_forbid() {
         me["responses"]["401"]["content"]["application/problem+json"]["schema"],
         json!({ "$ref": "#/components/schemas/RouteGuardProblem" })
     );
+    assert_eq!(
+        me["responses"]["503"]["headers"]["Retry-After"]["schema"]["type"],
+        "integer"
+    );
     assert_eq!(me["x-route-guard"]["rules"], json!(["authenticated"]));
     assert!(me.get("description").is_none(), "{me}");
 }

@@ -6,8 +6,8 @@ mod common;
 use actix_web::{HttpRequest, get, web};
 use route_guard::{
     ApiKeyAuthenticator, AuthFuture, Authenticator, Denial, Identity, JwtAuthenticator, JwtKey,
-    RoleName, RouteGuard, allow_countries, deny_ip, require, require_auth, require_role,
-    require_scope,
+    MaybeAuthenticated, RoleName, RouteGuard, allow_countries, deny_ip, require, require_auth,
+    require_role, require_scope,
 };
 use serde_json::{Value, json};
 use utoipa::{Modify as _, OpenApi};
@@ -55,8 +55,15 @@ async fn private(owner: web::Path<String>) -> String {
     owner.into_inner()
 }
 
+// No guard attribute: the extractor alone, which the document cannot see.
+#[utoipa::path(get, path = "/hello", responses((status = 200, description = "hello")))]
+async fn hello(user: MaybeAuthenticated) -> String {
+    user.into_inner()
+        .map_or("hello, stranger".into(), |u| u.subject().to_owned())
+}
+
 #[derive(OpenApi)]
-#[openapi(paths(split, edit, offers, private))]
+#[openapi(paths(split, edit, offers, private, hello))]
 struct ApiDoc;
 
 fn jwt() -> JwtAuthenticator {
@@ -199,6 +206,19 @@ fn every_authenticator_is_a_scheme_and_openid_connect_names_scopes_only() {
 }
 
 #[test]
+fn a_handler_without_a_guard_attribute_is_left_as_written() {
+    let doc = documented(&RouteGuard::new(jwt()));
+    let hello_op = operation(&doc, "/hello", "get");
+    assert_eq!(
+        *hello_op,
+        json!({
+            "tags": [], "operationId": "hello",
+            "responses": { "200": { "description": "hello" } },
+        })
+    );
+}
+
+#[test]
 fn documenting_twice_changes_nothing() {
     let guard = RouteGuard::new(jwt());
     let mut doc = ApiDoc::openapi();
@@ -231,7 +251,8 @@ async fn documented_handlers_still_guard() {
         .service(split)
         .route("/documents/{owner}", web::put().to(edit))
         .route("/offers", web::get().to(offers))
-        .route("/private/{owner}", web::get().to(private));
+        .route("/private/{owner}", web::get().to(private))
+        .route("/hello", web::get().to(hello));
     let app = init_service(app).await;
     let claims = json!({ "sub": "ada", "exp": common::now() + 600, "roles": ["admin"] });
     let admin = common::bearer(&common::hs256(&claims));
