@@ -149,12 +149,12 @@ pub(crate) fn text(rule: &Value) -> Result<String, Malformed> {
         "policy" => value.as_str().ok_or(Malformed)?.to_owned(),
         "ip" | "country" => items(value)?
             .iter()
-            .map(|item| quoted(item))
+            .map(quoted)
             .collect::<Result<Vec<_>, _>>()?
             .join(", "),
         "any" | "all" => items(value)?
             .iter()
-            .map(|item| text(item))
+            .map(text)
             .collect::<Result<Vec<_>, _>>()?
             .join(", "),
         "not" => text(value)?,

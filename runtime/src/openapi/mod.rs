@@ -66,7 +66,6 @@ impl RouteGuard {
     /// assert_eq!(json["paths"]["/admin"]["get"]["security"], serde_json::json!([{ "bearer": ["admin"] }]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[must_use]
     pub fn openapi(&self) -> GuardDocs {
         GuardDocs {
             guard: self.clone(),

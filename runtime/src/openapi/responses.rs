@@ -156,30 +156,32 @@ impl Refusals<'_> {
 /// A refusal with the problem body and, if `challenge` says what it holds, the
 /// `WWW-Authenticate` header.
 fn refusal(description: &str, challenge: Option<String>) -> Value {
+    let headers = challenge.map(|challenge| {
+        json!({ "WWW-Authenticate": { "schema": { "type": "string" }, "description": challenge } })
+    });
+    with_headers(description, headers)
+}
+
+fn with_headers(description: &str, headers: Option<Value>) -> Value {
     let mut response = json!({
         "description": description,
         "content": { "application/problem+json": {
             "schema": { "$ref": format!("#/components/schemas/{PROBLEM}") },
         }},
     });
-    if let Some(challenge) = challenge {
-        response["headers"] = json!({
-            "WWW-Authenticate": { "schema": { "type": "string" }, "description": challenge },
-        });
+    if let (Some(headers), Some(fields)) = (headers, response.as_object_mut()) {
+        fields.insert("headers".to_owned(), headers);
     }
     response
 }
 
 fn unavailable() -> Value {
-    let mut response = refusal(
+    let retry_after = json!({ "Retry-After": {
+        "schema": { "type": "integer", "format": "int32" },
+        "description": "Seconds to wait before trying again.",
+    }});
+    with_headers(
         "Service Unavailable: a dependency the credentials are checked against (the key server, the user store) is down.",
-        None,
-    );
-    response["headers"] = json!({
-        "Retry-After": {
-            "schema": { "type": "integer", "format": "int32" },
-            "description": "Seconds to wait before trying again.",
-        },
-    });
-    response
+        Some(retry_after),
+    )
 }
