@@ -73,6 +73,12 @@ pub fn block_countries(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(Attribute::BlockCountries, args.into(), item.into()).into()
 }
 
+#[doc = include_str!("../docs/optional_auth.md")]
+#[proc_macro_attribute]
+pub fn optional_auth(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::optional_auth(args.into(), item.into()).into()
+}
+
 /// Marks a handler whose guards documented it in its `#[utoipa::path]` operation. Not public
 /// API: the guard attributes emit it, and it expands to the handler unchanged.
 #[doc(hidden)]

@@ -24,7 +24,6 @@
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens as _, format_ident, quote, quote_spanned};
 
-use crate::attribute::Attribute;
 use crate::handler::Handler;
 use crate::policy::{Args, Expr, Kind, Leaf, path_string};
 
@@ -61,16 +60,16 @@ fn documented(function: &Handler) -> bool {
 /// With `#[utoipa::path]` below this attribute: the handler with the guards' facts added to
 /// it and this attribute moved below it, unexpanded. `None` when there is no such attribute.
 pub(crate) fn document(
-    attribute: Attribute,
+    name: &str,
     args: &TokenStream,
-    guards: &[Option<&Args>],
+    entries: &[TokenStream],
     mut function: Handler,
 ) -> Option<syn::Result<TokenStream>> {
     if !cfg!(feature = "utoipa") {
         return None;
     }
     let at = utoipa_path(&function)?;
-    let facts = facts(guards);
+    let facts = quote!({ "guards": [#(#entries),*] });
     let mut utoipa = function.attrs.remove(at);
     if let syn::Meta::List(list) = &mut utoipa.meta {
         if let Some(error) = hand_written_security(&list.tokens) {
@@ -78,7 +77,7 @@ pub(crate) fn document(
         }
         list.tokens = with_extension(std::mem::take(&mut list.tokens), &facts);
     }
-    let name = format_ident!("{}", attribute.name());
+    let name = format_ident!("{name}");
     let this: syn::Attribute = syn::parse_quote!(#[::route_guard::#name(#args)]);
     let marker = format_ident!("{DOCUMENTED}");
     let marker: syn::Attribute = syn::parse_quote!(#[::route_guard::__private::#marker]);
@@ -144,18 +143,32 @@ fn needs_comma(list: &TokenStream) -> bool {
     }
 }
 
-/// The facts of every guard attribute on the handler, as `json!` input: each one's rule and
-/// whether it hides (`None`: `#[require_auth]`).
-fn facts(guards: &[Option<&Args>]) -> TokenStream {
-    let guards = guards.iter().map(|guard| match guard {
+/// The facts of each guard attribute on the handler, as `json!` input: its rule and whether
+/// it hides (`None`: `#[require_auth]`).
+pub(crate) fn entries(guards: &[Option<&Args>]) -> Vec<TokenStream> {
+    let entry = |guard: &Option<&Args>| match guard {
         None => quote!({ "rule": "authenticated", "hide": false }),
         Some(args) => {
             let rule = rule(&args.expr);
             let hide = args.hide.is_some();
             quote!({ "rule": #rule, "hide": #hide })
         }
-    });
-    quote!({ "guards": [#(#guards),*] })
+    };
+    guards.iter().map(entry).collect()
+}
+
+/// `#[optional_auth]`'s fact: credentials are optional, and refused when they do not verify.
+pub(crate) fn optional_entry() -> TokenStream {
+    quote!({ "rule": "optional", "hide": false })
+}
+
+/// Whether `function` takes a `MaybeAuthenticated` parameter (by the type's last segment).
+pub(crate) fn takes_maybe_authenticated(function: &Handler) -> bool {
+    function.sig.inputs.iter().any(|input| match input {
+        syn::FnArg::Typed(typed) => matches!(&*typed.ty, syn::Type::Path(ty)
+            if ty.path.segments.last().is_some_and(|last| last.ident == "MaybeAuthenticated")),
+        syn::FnArg::Receiver(_) => false,
+    })
 }
 
 /// One rule as `json!` input, in the shape the runtime reads (`openapi/facts.rs`).

@@ -134,8 +134,8 @@ pub use refusal::{
 #[cfg(feature = "macros")]
 #[doc(inline)]
 pub use route_guard_macros::{
-    RoleName, allow_countries, block_countries, deny_ip, require, require_auth, require_ip,
-    require_permission, require_role, require_scope, rule,
+    RoleName, allow_countries, block_countries, deny_ip, optional_auth, require, require_auth,
+    require_ip, require_permission, require_role, require_scope, rule,
 };
 
 #[cfg(feature = "testing")]

@@ -6,8 +6,8 @@ mod common;
 use actix_web::{HttpRequest, get, web};
 use route_guard::{
     ApiKeyAuthenticator, AuthFuture, Authenticator, Denial, Identity, JwtAuthenticator, JwtKey,
-    MaybeAuthenticated, RoleName, RouteGuard, allow_countries, deny_ip, require, require_auth,
-    require_role, require_scope,
+    MaybeAuthenticated, RoleName, RouteGuard, allow_countries, deny_ip, optional_auth, require,
+    require_auth, require_role, require_scope,
 };
 use serde_json::{Value, json};
 use utoipa::{Modify as _, OpenApi};
@@ -55,15 +55,23 @@ async fn private(owner: web::Path<String>) -> String {
     owner.into_inner()
 }
 
-// No guard attribute: the extractor alone, which the document cannot see.
+/// Anyone, and callers who present credentials that verify.
+#[optional_auth]
 #[utoipa::path(get, path = "/hello", responses((status = 200, description = "hello")))]
 async fn hello(user: MaybeAuthenticated) -> String {
     user.into_inner()
         .map_or("hello, stranger".into(), |u| u.subject().to_owned())
 }
 
+// No attribute: the extractor alone, which the document cannot see.
+#[utoipa::path(get, path = "/plain", responses((status = 200, description = "plain")))]
+async fn plain(user: MaybeAuthenticated) -> String {
+    user.into_inner()
+        .map_or("hello, stranger".into(), |u| u.subject().to_owned())
+}
+
 #[derive(OpenApi)]
-#[openapi(paths(split, edit, offers, private, hello))]
+#[openapi(paths(split, edit, offers, private, hello, plain))]
 struct ApiDoc;
 
 fn jwt() -> JwtAuthenticator {
@@ -206,14 +214,24 @@ fn every_authenticator_is_a_scheme_and_openid_connect_names_scopes_only() {
 }
 
 #[test]
-fn a_handler_without_a_guard_attribute_is_left_as_written() {
+fn optional_auth_is_the_empty_requirement_beside_each_scheme() {
     let doc = documented(&RouteGuard::new(jwt()));
     let hello_op = operation(&doc, "/hello", "get");
+    assert_eq!(hello_op["security"], json!([{ "bearer": [] }, {}]));
+    // Credentials that do not verify are refused; nobody is forbidden.
+    assert_eq!(statuses(hello_op), ["200", "400", "401"]);
+    assert_eq!(hello_op["x-route-guard"]["rules"], json!(["optional"]));
+}
+
+#[test]
+fn a_handler_without_a_guard_attribute_is_left_as_written() {
+    let doc = documented(&RouteGuard::new(jwt()));
+    let plain_op = operation(&doc, "/plain", "get");
     assert_eq!(
-        *hello_op,
+        *plain_op,
         json!({
-            "tags": [], "operationId": "hello",
-            "responses": { "200": { "description": "hello" } },
+            "tags": [], "operationId": "plain",
+            "responses": { "200": { "description": "plain" } },
         })
     );
 }
@@ -252,7 +270,8 @@ async fn documented_handlers_still_guard() {
         .route("/documents/{owner}", web::put().to(edit))
         .route("/offers", web::get().to(offers))
         .route("/private/{owner}", web::get().to(private))
-        .route("/hello", web::get().to(hello));
+        .route("/hello", web::get().to(hello))
+        .route("/plain", web::get().to(plain));
     let app = init_service(app).await;
     let claims = json!({ "sub": "ada", "exp": common::now() + 600, "roles": ["admin"] });
     let admin = common::bearer(&common::hs256(&claims));
@@ -273,4 +292,13 @@ async fn documented_handlers_still_guard() {
     common::call(&app, blocked).await.assert_problem(403, "");
     let anonymous = common::call(&app, TestRequest::get().uri("/private/bob")).await;
     assert_eq!((anonymous.status, anonymous.challenge), (404, None));
+    let stranger = common::call(&app, TestRequest::get().uri("/hello")).await;
+    assert_eq!(
+        (stranger.status, stranger.body.as_str()),
+        (200, "hello, stranger")
+    );
+    let forged = TestRequest::get()
+        .uri("/hello")
+        .insert_header(common::bearer("not.a.token"));
+    assert_eq!(common::call(&app, forged).await.status, 401);
 }

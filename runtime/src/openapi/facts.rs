@@ -6,7 +6,7 @@
 //! `x-route-guard` extension and [`rule_json`] writes for a [`Rule`]:
 //!
 //! ```text
-//! "authenticated" | {"role": "admin"} | {"scope": "read:items"} | {"permission": "p"}
+//! "authenticated" | "optional" | {"role": "admin"} | {"scope": "read:items"} | {"permission": "p"}
 //! | {"policy": "owns_document"} | {"ip": ["10.0.0.0/8"]} | {"country": ["DE"]}
 //! | {"any": [rule, ..]} | {"all": [rule, ..]} | {"not": rule}
 //! ```
@@ -74,11 +74,15 @@ pub(crate) fn alternatives(rule: &Value) -> Result<Vec<Alternative>, Malformed> 
 }
 
 fn expand(rule: &Value) -> Result<Vec<Alternative>, Malformed> {
-    if rule.as_str() == Some("authenticated") {
-        return Ok(vec![Alternative {
-            credentials: true,
-            ..Alternative::default()
-        }]);
+    let authenticated = Alternative {
+        credentials: true,
+        ..Alternative::default()
+    };
+    match rule.as_str() {
+        Some("authenticated") => return Ok(vec![authenticated]),
+        // `MaybeAuthenticated`: any credentials, or none at all.
+        Some("optional") => return Ok(vec![authenticated, Alternative::default()]),
+        _ => {}
     }
     let (key, value) = single_entry(rule)?;
     match key {
@@ -139,8 +143,8 @@ fn needs_credentials(rule: &Value) -> bool {
 
 /// `rule` as written in a guard attribute: `any(role("admin"), ip("10.0.0.0/8"))`.
 pub(crate) fn text(rule: &Value) -> Result<String, Malformed> {
-    if rule.as_str() == Some("authenticated") {
-        return Ok("authenticated".to_owned());
+    if let Some(word @ ("authenticated" | "optional")) = rule.as_str() {
+        return Ok(word.to_owned());
     }
     let (key, value) = single_entry(rule)?;
     let quoted = |value: &Value| value.as_str().map(|s| format!("{s:?}")).ok_or(Malformed);

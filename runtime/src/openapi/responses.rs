@@ -44,11 +44,16 @@ struct Answers {
 
 impl Answers {
     fn of(alternatives: &[Alternative], hide: bool) -> Answers {
+        let credentials = alternatives.iter().any(|a| a.credentials);
+        // Anyone may pass (`MaybeAuthenticated`): only credentials that fail are refused.
         let open = |a: &Alternative| !a.credentials && a.conditions.is_empty();
         if alternatives.iter().any(open) {
-            return Answers::default();
+            return Answers {
+                credentials,
+                unauthorized: credentials,
+                ..Answers::default()
+            };
         }
-        let credentials = alternatives.iter().any(|a| a.credentials);
         let bare = |a: &Alternative| a.credentials && a.names.is_empty() && a.conditions.is_empty();
         let forbidden = !alternatives.iter().any(bare);
         let scopes = alternatives

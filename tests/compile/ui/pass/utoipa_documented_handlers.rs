@@ -3,7 +3,7 @@
 #![deny(warnings)]
 
 use actix_web::{App, get, web};
-use route_guard::{require_auth, require_role, require_scope};
+use route_guard::{MaybeAuthenticated, optional_auth, require_auth, require_role, require_scope};
 use utoipa::OpenApi;
 
 #[require_auth]
@@ -28,8 +28,21 @@ async fn admin() -> &'static str {
     "admin"
 }
 
+#[optional_auth]
+#[utoipa::path(responses((status = 200, description = "hello")))]
+#[get("/hello")]
+async fn hello(user: MaybeAuthenticated) -> String {
+    user.into_inner().map_or("stranger".into(), |u| u.subject().to_owned())
+}
+
+/// Without utoipa, `#[optional_auth]` leaves the handler as it is.
+#[optional_auth]
+async fn plain(_user: MaybeAuthenticated) -> &'static str {
+    "plain"
+}
+
 #[derive(OpenApi)]
-#[openapi(paths(me, read_item, admin))]
+#[openapi(paths(me, read_item, admin, hello))]
 struct ApiDoc;
 
 fn main() {
@@ -37,5 +50,7 @@ fn main() {
     let _app = App::new()
         .service(me)
         .service(read_item)
-        .route("/admin", web::get().to(admin));
+        .route("/admin", web::get().to(admin))
+        .service(hello)
+        .route("/plain", web::get().to(plain));
 }
