@@ -154,12 +154,13 @@ pub mod __private {
     pub use crate::policy::PolicyRef;
     pub use crate::policy::predicate::call_predicate;
     pub use crate::policy::{Policy, Predicate, PredicateFuture, Rule};
-    #[cfg(all(feature = "utoipa", feature = "macros"))]
+    // Not behind `utoipa`: the macros are built for the host, and cargo may resolve their
+    // `utoipa` feature apart from this crate's.
+    #[cfg(feature = "macros")]
     pub use route_guard_macros::utoipa_documented;
 
     /// A guard attribute below `#[utoipa::path]` fails to build on this type's name: utoipa
     /// has already documented the handler without its guard.
-    #[cfg(feature = "utoipa")]
     #[derive(Debug, Clone, Copy)]
     pub struct PutTheGuardAttributesAboveUtoipaPath;
 }
