@@ -58,57 +58,30 @@ fn document(
     function: &handler::Handler,
 ) -> Option<syn::Result<TokenStream>> {
     let siblings = siblings::siblings(function);
-    let theirs = siblings
-        .iter()
-        .filter(|(kind, args)| *kind == Attribute::RequireAuth || args.is_some())
-        .map(|(_, args)| args.as_ref());
-    let guards: Vec<Option<&Args>> = std::iter::once(own).chain(theirs).collect();
+    let guards: Vec<Option<&Args>> = std::iter::once(own).chain(guard_args(&siblings)).collect();
     let entries = openapi::entries(&guards);
     openapi::document(attribute.name(), raw_args, &entries, function.clone())
+}
+
+/// The arguments of the sibling guard attributes that parse (`None`: `#[require_auth]`).
+fn guard_args(siblings: &[(Attribute, Option<Args>)]) -> Vec<Option<&Args>> {
+    let parsed = siblings
+        .iter()
+        .filter(|(kind, args)| *kind == Attribute::RequireAuth || args.is_some());
+    parsed.map(|(_, args)| args.as_ref()).collect()
 }
 
 /// `#[optional_auth]`: the handler unchanged once it is known to take `MaybeAuthenticated`,
 /// documented as optionally authenticated when `#[utoipa::path]` is below.
 pub(crate) fn optional_auth(args: TokenStream, item: TokenStream) -> TokenStream {
-    let name = "optional_auth";
-    let mut errors = Vec::new();
-    if let Some(token) = args.clone().into_iter().next() {
-        errors.push(syn::Error::new(
-            token.span(),
-            "`#[optional_auth]` takes no arguments",
-        ));
-    }
-    let function = match handler::parse(name, item.clone()) {
-        Ok(function) if !openapi::takes_maybe_authenticated(&function) => {
-            errors.push(syn::Error::new(
-                function.sig.ident.span(),
-                "`#[optional_auth]` documents a handler whose authentication is optional: it \
-                 must take a `route_guard::MaybeAuthenticated` parameter, which lets anonymous \
-                 callers in and refuses credentials that do not verify",
-            ));
-            None
-        }
-        Ok(function) => Some(function),
-        Err(error) => {
-            errors.push(error);
-            None
-        }
-    };
-    let mut function = match (combine(errors), function) {
-        (Ok(()), Some(function)) => function,
-        (Err(error), _) => return expand::item_with_error(item, &error),
-        // Without a function, `handler::parse` has recorded an error.
-        (Ok(()), None) => return item,
+    let mut function = match optional_handler(&args, item.clone()) {
+        Ok(function) => function,
+        Err(error) => return expand::item_with_error(item, &error),
     };
     let siblings = siblings::siblings(&function);
-    let theirs: Vec<Option<&Args>> = siblings
-        .iter()
-        .filter(|(kind, args)| *kind == Attribute::RequireAuth || args.is_some())
-        .map(|(_, args)| args.as_ref())
-        .collect();
     let mut entries = vec![openapi::optional_entry()];
-    entries.extend(openapi::entries(&theirs));
-    match openapi::document(name, &args, &entries, function.clone()) {
+    entries.extend(openapi::entries(&guard_args(&siblings)));
+    match openapi::document("optional_auth", &args, &entries, function.clone()) {
         Some(Ok(documented)) => documented,
         Some(Err(error)) => expand::item_with_error(item, &error),
         None => {
@@ -116,6 +89,31 @@ pub(crate) fn optional_auth(args: TokenStream, item: TokenStream) -> TokenStream
             quote::ToTokens::into_token_stream(function)
         }
     }
+}
+
+/// The handler under `#[optional_auth]`, which takes no arguments and must take
+/// `MaybeAuthenticated`; every problem at once.
+fn optional_handler(args: &TokenStream, item: TokenStream) -> syn::Result<handler::Handler> {
+    let mut errors = Vec::new();
+    if let Some(token) = args.clone().into_iter().next() {
+        let message = "`#[optional_auth]` takes no arguments";
+        errors.push(syn::Error::new(token.span(), message));
+    }
+    let function = handler::parse("optional_auth", item);
+    match &function {
+        Ok(function) if !openapi::takes_maybe_authenticated(function) => {
+            errors.push(syn::Error::new(
+                function.sig.ident.span(),
+                "`#[optional_auth]` documents a handler whose authentication is optional: it \
+                 must take a `route_guard::MaybeAuthenticated` parameter, which lets anonymous \
+                 callers in and refuses credentials that do not verify",
+            ));
+        }
+        Ok(_) => {}
+        Err(error) => errors.push(error.clone()),
+    }
+    combine(errors)?;
+    function
 }
 
 /// `rule!(...)`: the `#[require]` grammar, as an expression.

@@ -125,19 +125,10 @@ impl GuardDocs {
 impl Modify for GuardDocs {
     fn modify(&self, openapi: &mut OpenApi) {
         let schemes = schemes(&self.guard);
-        let components = openapi.components.get_or_insert_with(Components::new);
-        for scheme in &schemes {
-            let schemes = &mut components.security_schemes;
-            if !schemes.contains_key(&scheme.name) {
-                schemes.insert(scheme.name.clone(), scheme.definition.clone());
-            }
-        }
-        if let Some(problem) = problem_schema() {
-            components
-                .schemas
-                .entry(PROBLEM.to_owned())
-                .or_insert(problem);
-        }
+        add_components(
+            openapi.components.get_or_insert_with(Components::new),
+            &schemes,
+        );
         for (path, item) in &mut openapi.paths.paths {
             let operations = [
                 &mut item.get,
@@ -150,9 +141,9 @@ impl Modify for GuardDocs {
                 &mut item.trace,
             ];
             for operation in operations.into_iter().flatten() {
-                let mut guards = self.scope_guards(path);
-                match recorded(operation) {
-                    Ok(recorded) => guards.extend(recorded),
+                let guards = match recorded(operation) {
+                    Ok(Some(recorded)) => [self.scope_guards(path), recorded].concat(),
+                    Ok(None) => continue, // documented already, by an earlier `modify`
                     Err(Malformed) => {
                         tracing::warn!(
                             path,
@@ -160,20 +151,36 @@ impl Modify for GuardDocs {
                         );
                         continue;
                     }
-                }
+                };
                 document(operation, &guards, &schemes);
             }
         }
     }
 }
 
-/// The guards a guard attribute recorded in `operation`: each one's rule and `hide`.
-fn recorded(operation: &Operation) -> Result<Vec<(Value, bool)>, Malformed> {
+/// The guard's security schemes and the refusal body's schema, unless the document has
+/// components of those names.
+fn add_components(components: &mut Components, schemes: &[Scheme]) {
+    for scheme in schemes {
+        let defined = &mut components.security_schemes;
+        if !defined.contains_key(&scheme.name) {
+            defined.insert(scheme.name.clone(), scheme.definition.clone());
+        }
+    }
+    if let Some(problem) = problem_schema() {
+        let schemas = &mut components.schemas;
+        schemas.entry(PROBLEM.to_owned()).or_insert(problem);
+    }
+}
+
+/// The guards a guard attribute recorded in `operation`, each one's rule and `hide` (none
+/// recorded: none); `None` if an earlier `modify` documented it already.
+fn recorded(operation: &Operation) -> Result<Option<Vec<(Value, bool)>>, Malformed> {
     let Some(record) = operation.extensions.as_ref().and_then(|e| e.get(EXTENSION)) else {
-        return Ok(Vec::new());
+        return Ok(Some(Vec::new()));
     };
     if record.get("beyondCredentials").is_some() {
-        return Err(Malformed); // documented already, by an earlier `modify`
+        return Ok(None);
     }
     let guards = record
         .get("guards")
@@ -189,7 +196,8 @@ fn recorded(operation: &Operation) -> Result<Vec<(Value, bool)>, Malformed> {
                 .ok_or(Malformed)?;
             Ok((rule, hide))
         })
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// Writes the security, responses and record of an operation that `guards` all apply to.
