@@ -5,13 +5,15 @@ use syn::parse::{ParseStream, Parser as _};
 
 use crate::attribute::Attribute;
 use crate::errors::combine;
+use crate::policy::Args;
 use crate::policy::check::{Declared, check};
 use crate::policy::parse;
-use crate::{expand, handler, siblings};
+use crate::{expand, handler, openapi, siblings};
 
 /// Expands one guard attribute on `item`.
 pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
     let span = Span::call_site();
+    let raw_args = args.clone();
     let args = attribute.parse_args(args).and_then(|args| {
         let errors = args
             .as_ref()
@@ -27,6 +29,11 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
             {
                 return expand::item_with_error(item, &error);
             }
+            match document(attribute, &raw_args, args.as_ref(), &function) {
+                Some(Ok(documented)) => return documented,
+                Some(Err(error)) => return expand::item_with_error(item, &error),
+                None => {}
+            }
             match args {
                 Some(args) => {
                     expand::guarded_handler(function, &args.expr, args.hide.is_some(), span)
@@ -40,6 +47,73 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
             expand::item_with_error(item, &error)
         }
     }
+}
+
+/// With `#[utoipa::path]` below: the handler with every guard's facts added to the operation
+/// and this attribute moved below utoipa's (see `openapi`).
+fn document(
+    attribute: Attribute,
+    raw_args: &TokenStream,
+    own: Option<&Args>,
+    function: &handler::Handler,
+) -> Option<syn::Result<TokenStream>> {
+    let siblings = siblings::siblings(function);
+    let guards: Vec<Option<&Args>> = std::iter::once(own).chain(guard_args(&siblings)).collect();
+    let entries = openapi::entries(&guards);
+    openapi::document(attribute.name(), raw_args, &entries, function.clone())
+}
+
+/// The arguments of the sibling guard attributes that parse (`None`: `#[require_auth]`).
+fn guard_args(siblings: &[(Attribute, Option<Args>)]) -> Vec<Option<&Args>> {
+    let parsed = siblings
+        .iter()
+        .filter(|(kind, args)| *kind == Attribute::RequireAuth || args.is_some());
+    parsed.map(|(_, args)| args.as_ref()).collect()
+}
+
+/// `#[optional_auth]`: the handler unchanged once it is known to take `MaybeAuthenticated`,
+/// documented as optionally authenticated when `#[utoipa::path]` is below.
+pub(crate) fn optional_auth(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut function = match optional_handler(&args, item.clone()) {
+        Ok(function) => function,
+        Err(error) => return expand::item_with_error(item, &error),
+    };
+    let siblings = siblings::siblings(&function);
+    let mut entries = vec![openapi::optional_entry()];
+    entries.extend(openapi::entries(&guard_args(&siblings)));
+    match openapi::document("optional_auth", &args, &entries, function.clone()) {
+        Some(Ok(documented)) => documented,
+        Some(Err(error)) => expand::item_with_error(item, &error),
+        None => {
+            openapi::add_order_probe(&mut function, Span::call_site());
+            quote::ToTokens::into_token_stream(function)
+        }
+    }
+}
+
+/// The handler under `#[optional_auth]`, which takes no arguments and must take
+/// `MaybeAuthenticated`; every problem at once.
+fn optional_handler(args: &TokenStream, item: TokenStream) -> syn::Result<handler::Handler> {
+    let mut errors = Vec::new();
+    if let Some(token) = args.clone().into_iter().next() {
+        let message = "`#[optional_auth]` takes no arguments";
+        errors.push(syn::Error::new(token.span(), message));
+    }
+    let function = handler::parse("optional_auth", item);
+    match &function {
+        Ok(function) if !openapi::takes_maybe_authenticated(function) => {
+            errors.push(syn::Error::new(
+                function.sig.ident.span(),
+                "`#[optional_auth]` documents a handler whose authentication is optional: it \
+                 must take a `route_guard::MaybeAuthenticated` parameter, which lets anonymous \
+                 callers in and refuses credentials that do not verify",
+            ));
+        }
+        Ok(_) => {}
+        Err(error) => errors.push(error.clone()),
+    }
+    combine(errors)?;
+    function
 }
 
 /// `rule!(...)`: the `#[require]` grammar, as an expression.

@@ -62,6 +62,7 @@ fn guard(mut function: Handler, policy: TokenStream, span: Span, output: &mut To
         function.to_tokens(output);
         return;
     }
+    crate::openapi::add_order_probe(&mut function, span);
     let inputs = std::mem::take(&mut function.sig.inputs);
     let (pats, types): (Vec<_>, Vec<_>) = inputs
         .into_iter()

@@ -17,6 +17,7 @@ pub(crate) const MAX_EXTRACTORS: usize = 16;
 /// parsed nor walked, and re-emitted verbatim with its spans (tokio-macros' `entry.rs` keeps
 /// bodies unparsed for the same reason: proc macros build unoptimized in the dev profile, and
 /// parsing the body into a `syn::ItemFn` and printing it back cost time in every handler).
+#[derive(Clone)]
 pub(crate) struct Handler {
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) vis: Visibility,

@@ -7,6 +7,7 @@ mod errors;
 mod expand;
 mod exports;
 mod handler;
+mod openapi;
 mod policy;
 mod role_name;
 mod siblings;
@@ -70,6 +71,20 @@ pub fn allow_countries(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn block_countries(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(Attribute::BlockCountries, args.into(), item.into()).into()
+}
+
+#[doc = include_str!("../docs/optional_auth.md")]
+#[proc_macro_attribute]
+pub fn optional_auth(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::optional_auth(args.into(), item.into()).into()
+}
+
+/// Marks a handler whose guards documented it in its `#[utoipa::path]` operation. Not public
+/// API: the guard attributes emit it, and it expands to the handler unchanged.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn utoipa_documented(_args: TokenStream, item: TokenStream) -> TokenStream {
+    item
 }
 
 #[doc = include_str!("../docs/rule.md")]

@@ -7,8 +7,8 @@
 
 use crate::attribute::Attribute;
 use crate::handler::Handler;
-use crate::policy::Expr;
 use crate::policy::check::no_contradiction;
+use crate::policy::{Args, Expr};
 
 pub(crate) fn check(
     attribute: Attribute,
@@ -17,7 +17,7 @@ pub(crate) fn check(
 ) -> syn::Result<()> {
     let siblings = siblings(function);
     let repeated = siblings.iter().any(|(kind, sibling)| {
-        *kind == attribute && sibling.as_ref().map(canonical) == expr.map(canonical)
+        *kind == attribute && sibling.as_ref().map(|s| canonical(&s.expr)) == expr.map(canonical)
     });
     if repeated {
         return Err(syn::Error::new(
@@ -33,7 +33,7 @@ pub(crate) fn check(
     let theirs: Vec<&Expr> = siblings
         .iter()
         .filter_map(|(_, sibling)| sibling.as_ref())
-        .flat_map(conjuncts)
+        .flat_map(|sibling| conjuncts(&sibling.expr))
         .collect();
     let mut errors = Vec::new();
     let whose = "the guards on this handler";
@@ -52,9 +52,9 @@ pub(crate) fn check(
     crate::errors::combine(errors)
 }
 
-/// The guard attributes below this one, each with its rule (`None` for `#[require_auth]` and
-/// for one whose arguments do not parse).
-fn siblings(function: &Handler) -> Vec<(Attribute, Option<Expr>)> {
+/// The guard attributes below this one, each with its arguments (`None` for `#[require_auth]`
+/// and for one whose arguments do not parse).
+pub(crate) fn siblings(function: &Handler) -> Vec<(Attribute, Option<Args>)> {
     function
         .attrs
         .iter()
@@ -66,8 +66,7 @@ fn siblings(function: &Handler) -> Vec<(Attribute, Option<Expr>)> {
                 syn::Meta::List(list) => list.tokens.clone(),
                 syn::Meta::NameValue(_) => return None,
             };
-            let rule = kind.parse_args(args).ok().flatten().map(|args| args.expr);
-            Some((kind, rule))
+            Some((kind, kind.parse_args(args).ok().flatten()))
         })
         .collect()
 }

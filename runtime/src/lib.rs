@@ -63,6 +63,8 @@ mod config;
 mod guard;
 pub mod identity;
 pub mod observe;
+#[cfg(feature = "utoipa")]
+mod openapi;
 pub mod policy;
 pub mod refusal;
 
@@ -80,7 +82,7 @@ pub mod jwt {
 }
 
 // What a newcomer needs, at the root; the rest lives in the modules above.
-pub use auth::{Authenticator, BasicAuthenticator};
+pub use auth::{Authenticator, BasicAuthenticator, CredentialScheme};
 pub use client::TrustedProxies;
 pub use config::ConfigError;
 pub use guard::extract::{Authenticated, Guarded, MaybeAuthenticated};
@@ -90,6 +92,9 @@ pub use identity::Identity;
 #[cfg(feature = "jwks")]
 pub use jwt::Jwks;
 pub use jwt::{JwtAuthenticator, JwtKey};
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+pub use openapi::GuardDocs;
 
 // The same items by their short paths, as before the modules existed: kept so that
 // applications and examples keep compiling, and left out of the front page.
@@ -130,8 +135,8 @@ pub use refusal::{
 #[cfg(feature = "macros")]
 #[doc(inline)]
 pub use route_guard_macros::{
-    RoleName, allow_countries, block_countries, deny_ip, require, require_auth, require_ip,
-    require_permission, require_role, require_scope, rule,
+    RoleName, allow_countries, block_countries, deny_ip, optional_auth, require, require_auth,
+    require_ip, require_permission, require_role, require_scope, rule,
 };
 
 #[cfg(feature = "testing")]
@@ -150,6 +155,15 @@ pub mod __private {
     pub use crate::policy::PolicyRef;
     pub use crate::policy::predicate::call_predicate;
     pub use crate::policy::{Policy, Predicate, PredicateFuture, Rule};
+    // Not behind `utoipa`: the macros are built for the host, and cargo may resolve their
+    // `utoipa` feature apart from this crate's.
+    #[cfg(feature = "macros")]
+    pub use route_guard_macros::utoipa_documented;
+
+    /// A guard attribute below `#[utoipa::path]` fails to build on this type's name: utoipa
+    /// has already documented the handler without its guard.
+    #[derive(Debug, Clone, Copy)]
+    pub struct PutTheGuardAttributesAboveUtoipaPath;
 }
 
 /// Thin wrappers over crate-private parsers, for the fuzz targets in `fuzz/`. Not public API.

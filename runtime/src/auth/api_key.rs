@@ -13,7 +13,7 @@ use serde_json::Map;
 use sha2::{Digest as _, Sha256};
 use subtle::{ConditionallySelectable as _, ConstantTimeEq as _};
 
-use crate::auth::{AuthFuture, Authenticator};
+use crate::auth::{AuthFuture, Authenticator, CredentialScheme};
 use crate::config::ConfigError;
 use crate::identity::Identity;
 use crate::refusal::{Denial, RequestProblem, TokenProblem};
@@ -125,6 +125,15 @@ impl Authenticator for ApiKeyAuthenticator {
         // header so a client knows where the key goes (RFC 9110 §11.6.1 requires a challenge
         // on every 401).
         format!("ApiKey realm=\"{realm}\", header=\"{}\"", self.header)
+    }
+
+    fn scheme(&self) -> CredentialScheme {
+        CredentialScheme::ApiKeyHeader(self.header.as_str().to_owned())
+    }
+
+    /// Keys are held in memory: nothing to be down.
+    fn may_be_unavailable(&self) -> bool {
+        false
     }
 }
 

@@ -22,7 +22,7 @@ use serde_json::Map;
 use tokio::sync::Semaphore;
 
 use super::header::authorization;
-use crate::auth::{AuthFuture, AuthResult, Authenticator};
+use crate::auth::{AuthFuture, AuthResult, Authenticator, CredentialScheme};
 use crate::config::ConfigError;
 use crate::identity::Identity;
 use crate::refusal::{Denial, TokenProblem};
@@ -215,6 +215,10 @@ impl Authenticator for BasicAuthenticator {
     fn challenge(&self, realm: &str, _denial: Denial) -> String {
         // Basic has no error codes: the challenge is the same for every refusal.
         format!("Basic realm=\"{realm}\", charset=\"UTF-8\"")
+    }
+
+    fn scheme(&self) -> CredentialScheme {
+        CredentialScheme::Basic
     }
 }
 

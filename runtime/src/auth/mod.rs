@@ -48,6 +48,40 @@ pub trait Authenticator: Send + Sync + 'static {
     ///
     /// `realm` has been checked to be a valid quoted-string body.
     fn challenge(&self, realm: &str, denial: Denial) -> String;
+
+    /// How a client presents these credentials, for documentation such as an OpenAPI
+    /// security scheme. By default: the HTTP authentication scheme this authenticator's
+    /// challenge names (`Custom realm="api"` is `CredentialScheme::Http("Custom")`).
+    fn scheme(&self) -> CredentialScheme {
+        let challenge = self.challenge("api", Denial::MissingCredentials);
+        let name = challenge.split_whitespace().next().unwrap_or_default();
+        CredentialScheme::Http(name.to_owned())
+    }
+
+    /// Whether verifying may depend on something that can be down (a key server, a user
+    /// store), so that the guard may answer 503. By default `true`: an authenticator that
+    /// cannot tell is documented as one that can fail.
+    fn may_be_unavailable(&self) -> bool {
+        true
+    }
+}
+
+/// How a client presents an [`Authenticator`]'s credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialScheme {
+    /// A JWT in `Authorization: Bearer`; `openid_issuer` is the OpenID Connect issuer whose
+    /// discovery document the keys come from, if they do.
+    BearerJwt {
+        /// The issuer, e.g. `https://sso.example.com/realms/acme`.
+        openid_issuer: Option<String>,
+    },
+    /// `Authorization: Basic` (RFC 7617).
+    Basic,
+    /// A key in this request header.
+    ApiKeyHeader(String),
+    /// Another `Authorization` scheme, by its name (RFC 9110 §11.1).
+    Http(String),
 }
 
 /// The answer of an [`Authenticator`], available now or later.

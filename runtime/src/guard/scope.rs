@@ -35,8 +35,8 @@ use crate::policy::PolicyRef;
 /// documentation advises: the CORS middleware answers them first.
 #[derive(Debug, Clone)]
 pub struct GuardScope {
-    policy: PolicyRef,
-    exempt: Rc<[ResourceDef]>,
+    pub(crate) policy: PolicyRef,
+    pub(crate) exempt: Rc<[ResourceDef]>,
 }
 
 impl GuardScope {

@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)] // each test crate uses its own subset
 
 pub mod npm;
+pub mod pypi;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -132,7 +132,7 @@ fn require_tool(tool: &str, purpose: &str) -> Result<String, String> {
 /// Runs `command` to completion within `timeout`, its output going to `log` and into the
 /// error. The command runs in a process group of its own: on a timeout the whole group (npm
 /// and the scripts it started) is killed and waited for, so nothing is left behind.
-fn run(mut command: Command, log: &Path, timeout: Duration) -> Result<(), String> {
+pub fn run(mut command: Command, log: &Path, timeout: Duration) -> Result<(), String> {
     use std::os::unix::process::CommandExt as _;
     let out = File::create(log).map_err(|e| format!("cannot create {log:?}: {e}"))?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
@@ -176,13 +176,13 @@ fn kill_group(child: &mut Child) -> String {
     }
     match child.wait() {
         Ok(status) if signalled => format!("its process group was killed ({status})"),
-        Ok(status) => format!("npm was killed ({status}), its process group could not be"),
-        Err(e) => format!("npm could not be reaped: {e}"),
+        Ok(status) => format!("the command was killed ({status}), its process group could not be"),
+        Err(e) => format!("the command could not be reaped: {e}"),
     }
 }
 
 /// A stable fingerprint of the lock file (FNV-1a; not a security measure).
-fn fnv(bytes: &[u8]) -> u64 {
+pub fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

@@ -156,6 +156,10 @@ impl JwtAuthenticatorBuilder {
         #[cfg(feature = "jwks")]
         {
             let token_cache = cache.as_ref().map(|bound| bound.token_cache().clone());
+            extras.openid_issuer = plan.as_ref().and_then(|jwks| match &jwks.source {
+                super::jwks::Source::Discover(issuer) => Some(issuer.as_str().into()),
+                super::jwks::Source::Url(_) => None,
+            });
             extras.remote = start_remote(plan, token_cache)?;
         }
         Ok(JwtAuthenticator {
@@ -270,6 +274,8 @@ impl JwtAuthenticatorBuilder {
         Ok(Extras {
             #[cfg(feature = "jwks")]
             remote: None,
+            #[cfg(feature = "jwks")]
+            openid_issuer: None,
             more_roles: self.extras.more_roles.clone(),
             requirements: self.extras.requirements.clone(),
             cookie,

@@ -40,7 +40,7 @@ pub use self::key::JwtKey;
 pub use self::preset::Preset;
 use self::registered::RegisteredClaims;
 use crate::auth::bearer::TokenSource;
-use crate::auth::{AuthFuture, Authenticator};
+use crate::auth::{AuthFuture, Authenticator, CredentialScheme};
 use crate::identity::Identity;
 use crate::identity::claims::{ClaimPath, string_list};
 use crate::refusal::{Denial, TokenProblem, bearer_challenge};
@@ -283,5 +283,16 @@ impl Authenticator for JwtAuthenticator {
 
     fn challenge(&self, realm: &str, denial: Denial) -> String {
         bearer_challenge(realm, denial)
+    }
+
+    fn scheme(&self) -> CredentialScheme {
+        CredentialScheme::BearerJwt {
+            openid_issuer: self.extras.openid_issuer().map(str::to_owned),
+        }
+    }
+
+    /// Only keys fetched from a provider can be missing.
+    fn may_be_unavailable(&self) -> bool {
+        self.extras.fetches_keys()
     }
 }

@@ -18,6 +18,9 @@ use crate::refusal::TokenProblem;
 pub(crate) struct Extras {
     #[cfg(feature = "jwks")]
     pub(crate) remote: Option<Arc<RemoteKeys>>,
+    /// The OpenID Connect issuer the keys are discovered from, if they are.
+    #[cfg(feature = "jwks")]
+    pub(crate) openid_issuer: Option<Box<str>>,
     pub(crate) more_roles: Vec<ClaimPath>,
     pub(crate) requirements: Vec<Requirement>,
     pub(crate) cookie: Option<Box<str>>,
@@ -51,6 +54,22 @@ impl Requirement {
 }
 
 impl Extras {
+    /// The OpenID Connect issuer whose discovery document names the keys.
+    pub(crate) fn openid_issuer(&self) -> Option<&str> {
+        #[cfg(feature = "jwks")]
+        return self.openid_issuer.as_deref();
+        #[cfg(not(feature = "jwks"))]
+        None
+    }
+
+    /// Whether keys are fetched from a provider, which can be down.
+    pub(crate) fn fetches_keys(&self) -> bool {
+        #[cfg(feature = "jwks")]
+        return self.remote.is_some();
+        #[cfg(not(feature = "jwks"))]
+        false
+    }
+
     /// Every required claim holds.
     pub(crate) fn check(&self, claims: &Map<String, Value>) -> Result<(), TokenProblem> {
         match self.requirements.iter().find(|r| !r.holds(claims)) {
