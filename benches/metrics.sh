@@ -28,7 +28,7 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
 fi
 
 cargo build --release --quiet -p route-guard-benches --bin load_server --features metrics
-cp target/release/load_server target/release/load_server_metrics
+cp --remove-destination target/release/load_server target/release/load_server_metrics
 cargo build --release --quiet -p route-guard-benches --bin load_server
 token=$(target/release/load_server tokens | awk '$1 == "HS256" { print $2 }')
 
@@ -36,7 +36,7 @@ token=$(target/release/load_server tokens | awk '$1 == "HS256" { print $2 }')
 off_pid=$!
 "${pin_server[@]}" target/release/load_server_metrics serve "$ON" 2>/dev/null &
 on_pid=$!
-trap 'kill "$off_pid" "$on_pid" 2>/dev/null || true' EXIT
+trap 'kill "$off_pid" "$on_pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
 for addr in "$OFF" "$ON"; do
     for _ in $(seq 50); do
         curl -fsS -o /dev/null "http://$addr/unguarded/admin" 2>/dev/null && break

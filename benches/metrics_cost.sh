@@ -20,7 +20,7 @@ if ! command -v valgrind >/dev/null; then
     exit 1
 fi
 cargo build --release --quiet -p route-guard-benches --bin load_server --features metrics
-cp target/release/load_server target/release/load_server_metrics
+cp --remove-destination target/release/load_server target/release/load_server_metrics
 cargo build --release --quiet -p route-guard-benches --bin load_server
 token=$(target/release/load_server tokens | awk '$1 == "HS256" { print $2 }')
 out=$(mktemp -d)
