@@ -1,0 +1,243 @@
+//! [`RouteGuardBuilder`]: every setting of a [`RouteGuard`], checked when it is built.
+
+use std::sync::Arc;
+
+use actix_web::http::header::HeaderValue;
+use sha2::{Digest as _, Sha256};
+
+use super::{DEFAULT_REALM, Inner, RouteGuard};
+use crate::auth::Authenticator;
+use crate::auth::chain::{Chain, Enrich};
+use crate::client::geo::CountryResolver;
+use crate::client::{NetworkConfig, TrustedProxies};
+use crate::config::ConfigError;
+use crate::identity::hierarchy::RoleHierarchy;
+use crate::observe::{Observer, OnDecision, scheme_label};
+use crate::refusal::Denial;
+use crate::refusal::render::RenderRefusal;
+
+/// Configures a [`RouteGuard`]; see [`RouteGuard::builder`].
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct RouteGuardBuilder {
+    authenticators: Vec<Box<dyn Authenticator>>,
+    enricher: Option<Box<dyn Enrich>>,
+    realm: String,
+    hierarchy: RoleHierarchy,
+    network: NetworkConfig,
+    renderer: Option<Box<dyn RenderRefusal>>,
+    on_decision: Option<Box<dyn OnDecision>>,
+    report_grants: bool,
+    pseudonym_key: Option<Vec<u8>>,
+}
+
+impl RouteGuardBuilder {
+    /// A builder over `authenticator` with the defaults.
+    pub(super) fn new(authenticator: impl Authenticator) -> Self {
+        RouteGuardBuilder {
+            authenticators: vec![Box::new(authenticator)],
+            enricher: None,
+            realm: DEFAULT_REALM.to_owned(),
+            hierarchy: RoleHierarchy::default(),
+            network: NetworkConfig::default(),
+            renderer: None,
+            on_decision: None,
+            report_grants: false,
+            pseudonym_key: None,
+        }
+    }
+}
+
+impl RouteGuardBuilder {
+    /// The protection space named in every challenge (RFC 9110 §11.5); default `api`.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// Also accepts credentials `authenticator` understands, e.g. Basic or an API key beside
+    /// bearer tokens. Authenticators are asked in order; one that finds none of its
+    /// credentials defers to the next, and a 401 lists every scheme's challenge.
+    ///
+    /// ```
+    /// use route_guard::{ApiKeyAuthenticator, JwtAuthenticator, JwtKey, RouteGuard};
+    ///
+    /// let jwt = JwtAuthenticator::builder()
+    ///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+    ///     .build()?;
+    /// let keys = ApiKeyAuthenticator::builder()
+    ///     .key("a long random key for the nightly export job", "export-job", ["exporter"])
+    ///     .build()?;
+    /// let guard = RouteGuard::builder(jwt).or(keys).build()?;
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    pub fn or(mut self, authenticator: impl Authenticator) -> Self {
+        self.authenticators.push(Box::new(authenticator));
+        self
+    }
+
+    /// Runs `hook` after authentication to load or add roles from the application's own
+    /// store; see [`Enrich`].
+    pub fn enrich(mut self, hook: impl Enrich) -> Self {
+        self.enricher = Some(Box::new(hook));
+        self
+    }
+
+    /// Which roles include which, honoured by every role check; see [`RoleHierarchy`].
+    pub fn role_hierarchy(mut self, hierarchy: RoleHierarchy) -> Self {
+        self.hierarchy = hierarchy;
+        self
+    }
+
+    /// Believes `Forwarded` / `X-Forwarded-For` from these proxies when finding the client
+    /// address for address and country rules; by default no proxy is trusted and the client is
+    /// the socket peer.
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.network.proxies = proxies;
+        self
+    }
+
+    /// Locates client addresses for `#[allow_countries]` and `#[block_countries]`.
+    pub fn countries(mut self, resolver: impl CountryResolver) -> Self {
+        self.network.countries = Some(Arc::new(resolver));
+        self
+    }
+
+    /// What a country rule does when the resolver does not know the client's country. By
+    /// default the address is in no country: allow-lists deny it and block-lists let it
+    /// through. With `true`, no country rule counts an unknown location in the request's
+    /// favour, so block-lists deny it too; other parts of a rule, such as
+    /// `any(country("DE"), role("admin"))`'s role, still decide.
+    pub fn deny_unknown_country(mut self, deny: bool) -> Self {
+        self.network.deny_unknown_country = deny;
+        self
+    }
+
+    /// Renders refusals the application's way; see [`RenderRefusal`]. Statuses and
+    /// challenges stay the guard's.
+    ///
+    /// ```
+    /// use actix_web::HttpResponse;
+    /// use route_guard::{JwtAuthenticator, JwtKey, Refusal, RouteGuard};
+    ///
+    /// let jwt = JwtAuthenticator::builder()
+    ///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+    ///     .build()?;
+    /// let guard = RouteGuard::builder(jwt)
+    ///     .render_errors(|refusal: &Refusal<'_>| {
+    ///         Some(HttpResponse::build(refusal.status()).json(serde_json::json!({
+    ///             "error": refusal.status().as_u16(),
+    ///             "path": refusal.request().path(),
+    ///         })))
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    pub fn render_errors(mut self, renderer: impl RenderRefusal) -> Self {
+        self.renderer = Some(Box::new(renderer));
+        self
+    }
+
+    /// Calls `hook` with every request this guard refuses (and, with
+    /// [`report_grants`](Self::report_grants), every one it admits), for an audit log or a
+    /// security alert; see [`Decision`](crate::observe::Decision) for what it receives.
+    ///
+    /// ```
+    /// use route_guard::observe::Decision;
+    /// use route_guard::{JwtAuthenticator, JwtKey, RouteGuard};
+    ///
+    /// let jwt = JwtAuthenticator::builder()
+    ///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+    ///     .build()?;
+    /// let guard = RouteGuard::builder(jwt)
+    ///     .on_decision(|decision: &Decision<'_>| {
+    ///         tracing::warn!(
+    ///             target: "audit",
+    ///             result = %decision.outcome(),
+    ///             reason = decision.reason(),
+    ///             policy = decision.policy(),
+    ///             subject = decision.subject().map(tracing::field::display),
+    ///             "access refused"
+    ///         );
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    pub fn on_decision(mut self, hook: impl OnDecision) -> Self {
+        self.on_decision = Some(Box::new(hook));
+        self
+    }
+
+    /// Whether the [`on_decision`](Self::on_decision) hook also receives the requests this
+    /// guard admits; by default it receives refusals only.
+    pub fn report_grants(mut self, grants: bool) -> Self {
+        self.report_grants = grants;
+        self
+    }
+
+    /// The secret behind the [`Pseudonym`](crate::observe::Pseudonym)s of decision events, at
+    /// least 32 bytes. Give every instance of an application the same key to correlate a
+    /// caller's events across instances and restarts; by default each guard draws its own at
+    /// random, so pseudonyms are stable only while the process runs.
+    pub fn pseudonym_key(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.pseudonym_key = Some(key.as_ref().to_vec());
+        self
+    }
+
+    /// Checks the configuration and builds the guard.
+    pub fn build(self) -> Result<RouteGuard, ConfigError> {
+        // The realm is sent inside a quoted-string: printable ASCII without `"` or `\`
+        // keeps it valid without escaping, in every client's parser.
+        let printable = |c: char| c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\';
+        if self.realm.is_empty() || !self.realm.chars().all(printable) {
+            return Err(ConfigError::new(format!(
+                "the realm {:?} must be non-empty printable ASCII without quotes or backslashes",
+                self.realm
+            )));
+        }
+        // A challenge that is not a valid header value would be dropped from every 401, which
+        // then tells the client nothing of how to authenticate: refuse it now.
+        for authenticator in &self.authenticators {
+            for denial in [
+                Denial::MissingCredentials,
+                Denial::InvalidToken(crate::refusal::TokenProblem::Malformed),
+            ] {
+                let challenge = authenticator.challenge(&self.realm, denial);
+                if challenge.is_empty() || HeaderValue::try_from(challenge.as_str()).is_err() {
+                    return Err(ConfigError::new(format!(
+                        "an authenticator's challenge {challenge:?} is not a valid \
+                         WWW-Authenticate value (printable ASCII, not empty)"
+                    )));
+                }
+            }
+        }
+        let key = match self.pseudonym_key {
+            Some(key) if key.len() < 32 => {
+                return Err(ConfigError::new(format!(
+                    "the pseudonym key is {} bytes; it must be at least 32 (a random secret)",
+                    key.len()
+                )));
+            }
+            Some(key) => Some(Sha256::digest(&key).into()),
+            None => None,
+        };
+        let schemes = self
+            .authenticators
+            .iter()
+            .map(|a| scheme_label(&a.challenge(&self.realm, Denial::MissingCredentials)))
+            .collect();
+        let observer = Observer::new(self.on_decision, self.report_grants, key, schemes);
+        Ok(RouteGuard {
+            inner: Arc::new(Inner {
+                chain: Arc::new(Chain {
+                    authenticators: self.authenticators.into_boxed_slice(),
+                    enricher: self.enricher,
+                }),
+                realm: self.realm.into_boxed_str(),
+                hierarchy: self.hierarchy,
+                network: self.network,
+                renderer: self.renderer,
+                observer,
+            }),
+        })
+    }
+}
