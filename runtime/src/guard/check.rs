@@ -70,7 +70,7 @@ pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
                 return ready(report.conclude(applied, Some(identity), verdict));
             }
         }
-        report.granted(first, Some(identity));
+        report.granted(rules, Some(identity));
         return ready(Ok(Some(identity.clone())));
     }
     drop(entered);
@@ -99,8 +99,7 @@ fn by_address(report: &Report<'_>, rules: &[PolicyRef], network: &Network) -> Op
     if needs_identity {
         return None;
     }
-    let first = first_name(rules);
-    report.granted(first, None);
+    report.granted(rules, None);
     Some(Ok(None))
 }
 
@@ -142,12 +141,12 @@ async fn later(
             return report.conclude(applied, Some(&identity), verdict);
         }
     }
-    let first = first_name(&rules);
-    report.granted(first, Some(&identity));
+    report.granted(&rules, Some(&identity));
     Ok(Some(identity))
 }
 
-/// The name of the route's first policy, which a grant is reported under.
+/// The name of the route's first policy, which a grant and an authentication's refusal are
+/// reported under.
 fn first_name(rules: &[PolicyRef]) -> &'static str {
     rules
         .first()
@@ -163,8 +162,9 @@ struct Report<'a> {
 }
 
 impl Report<'_> {
-    fn granted(&self, policy: &'static str, identity: Option<&Arc<Identity>>) {
-        self.decided(policy, identity, None);
+    /// Granted: reported under the route's first policy.
+    fn granted(&self, rules: &[PolicyRef], identity: Option<&Arc<Identity>>) {
+        self.decided(first_name(rules), identity, None);
     }
 
     fn decided(
@@ -192,8 +192,7 @@ impl Report<'_> {
             Outcome::Unavailable | Outcome::Error => Cause::Server,
             _ => Cause::Credentials,
         };
-        let first = first_name(rules);
-        self.decided(first, None, Some((denial, cause)));
+        self.decided(first_name(rules), None, Some((denial, cause)));
         self.hidden(rules, error)
     }
 

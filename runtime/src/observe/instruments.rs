@@ -212,42 +212,29 @@ mod handles {
     }
 
     /// Runs `apply` on the handle in slot `index` of `slots`, registering it first if need be.
+    /// A thread being torn down, whose slots are gone, records nothing.
     pub(super) fn in_slot<V, const N: usize>(
         slots: &'static LocalKey<Slots<V, N>>,
         index: usize,
         register: impl FnOnce() -> V,
         apply: impl FnOnce(&V),
     ) {
-        let mut pending = Some((register, apply));
         let _ = slots.try_with(|slots| {
-            if let Some(slot) = slots.get(index)
-                && let Some((register, apply)) = pending.take()
-            {
+            if let Some(slot) = slots.get(index) {
                 apply(slot.get_or_init(register));
             }
         });
-        // The thread is being torn down, or there is no such slot: record directly.
-        if let Some((register, apply)) = pending {
-            apply(&register());
-        }
     }
 
     /// Runs `apply` on the handle `cache` holds for `key`, registering it first if need be.
+    /// A thread being torn down, whose cache is gone, records nothing.
     pub(super) fn with<K: Eq + Hash, V>(
         cache: &'static LocalKey<Cache<K, V>>,
         key: K,
         register: impl FnOnce() -> V,
         apply: impl FnOnce(&V),
     ) {
-        let mut pending = Some((register, apply));
-        let _ = cache.try_with(|cache| {
-            if let Some((register, apply)) = pending.take() {
-                apply(cache.borrow_mut().entry(key).or_insert_with(register));
-            }
-        });
-        // The thread is being torn down: no cache, record directly.
-        if let Some((register, apply)) = pending {
-            apply(&register());
-        }
+        let _ =
+            cache.try_with(|cache| apply(cache.borrow_mut().entry(key).or_insert_with(register)));
     }
 }

@@ -179,7 +179,7 @@ pub(crate) fn decided(req: &HttpRequest, observer: &Observer, span: &Span, decid
     }
     let denial = decided.refused.map(|(denial, _)| denial);
     let cause = decided.refused.map(|(_, cause)| cause);
-    let outcome = denial.map_or(decision::Outcome::Granted, Outcome::of);
+    let outcome = denial.map_or(Outcome::Granted, Outcome::of);
     let reason = decision::reason(denial, cause);
     instruments::decision(
         decided.policy,
