@@ -210,6 +210,7 @@ fn leaf_rule(leaf: &Leaf) -> TokenStream {
                 quote!((<#enum_path as ::route_guard::__private::RoleName>::role_name(&#path)));
             quote!({ #key: #name })
         }
+        Leaf::Authenticated(_) => quote!("authenticated"),
         Leaf::Predicate(path) => {
             let name = path_string(path);
             quote!({ "policy": #name })

@@ -32,5 +32,6 @@ pub fn policy(
         hide: false,
         network: rule.has_network(),
         predicates: rule.has_predicate(),
+        schemes: rule.has_scheme(),
     })
 }

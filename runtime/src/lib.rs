@@ -82,7 +82,7 @@ pub mod jwt {
 }
 
 // What a newcomer needs, at the root; the rest lives in the modules above.
-pub use auth::{Authenticator, BasicAuthenticator, CredentialScheme};
+pub use auth::{Authenticator, BasicAuthenticator, CredentialScheme, Issuers, IssuersBuilder};
 pub use client::TrustedProxies;
 pub use config::ConfigError;
 pub use guard::extract::{Authenticated, Guarded, MaybeAuthenticated};

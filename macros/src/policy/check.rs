@@ -33,6 +33,8 @@ pub(crate) fn check(expr: &Expr, declared: &Declared) -> Vec<syn::Error> {
         Expr::All(span, items) => {
             list_is_sound("all", *span, items, &mut errors);
             no_contradiction(items, items, "these rules", &mut errors);
+            one_of_each(Kind::Scheme, items, &mut errors);
+            one_of_each(Kind::Issuer, items, &mut errors);
         }
         Expr::Leaf(_) | Expr::Not(..) => {}
     });
@@ -150,6 +152,34 @@ fn list_is_sound(combinator: &str, span: Span, items: &[Expr], errors: &mut Vec<
     }
 }
 
+/// Rules that must all hold may not require two schemes (or two issuers): a request is
+/// authenticated by one.
+fn one_of_each(kind: Kind, items: &[Expr], errors: &mut Vec<syn::Error>) {
+    let mut first: Option<&LitStr> = None;
+    for item in items {
+        let Expr::Leaf(Leaf::Name(k, name)) = item else {
+            continue;
+        };
+        if *k != kind {
+            continue;
+        }
+        match first {
+            Some(earlier) if earlier.value() != name.value() => errors.push(syn::Error::new(
+                name.span(),
+                format!(
+                    "`all(...)` cannot require both {0}(\"{1}\") and {0}(\"{2}\"): a request is \
+                     authenticated by one {0}; write `any(...)` to accept either",
+                    kind.keyword(),
+                    earlier.value(),
+                    name.value()
+                ),
+            )),
+            Some(_) => {}
+            None => first = Some(name),
+        }
+    }
+}
+
 /// Rules that must all hold may not require both `x` and `not(x)`: no caller could pass.
 /// `required` and `refused` are such rules; `whose` names them in the message ("these rules",
 /// or "the guards on this handler" for rules split over several attributes).
@@ -190,6 +220,8 @@ pub(crate) struct Declared {
     roles: Option<Vec<String>>,
     scopes: Option<Vec<String>>,
     permissions: Option<Vec<String>>,
+    schemes: Option<Vec<String>>,
+    issuers: Option<Vec<String>>,
 }
 
 /// The kinds of name `expr` checks against the declarations, each once.
@@ -211,6 +243,8 @@ pub(crate) fn env_var(kind: Kind) -> &'static str {
         Kind::Role => "ROUTE_GUARD_ROLES",
         Kind::Scope => "ROUTE_GUARD_SCOPES",
         Kind::Permission => "ROUTE_GUARD_PERMISSIONS",
+        Kind::Scheme => "ROUTE_GUARD_SCHEMES",
+        Kind::Issuer => "ROUTE_GUARD_ISSUERS",
     }
 }
 
@@ -229,6 +263,8 @@ impl Declared {
             roles: read(Kind::Role),
             scopes: read(Kind::Scope),
             permissions: read(Kind::Permission),
+            schemes: read(Kind::Scheme),
+            issuers: read(Kind::Issuer),
         }
     }
 
@@ -237,6 +273,8 @@ impl Declared {
             Kind::Role => self.roles.as_deref(),
             Kind::Scope => self.scopes.as_deref(),
             Kind::Permission => self.permissions.as_deref(),
+            Kind::Scheme => self.schemes.as_deref(),
+            Kind::Issuer => self.issuers.as_deref(),
         }
     }
 }

@@ -4,6 +4,8 @@
 //! rule := "name"                       a role, scope or permission, by the attribute
 //!       | Type::Variant                a typed role (an enum deriving `RoleName`)
 //!       | role("name" | Type::Variant) | scope("name") | permission("name")
+//!       | scheme("name") | issuer("name") the authenticator or issuer that accepted the caller
+//!       | authenticated                 any accepted caller
 //!       | policy(path) | policy = path  an application predicate
 //!       | ip("cidr", ...)               the client address is in a range
 //!       | country("DE", ...)            the client address is in a country
@@ -28,6 +30,10 @@ pub(crate) enum Kind {
     Role,
     Scope,
     Permission,
+    /// The name of the authenticator that accepted the credentials (`"basic"`, `"bearer"`).
+    Scheme,
+    /// The name of the token issuer that vouched for them.
+    Issuer,
 }
 
 impl Kind {
@@ -36,6 +42,8 @@ impl Kind {
             Kind::Role => "role",
             Kind::Scope => "scope",
             Kind::Permission => "permission",
+            Kind::Scheme => "scheme",
+            Kind::Issuer => "issuer",
         }
     }
 }
@@ -43,6 +51,8 @@ impl Kind {
 /// A rule's leaf.
 pub(crate) enum Leaf {
     Name(Kind, LitStr),
+    /// `authenticated`: any caller the guard accepts.
+    Authenticated(Span),
     TypedRole(Path),
     Predicate(Path),
     /// Address ranges, parsed once; the span is the `ip` keyword's or the attribute's.
@@ -92,6 +102,7 @@ impl Leaf {
     pub(crate) fn key(&self) -> String {
         match self {
             Leaf::Name(kind, name) => format!("{}({:?})", kind.keyword(), name.value()),
+            Leaf::Authenticated(_) => "authenticated".to_owned(),
             Leaf::TypedRole(path) => format!("role({})", path_string(path)),
             Leaf::Predicate(path) => format!("policy({})", path_string(path)),
             Leaf::Ip(_, ranges) => {
@@ -106,7 +117,7 @@ impl Leaf {
         match self {
             Leaf::Name(_, name) => name.span(),
             Leaf::TypedRole(path) | Leaf::Predicate(path) => syn::spanned::Spanned::span(path),
-            Leaf::Ip(span, _) | Leaf::Country(span, _) => *span,
+            Leaf::Ip(span, _) | Leaf::Country(span, _) | Leaf::Authenticated(span) => *span,
         }
     }
 }

@@ -135,13 +135,15 @@ fn example(attribute: &str, bare: Option<Kind>) -> String {
         }
         Some(Kind::Scope) => format!("`#[{attribute}(\"read:items\")]`"),
         Some(Kind::Permission) => format!("`#[{attribute}(\"items:delete\")]`"),
+        Some(Kind::Scheme | Kind::Issuer) => format!("`#[{attribute}(scheme(\"basic\"))]`"),
         None => format!("`#[{attribute}(any(role(\"admin\"), policy = crate::owns_document))]`"),
     }
 }
 
 /// The combinators and leaf keywords, for "expected one of" messages.
 const KEYWORDS: &str = "`any(...)`, `all(...)`, `not(...)`, `role(...)`, `scope(...)`, \
-                        `permission(...)`, `policy(...)`, `ip(...)` or `country(...)`";
+                        `permission(...)`, `scheme(...)`, `issuer(...)`, `authenticated`, \
+                        `policy(...)`, `ip(...)` or `country(...)`";
 
 fn parse_expr(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Expr> {
     if input.peek(LitStr) {
@@ -163,6 +165,10 @@ fn parse_expr(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Expr> {
     }
     if input.peek(Ident) && !input.peek2(Token![::]) {
         let keyword: Ident = input.fork().parse()?;
+        if keyword == "authenticated" {
+            input.parse::<Ident>()?;
+            return Ok(Expr::Leaf(Leaf::Authenticated(keyword.span())));
+        }
         if let Some(form) = keyword_form(&keyword.to_string()) {
             return Err(syn::Error::new(
                 keyword.span(),
@@ -197,6 +203,8 @@ fn keyword_form(name: &str) -> Option<&'static str> {
         "role" => "role(\"admin\")",
         "scope" => "scope(\"read:items\")",
         "permission" => "permission(\"items:delete\")",
+        "scheme" => "scheme(\"basic\")",
+        "issuer" => "issuer(\"sso\")",
         "ip" => "ip(\"10.0.0.0/8\")",
         "country" => "country(\"DE\")",
         "policy" => "policy(path)` or `policy = path",
@@ -236,6 +244,12 @@ fn parse_keyword(input: ParseStream<'_>, keyword: Ident, bare: Option<Kind>) -> 
         "role" => single_leaf(&content, span, Kind::Role, true),
         "scope" => single_leaf(&content, span, Kind::Scope, false),
         "permission" => single_leaf(&content, span, Kind::Permission, false),
+        "scheme" => single_leaf(&content, span, Kind::Scheme, false),
+        "issuer" => single_leaf(&content, span, Kind::Issuer, false),
+        "authenticated" => Err(syn::Error::new(
+            span,
+            "`authenticated` takes no arguments: write it alone, as in `any(authenticated, ..)`",
+        )),
         "ip" => {
             strings(&content, span, "ip(\"10.0.0.0/8\")").map(|v| Expr::Leaf(Leaf::ip(span, v)))
         }

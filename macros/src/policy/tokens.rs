@@ -63,6 +63,7 @@ impl Builder<'_> {
                 quote_spanned!(*s=> #rule::Not(&#item))
             }
             Expr::Leaf(Leaf::Name(kind, name)) => self.name(*kind, name),
+            Expr::Leaf(Leaf::Authenticated(span)) => quote_spanned!(*span=> #rule::Authenticated),
             Expr::Leaf(Leaf::TypedRole(path)) => self.typed_role(path),
             Expr::Leaf(Leaf::Ip(span, ranges)) => {
                 let nets = ranges.iter().filter_map(|range| {
@@ -93,6 +94,8 @@ impl Builder<'_> {
                 quote!(Scope)
             }
             Kind::Permission => quote!(Permission),
+            Kind::Scheme => quote!(Scheme),
+            Kind::Issuer => quote!(Issuer),
         };
         quote_spanned!(name.span()=> #rule::#variant(#name))
     }

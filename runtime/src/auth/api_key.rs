@@ -127,6 +127,10 @@ impl Authenticator for ApiKeyAuthenticator {
         format!("ApiKey realm=\"{realm}\", header=\"{}\"", self.header)
     }
 
+    fn name(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("api_key")
+    }
+
     fn scheme(&self) -> CredentialScheme {
         CredentialScheme::ApiKeyHeader(self.header.as_str().to_owned())
     }

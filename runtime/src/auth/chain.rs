@@ -101,8 +101,29 @@ impl Deferred {
 /// The schemes one guard accepts, in order, and the hook that enriches what they accept.
 pub(crate) struct Chain {
     pub(crate) authenticators: Box<[Box<dyn Authenticator>]>,
+    /// Each authenticator's name, as rules (`scheme("basic")`) and identities use it.
+    pub(crate) names: Box<[Arc<str>]>,
     pub(crate) enricher: Option<Box<dyn Enrich>>,
 }
+
+/// Which of a guard's authenticators a route accepts, one bit per authenticator in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Accepted(pub(crate) u64);
+
+impl Accepted {
+    /// Every authenticator: a route whose rules name no scheme.
+    pub(crate) const ALL: Accepted = Accepted(u64::MAX);
+
+    pub(crate) fn has(self, index: usize) -> bool {
+        u32::try_from(index)
+            .ok()
+            .and_then(|index| 1u64.checked_shl(index))
+            .is_some_and(|bit| self.0 & bit != 0)
+    }
+}
+
+/// The most authenticators one guard may have, one bit each in [`Accepted`].
+pub(crate) const MAX_AUTHENTICATORS: usize = 64;
 
 /// The chain's answer: the identity and the index of the authenticator that accepted it, or
 /// a refusal.
@@ -123,10 +144,14 @@ pub(crate) enum Started {
 }
 
 impl Chain {
-    /// Authenticates `req` with each authenticator in turn, then enriches the identity.
-    pub(crate) fn authenticate(self: &Arc<Self>, req: &HttpRequest) -> Started {
+    /// Authenticates `req` with each authenticator the route accepts in turn, then enriches
+    /// the identity.
+    pub(crate) fn authenticate(self: &Arc<Self>, req: &HttpRequest, accepted: Accepted) -> Started {
         let mut deferred = Deferred::default();
         for (index, authenticator) in self.authenticators.iter().enumerate() {
+            if !accepted.has(index) {
+                continue;
+            }
             match authenticator.authenticate(req).into_ready() {
                 Ok(result) => match deferred.judge(result) {
                     Step::Next => {}
@@ -136,7 +161,9 @@ impl Chain {
                     }
                 },
                 Err(pending) => {
-                    let rest = self.clone().rest(req.clone(), index, pending, deferred);
+                    let rest = self
+                        .clone()
+                        .rest(req.clone(), index, pending, deferred, accepted);
                     return Started::Later(Box::pin(rest));
                 }
             }
@@ -151,6 +178,7 @@ impl Chain {
         mut index: usize,
         pending: AuthFuture,
         mut deferred: Deferred,
+        accepted: Accepted,
     ) -> Answer {
         let mut result = pending.await;
         loop {
@@ -165,6 +193,9 @@ impl Chain {
                 Step::Refused(denial) => return Err(refused(Some(index), denial)),
             }
             index += 1;
+            while index < self.authenticators.len() && !accepted.has(index) {
+                index += 1;
+            }
             let Some(next) = self.authenticators.get(index) else {
                 return Err(refused(None, deferred.denial()));
             };
@@ -172,8 +203,16 @@ impl Chain {
         }
     }
 
-    /// Runs the enrichment hook, if any, on the identity authenticator `by` accepted.
+    /// Runs the enrichment hook, if any, on the identity authenticator `by` accepted, which
+    /// first carries that authenticator's name.
     fn enrich(&self, by: usize, identity: Arc<Identity>) -> Started {
+        let identity = match self.names.get(by) {
+            // The built-in authenticators name their identities themselves: no copy.
+            Some(name) if identity.scheme() != Some(&**name) => {
+                Arc::new(Identity::clone(&identity).with_scheme(Arc::clone(name)))
+            }
+            _ => identity,
+        };
         let Some(hook) = &self.enricher else {
             return Started::Now(Ok((identity, by)));
         };
@@ -193,6 +232,46 @@ impl Chain {
             })),
             Err(_) => Started::Now(Err(refused(Some(by), panicked()))),
         }
+    }
+}
+
+impl Chain {
+    /// A chain of `authenticators` named `names` (`None`: the authenticator's own name).
+    pub(crate) fn new(
+        authenticators: Vec<Box<dyn Authenticator>>,
+        names: Vec<Option<String>>,
+        enricher: Option<Box<dyn Enrich>>,
+    ) -> Result<Chain, crate::ConfigError> {
+        if authenticators.len() > MAX_AUTHENTICATORS {
+            return Err(crate::ConfigError::new(format!(
+                "a RouteGuard takes at most {MAX_AUTHENTICATORS} authenticators"
+            )));
+        }
+        let mut given = names.into_iter();
+        let mut all: Vec<Arc<str>> = Vec::with_capacity(authenticators.len());
+        for authenticator in &authenticators {
+            let name: Arc<str> = match given.next().flatten() {
+                Some(name) => name.into(),
+                None => authenticator.name().into(),
+            };
+            if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(crate::ConfigError::new(format!(
+                    "the authenticator name {name:?} must be non-empty, without whitespace"
+                )));
+            }
+            if all.contains(&name) {
+                return Err(crate::ConfigError::new(format!(
+                    "two authenticators are named `{name}`, so `scheme(\"{name}\")` could \
+                     not tell them apart: give one another name with `.named(..)` after adding it"
+                )));
+            }
+            all.push(name);
+        }
+        Ok(Chain {
+            authenticators: authenticators.into_boxed_slice(),
+            names: all.into_boxed_slice(),
+            enricher,
+        })
     }
 }
 

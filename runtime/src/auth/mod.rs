@@ -5,6 +5,7 @@ pub(crate) mod basic;
 pub(crate) mod bearer;
 pub(crate) mod chain;
 mod header;
+pub(crate) mod issuers;
 pub(crate) mod jwt;
 
 pub use api_key::{
@@ -14,7 +15,9 @@ pub use basic::{
     Argon2Users, BasicAuthenticator, StoreError, StoredUser, UserLookup, UserStore, hash_password,
 };
 pub use chain::Enrich;
+pub use issuers::{Issuers, IssuersBuilder};
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -56,6 +59,17 @@ pub trait Authenticator: Send + Sync + 'static {
         let challenge = self.challenge("api", Denial::MissingCredentials);
         let name = challenge.split_whitespace().next().unwrap_or_default();
         CredentialScheme::Http(name.to_owned())
+    }
+
+    /// The name rules use for this authenticator (`scheme("basic")`) and that an identity it
+    /// accepted reports ([`Identity::scheme`]). By default the HTTP authentication scheme of
+    /// its challenge in lower case: `"bearer"`, `"basic"`; the API-key authenticator is
+    /// `"api_key"`. [`RouteGuardBuilder::named`](crate::RouteGuardBuilder::named) gives
+    /// another; names are unique within a guard.
+    fn name(&self) -> Cow<'static, str> {
+        let challenge = self.challenge("api", Denial::MissingCredentials);
+        let name = challenge.split_whitespace().next().unwrap_or_default();
+        Cow::Owned(name.to_ascii_lowercase())
     }
 
     /// Whether verifying may depend on something that can be down (a key server, a user

@@ -20,6 +20,8 @@ use crate::refusal::render::RenderRefusal;
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct RouteGuardBuilder {
     authenticators: Vec<Box<dyn Authenticator>>,
+    /// A name given with `named`, by authenticator.
+    names: Vec<Option<String>>,
     enricher: Option<Box<dyn Enrich>>,
     realm: String,
     hierarchy: RoleHierarchy,
@@ -35,6 +37,7 @@ impl RouteGuardBuilder {
     pub(super) fn new(authenticator: impl Authenticator) -> Self {
         RouteGuardBuilder {
             authenticators: vec![Box::new(authenticator)],
+            names: vec![None],
             enricher: None,
             realm: DEFAULT_REALM.to_owned(),
             hierarchy: RoleHierarchy::default(),
@@ -72,6 +75,39 @@ impl RouteGuardBuilder {
     /// ```
     pub fn or(mut self, authenticator: impl Authenticator) -> Self {
         self.authenticators.push(Box::new(authenticator));
+        self.names.push(None);
+        self
+    }
+
+    /// Names the authenticator added last (the one given to [`RouteGuard::builder`] until
+    /// [`or`](Self::or) adds another), for rules that accept only some schemes
+    /// (`#[require(all(scheme("scraper"), role("metrics")))]`) and for
+    /// [`Identity::scheme`](crate::Identity::scheme). Without it an authenticator goes by
+    /// [`Authenticator::name`]: `"bearer"`, `"basic"`, `"api_key"`.
+    ///
+    /// A route whose rule names schemes asks only the authenticators that can satisfy it, and
+    /// its 401 carries only their challenges.
+    ///
+    /// ```
+    /// use route_guard::{
+    ///     Argon2Users, BasicAuthenticator, JwtAuthenticator, JwtKey, RouteGuard, hash_password,
+    /// };
+    ///
+    /// let jwt = JwtAuthenticator::builder()
+    ///     .key(JwtKey::hs256("a development secret of at least 32 bytes")?)
+    ///     .build()?;
+    /// let hash = hash_password("a long scraper password")?;
+    /// let users = Argon2Users::new().user("prometheus", &hash, ["metrics"])?;
+    /// let guard = RouteGuard::builder(jwt)
+    ///     .or(BasicAuthenticator::new(users)?)
+    ///     .named("scraper")
+    ///     .build()?;
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        if let Some(last) = self.names.last_mut() {
+            *last = Some(name.into());
+        }
         self
     }
 
@@ -226,12 +262,10 @@ impl RouteGuardBuilder {
             .map(|a| scheme_label(&a.challenge(&self.realm, Denial::MissingCredentials)))
             .collect();
         let observer = Observer::new(self.on_decision, self.report_grants, key, schemes);
+        let chain = Chain::new(self.authenticators, self.names, self.enricher)?;
         Ok(RouteGuard {
             inner: Arc::new(Inner {
-                chain: Arc::new(Chain {
-                    authenticators: self.authenticators.into_boxed_slice(),
-                    enricher: self.enricher,
-                }),
+                chain: Arc::new(chain),
                 realm: self.realm.into_boxed_str(),
                 hierarchy: self.hierarchy,
                 network: self.network,

@@ -13,12 +13,13 @@ use actix_web::HttpRequest;
 use futures_util::future::{self, Either, FutureExt as _, LocalBoxFuture, Ready};
 use tracing::{Instrument as _, Span};
 
+use crate::auth::chain::Accepted;
 use crate::client::Network;
 use crate::guard::{Resolution, RouteGuard, resolve};
 use crate::identity::Identity;
 use crate::observe::{self, Decided, Outcome};
-use crate::policy::{Applied, PolicyRef, Subject, Verdict, judge, judge_async};
-use crate::refusal::{Cause, Denial, GuardError};
+use crate::policy::{Applied, PolicyRef, Subject, Verdict, admits_scheme, judge, judge_async};
+use crate::refusal::{Cause, Denial, GuardError, Misconfiguration};
 
 /// `Ok(Some(identity))`: allowed for this caller; `Ok(None)`: allowed by address rules alone,
 /// without authentication; `Err`: the response to send.
@@ -56,7 +57,14 @@ pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
     {
         return ready(decided);
     }
-    let resolution = resolve(guard, req);
+    let accepted = match accepted_schemes(guard, rules, network.as_ref()) {
+        Ok(accepted) => accepted,
+        Err(applied) => {
+            let denial = Denial::Misconfigured(Misconfiguration::NoSuchScheme);
+            return ready(report.conclude(applied, None, Verdict::Veto(denial)));
+        }
+    };
+    let resolution = resolve(guard, req, Some(accepted));
     let predicates = rules.iter().any(|PolicyRef(applied)| applied.predicates);
     if !predicates && let Resolution::Done(outcome) = &resolution {
         let identity = match outcome {
@@ -101,6 +109,37 @@ fn by_address(report: &Report<'_>, rules: &[PolicyRef], network: &Network) -> Op
     }
     report.granted(rules, None);
     Some(Ok(None))
+}
+
+/// The authenticators that can satisfy every one of `rules`: all of them unless a rule names
+/// schemes. `Err`: a rule no authenticator of the guard can satisfy (a `scheme(..)` naming
+/// none of them), a misconfiguration.
+fn accepted_schemes<'r>(
+    guard: &RouteGuard,
+    rules: &'r [PolicyRef],
+    network: Option<&Network>,
+) -> Result<Accepted, &'r Applied> {
+    let mut accepted = Accepted::ALL;
+    for PolicyRef(applied) in rules.iter().filter(|PolicyRef(a)| a.schemes) {
+        let names = guard.chain().names.iter().enumerate();
+        let mut admitted = 0u64;
+        for (index, name) in names {
+            if admits_scheme(applied.rule, name, guard.role_hierarchy(), network) {
+                admitted |= 1 << index;
+            }
+        }
+        if admitted == 0 {
+            return Err(applied);
+        }
+        accepted.0 &= admitted;
+    }
+    if accepted.0 == 0 {
+        return rules
+            .first()
+            .map(|PolicyRef(applied)| applied)
+            .map_or(Ok(accepted), Err);
+    }
+    Ok(accepted)
 }
 
 /// The rules once the identity is known, awaiting authentication and predicates.

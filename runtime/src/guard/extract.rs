@@ -32,7 +32,7 @@ fn with_identity<T: 'static>(
     let Some(guard) = RouteGuard::registered(req) else {
         return Either::Left(future::ready(Err(RouteGuard::missing(req))));
     };
-    match resolve(guard, req) {
+    match resolve(guard, req, None) {
         Resolution::Done(result) => Either::Left(future::ready(
             result.and_then(|identity| then(guard, identity)),
         )),
@@ -253,6 +253,20 @@ impl<C> Authenticated<C> {
     #[must_use]
     pub fn subject(&self) -> &str {
         self.identity.subject()
+    }
+
+    /// The name of the authenticator that accepted the credentials: `"bearer"`, `"basic"`,
+    /// `"api_key"`, or one given with [`named`](crate::RouteGuardBuilder::named).
+    #[must_use]
+    pub fn scheme(&self) -> Option<&str> {
+        self.identity.scheme()
+    }
+
+    /// The configured name of the issuer that vouched for the credentials, if any (see
+    /// [`Identity::issuer`]).
+    #[must_use]
+    pub fn issuer(&self) -> Option<&str> {
+        self.identity.issuer()
     }
 
     /// The caller's roles.

@@ -17,7 +17,7 @@ use actix_web::web::Data;
 use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::auth::Authenticator;
-use crate::auth::chain::Chain;
+use crate::auth::chain::{Accepted, Chain};
 use crate::client::NetworkConfig;
 use crate::identity::hierarchy::RoleHierarchy;
 use crate::observe::{Observer, scheme_label};
@@ -70,10 +70,12 @@ impl RouteGuard {
             );
         }
         let schemes = Box::new([scheme_label(&challenge)]);
+        let name = authenticator.name().into();
         RouteGuard {
             inner: Arc::new(Inner {
                 chain: Arc::new(Chain {
                     authenticators: Box::new([Box::new(authenticator) as Box<dyn Authenticator>]),
+                    names: Box::new([name]),
                     enricher: None,
                 }),
                 realm: DEFAULT_REALM.into(),
@@ -139,24 +141,26 @@ impl RouteGuard {
             .get::<resolve::AuthenticatedBy>()
             .filter(|by| by.guard == self.key())
             .map_or(0, |by| by.index);
-        self.reject_by(by, denial, req, None)
+        self.reject_by(by, denial, req, None, Accepted::ALL)
     }
 
     /// [`reject`](Self::reject) for a refusal by an address or country rule.
     pub(crate) fn reject_by_address(&self, req: &HttpRequest, denial: Denial) -> GuardError {
-        self.reject_by(0, denial, req, Some(Cause::Address))
+        self.reject_by(0, denial, req, Some(Cause::Address), Accepted::ALL)
     }
 
     /// The error response for `denial` decided by authenticator `by` (`usize::MAX`: by none).
     ///
-    /// A 401 lists every accepted scheme: `by`'s challenge for the denial, the others' bare
-    /// ones (RFC 9110 §11.6.1). A 400 or an `insufficient_scope` 403 carries `by`'s only.
+    /// A 401 lists every scheme the route accepts: `by`'s challenge for the denial, the
+    /// others' bare ones (RFC 9110 §11.6.1). A 400 or an `insufficient_scope` 403 carries
+    /// `by`'s only.
     pub(crate) fn reject_by(
         &self,
         by: usize,
         denial: Denial,
         req: &HttpRequest,
         cause: Option<Cause>,
+        accepted: Accepted,
     ) -> GuardError {
         let realm = &self.inner.realm;
         let challenge = |authenticator: &dyn Authenticator, denial| {
@@ -165,15 +169,16 @@ impl RouteGuard {
         let challenges = match denial {
             Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_) => {
                 let all = self.inner.chain.authenticators.iter().enumerate();
-                all.filter_map(|(index, authenticator)| {
-                    let own = if index == by {
-                        denial
-                    } else {
-                        Denial::MissingCredentials
-                    };
-                    challenge(&**authenticator, own)
-                })
-                .collect()
+                all.filter(|(index, _)| accepted.has(*index))
+                    .filter_map(|(index, authenticator)| {
+                        let own = if index == by {
+                            denial
+                        } else {
+                            Denial::MissingCredentials
+                        };
+                        challenge(&**authenticator, own)
+                    })
+                    .collect()
             }
             Denial::InvalidRequest(_) | Denial::InsufficientScope(_) => {
                 let authenticators = &self.inner.chain.authenticators;

@@ -6,7 +6,7 @@ use actix_web::{HttpMessage as _, HttpRequest};
 use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared, WeakShared};
 
 use super::RouteGuard;
-use crate::auth::chain::{Answer, Refused, Started};
+use crate::auth::chain::{Accepted, Answer, Refused, Started};
 use crate::identity::Identity;
 use crate::refusal::GuardError;
 
@@ -39,6 +39,7 @@ impl Resolution {
 /// that wait hold it strongly; when the last of them is dropped, so is the work.
 struct Resolved {
     guard: usize,
+    accepted: Accepted,
     state: Stored,
 }
 
@@ -47,11 +48,18 @@ enum Stored {
     Pending(WeakShared<LocalBoxFuture<'static, Outcome>>),
 }
 
-/// Authenticates `req` with `guard` once, however many extractors ask.
-pub(crate) fn resolve(guard: &RouteGuard, req: &HttpRequest) -> Resolution {
+/// Authenticates `req` with `guard` once, however many extractors ask: with the
+/// authenticators a route's rules accept, or, for `None` (an extractor such as
+/// [`Authenticated`](crate::Authenticated)), as the route's guards already did, else with all.
+pub(crate) fn resolve(
+    guard: &RouteGuard,
+    req: &HttpRequest,
+    accepted: Option<Accepted>,
+) -> Resolution {
     let key = guard.key();
     if let Some(resolved) = req.extensions().get::<Resolved>()
         && resolved.guard == key
+        && accepted.is_none_or(|accepted| accepted == resolved.accepted)
     {
         match &resolved.state {
             Stored::Done(outcome) => return Resolution::Done(outcome.clone()),
@@ -62,32 +70,38 @@ pub(crate) fn resolve(guard: &RouteGuard, req: &HttpRequest) -> Resolution {
             }
         }
     }
+    let accepted = accepted.unwrap_or(Accepted::ALL);
     let started = Clock::start();
-    match guard.chain().authenticate(req) {
+    match guard.chain().authenticate(req, accepted) {
         Started::Now(answer) => {
-            let outcome = settle(guard, req, answer, started);
-            record(req, key, Stored::Done(outcome.clone()));
+            let outcome = settle(guard, req, answer, started, accepted);
+            record(req, key, accepted, Stored::Done(outcome.clone()));
             Resolution::Done(outcome)
         }
         Started::Later(future) => {
             let (guard, request) = (guard.clone(), req.clone());
             let shared = async move {
-                let outcome = settle(&guard, &request, future.await, started.waited());
-                record(&request, key, Stored::Done(outcome.clone()));
+                let answer = future.await;
+                let outcome = settle(&guard, &request, answer, started.waited(), accepted);
+                record(&request, key, accepted, Stored::Done(outcome.clone()));
                 outcome
             }
             .boxed_local()
             .shared();
             if let Some(weak) = shared.downgrade() {
-                record(req, key, Stored::Pending(weak));
+                record(req, key, accepted, Stored::Pending(weak));
             }
             Resolution::Pending(shared)
         }
     }
 }
 
-fn record(req: &HttpRequest, guard: usize, state: Stored) {
-    req.extensions_mut().insert(Resolved { guard, state });
+fn record(req: &HttpRequest, guard: usize, accepted: Accepted, state: Stored) {
+    req.extensions_mut().insert(Resolved {
+        guard,
+        accepted,
+        state,
+    });
 }
 
 /// Which authenticator of which guard accepted the request's credentials, so that a later
@@ -102,7 +116,13 @@ pub(crate) struct AuthenticatedBy {
 }
 
 /// The chain's answer as the route's extractors share it: the identity, or the response.
-fn settle(guard: &RouteGuard, req: &HttpRequest, answer: Answer, started: Clock) -> Outcome {
+fn settle(
+    guard: &RouteGuard,
+    req: &HttpRequest,
+    answer: Answer,
+    started: Clock,
+    accepted: Accepted,
+) -> Outcome {
     let key = guard.key();
     let record_by = |index| {
         let by = AuthenticatedBy { guard: key, index };
@@ -126,7 +146,7 @@ fn settle(guard: &RouteGuard, req: &HttpRequest, answer: Answer, started: Clock)
             if let Some(index) = by {
                 record_by(index);
             }
-            Err(guard.reject_by(by.unwrap_or(usize::MAX), denial, req, None))
+            Err(guard.reject_by(by.unwrap_or(usize::MAX), denial, req, None, accepted))
         }
     }
 }

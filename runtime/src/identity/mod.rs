@@ -9,6 +9,7 @@ pub use hierarchy::{RoleHierarchy, RoleHierarchyBuilder};
 pub use role::RoleName;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -24,6 +25,8 @@ pub struct Identity {
     scopes: NameSet,
     permissions: NameSet,
     claims: Value,
+    scheme: Option<Arc<str>>,
+    issuer: Option<Arc<str>>,
 }
 
 impl Identity {
@@ -41,6 +44,8 @@ impl Identity {
             scopes: NameSet::default(),
             permissions: NameSet::default(),
             claims: Value::Object(claims),
+            scheme: None,
+            issuer: None,
         }
     }
 
@@ -78,6 +83,40 @@ impl Identity {
     {
         self.permissions = NameSet::new(permissions.into_iter().map(Into::into));
         self
+    }
+
+    /// The identity as accepted by the authenticator named `scheme` (see
+    /// [`Authenticator::name`](crate::Authenticator::name)). The guard sets it; an
+    /// authenticator may set it itself to spare the guard a copy.
+    #[must_use]
+    pub fn with_scheme(mut self, scheme: impl Into<Arc<str>>) -> Self {
+        self.scheme = Some(scheme.into());
+        self
+    }
+
+    /// The identity as vouched for by the issuer the configuration names `issuer` (a
+    /// [`JwtAuthenticator`](crate::JwtAuthenticator)'s
+    /// [`name`](crate::jwt::JwtAuthenticatorBuilder::name), or its name in
+    /// [`Issuers`](crate::Issuers)).
+    #[must_use]
+    pub fn with_issuer(mut self, issuer: impl Into<Arc<str>>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The name of the authenticator that accepted the credentials: `"bearer"`, `"basic"`,
+    /// `"api_key"`, or the name it was given. What a rule's `scheme(..)` compares with.
+    #[must_use]
+    pub fn scheme(&self) -> Option<&str> {
+        self.scheme.as_deref()
+    }
+
+    /// The configured name of the issuer that vouched for the credentials, if they came from
+    /// one with a name; its `iss` URL is in [`claims`](Self::claims). What a rule's
+    /// `issuer(..)` compares with.
+    #[must_use]
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
     }
 
     /// The subject (`sub`) the credential was issued to.
@@ -154,6 +193,8 @@ impl fmt::Debug for Identity {
             .field("roles", &self.roles)
             .field("scopes", &self.scopes)
             .field("permissions", &self.permissions)
+            .field("scheme", &self.scheme)
+            .field("issuer", &self.issuer)
             .finish_non_exhaustive()
     }
 }

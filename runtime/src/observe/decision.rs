@@ -88,6 +88,7 @@ pub(crate) fn reason(denial: Option<Denial>, cause: Option<Cause>) -> &'static s
         Denial::PolicyFailed => "policy_failed",
         Denial::Misconfigured(Misconfiguration::NoRouteGuard) => "no_route_guard",
         Denial::Misconfigured(Misconfiguration::NoCountryResolver) => "no_country_resolver",
+        Denial::Misconfigured(Misconfiguration::NoSuchScheme) => "no_such_scheme",
         Denial::Unavailable { .. } => "unavailable",
     }
 }

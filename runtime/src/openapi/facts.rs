@@ -99,7 +99,7 @@ fn expand(rule: &Value) -> Result<Vec<Alternative>, Malformed> {
                 conditions: Vec::new(),
             }])
         }
-        "policy" | "ip" | "country" | "not" => {
+        "policy" | "ip" | "country" | "not" | "scheme" | "issuer" => {
             Ok(Alternative::condition(needs_credentials(rule), text(rule)?))
         }
         "any" => {
@@ -149,7 +149,7 @@ pub(crate) fn text(rule: &Value) -> Result<String, Malformed> {
     let (key, value) = single_entry(rule)?;
     let quoted = |value: &Value| value.as_str().map(|s| format!("{s:?}")).ok_or(Malformed);
     let inner = match key {
-        "role" | "scope" | "permission" => quoted(value)?,
+        "role" | "scope" | "permission" | "scheme" | "issuer" => quoted(value)?,
         "policy" => value.as_str().ok_or(Malformed)?.to_owned(),
         "ip" | "country" => items(value)?
             .iter()
@@ -190,6 +190,8 @@ pub(crate) fn rule_json(rule: &Rule) -> Value {
         Rule::Role(name) => json!({ "role": name }),
         Rule::Scope(name) => json!({ "scope": name }),
         Rule::Permission(name) => json!({ "permission": name }),
+        Rule::Scheme(name) => json!({ "scheme": name }),
+        Rule::Issuer(name) => json!({ "issuer": name }),
         Rule::Any(rules) => json!({ "any": list(rules) }),
         Rule::All(rules) => json!({ "all": list(rules) }),
         Rule::Not(rule) => json!({ "not": rule_json(rule) }),

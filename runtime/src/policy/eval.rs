@@ -20,6 +20,9 @@ pub(crate) struct Subject<'a> {
     pub(crate) identity: Option<&'a Identity>,
     pub(crate) hierarchy: &'a RoleHierarchy,
     pub(crate) network: Option<&'a Network>,
+    /// Before authentication: the name of the authenticator that would accept the caller,
+    /// to tell which authenticators can satisfy the rule at all.
+    pub(crate) scheme: Option<&'a str>,
     /// Set when a leaf cannot be judged at all (an address that does not parse, a country
     /// rule without a resolver): the whole rule then denies, whatever `not` says.
     pub(crate) veto: Cell<Option<Denial>>,
@@ -35,6 +38,7 @@ impl<'a> Subject<'a> {
             identity,
             hierarchy,
             network,
+            scheme: None,
             veto: Cell::new(None),
         }
     }
@@ -121,6 +125,8 @@ impl Rule {
             Rule::Role(role) => holds_role(identity, hierarchy, role),
             Rule::Scope(scope) => identity.has_scope(scope),
             Rule::Permission(permission) => identity.has_permission(permission),
+            Rule::Scheme(scheme) => identity.scheme() == Some(*scheme),
+            Rule::Issuer(issuer) => identity.issuer() == Some(*issuer),
             Rule::Ip(_) | Rule::Country(_) | Rule::Predicate(_) => !positive,
             Rule::Any(_) | Rule::All(_) | Rule::Not(_) => self.holds(identity, hierarchy, positive),
         }
@@ -130,6 +136,12 @@ impl Rule {
     #[must_use]
     pub const fn has_predicate(&self) -> bool {
         self.any_leaf(Leaves::Predicates)
+    }
+
+    /// Whether this rule names the schemes it accepts.
+    #[must_use]
+    pub const fn has_scheme(&self) -> bool {
+        self.any_leaf(Leaves::Schemes)
     }
 
     /// Whether this rule looks at the client address.
@@ -155,6 +167,7 @@ impl Rule {
             Rule::Predicate(_) => matches!(kind, Leaves::Predicates),
             Rule::Ip(_) | Rule::Country(_) => matches!(kind, Leaves::Network),
             Rule::Scope(_) => matches!(kind, Leaves::Scopes),
+            Rule::Scheme(_) => matches!(kind, Leaves::Schemes),
             _ => false,
         }
     }
@@ -173,6 +186,11 @@ impl Rule {
                 Scopes::Granted => identity().map(|_| positive),
             },
             Rule::Permission(permission) => identity().map(|id| id.has_permission(permission)),
+            Rule::Scheme(scheme) => match identity() {
+                Some(id) => Some(id.scheme() == Some(*scheme)),
+                None => subject.scheme.map(|assumed| assumed == *scheme),
+            },
+            Rule::Issuer(issuer) => identity().map(|id| id.issuer() == Some(*issuer)),
             // Without a connection (`Rule::allows`), address rules are the answer that does not
             // help, as predicates are: never a veto, so the result does not depend on order.
             Rule::Ip(_) | Rule::Country(_) if subject.network.is_none() => Some(!positive),
@@ -238,6 +256,7 @@ enum Leaves {
     Predicates,
     Network,
     Scopes,
+    Schemes,
 }
 
 /// `any` (`short == true`) or `all` (`short == false`) over three-valued answers.
@@ -290,6 +309,19 @@ pub(crate) fn judge(rule: &Rule, subject: &Subject<'_>) -> Verdict {
         Some(false) => denial_kind(rule, subject),
         None => Verdict::NeedsIdentity,
     }
+}
+
+/// Whether a caller accepted by the authenticator named `scheme` could satisfy `rule`:
+/// everything but the scheme is unknown (or, for address leaves, as `network` says).
+pub(crate) fn admits_scheme(
+    rule: &Rule,
+    scheme: &str,
+    hierarchy: &RoleHierarchy,
+    network: Option<&Network>,
+) -> bool {
+    let mut subject = Subject::new(None, hierarchy, network);
+    subject.scheme = Some(scheme);
+    rule.eval(&subject, Scopes::AsHeld, true) != Some(false)
 }
 
 /// Evaluates `rule` for an authenticated caller, awaiting its predicates.

@@ -9,7 +9,7 @@ pub(crate) mod predicate;
 
 pub use predicate::{PolicyFn, PolicyOutput};
 
-pub(crate) use eval::{Subject, Verdict, judge, judge_async};
+pub(crate) use eval::{Subject, Verdict, admits_scheme, judge, judge_async};
 
 use std::fmt;
 use std::future::Future;
@@ -35,6 +35,14 @@ pub enum Rule {
     Scope(&'static str),
     /// The caller holds this permission (Auth0-style `permissions` claim).
     Permission(&'static str),
+    /// The credentials were accepted by the authenticator of this name (`"basic"`,
+    /// `"bearer"`, `"api_key"`, or a name given in the configuration). A route whose rule
+    /// names schemes asks only the authenticators that can satisfy it, and its 401 challenges
+    /// only those.
+    Scheme(&'static str),
+    /// The credentials were vouched for by the issuer of this name (see
+    /// [`Identity::issuer`]).
+    Issuer(&'static str),
     /// At least one of the rules holds.
     Any(&'static [Rule]),
     /// Every one of the rules holds.
@@ -141,6 +149,8 @@ pub(crate) struct Applied {
     pub(crate) hide: bool,
     pub(crate) network: bool,
     pub(crate) predicates: bool,
+    /// The rule names schemes: only some authenticators may answer for the route.
+    pub(crate) schemes: bool,
 }
 
 impl Applied {
@@ -152,6 +162,7 @@ impl Applied {
             hide: P::HIDE,
             network: P::RULE.has_network(),
             predicates: P::RULE.has_predicate(),
+            schemes: P::RULE.has_scheme(),
         }
     }
 }

@@ -148,6 +148,8 @@ pub enum Misconfiguration {
     /// A country rule is in force but no [`CountryResolver`](crate::CountryResolver) is
     /// registered.
     NoCountryResolver,
+    /// A rule accepts only schemes (`scheme("..")`) that no authenticator of the guard has.
+    NoSuchScheme,
 }
 
 impl Denial {
@@ -212,6 +214,10 @@ impl fmt::Display for Denial {
             Denial::Misconfigured(Misconfiguration::NoCountryResolver) => f.write_str(
                 "a country rule is in force but no CountryResolver is registered: \
                  add `.countries(..)` to the RouteGuard builder",
+            ),
+            Denial::Misconfigured(Misconfiguration::NoSuchScheme) => f.write_str(
+                "the route's rule accepts only schemes no authenticator of the RouteGuard has: \
+                 check the names in `scheme(..)` against the authenticators' names",
             ),
         }
     }

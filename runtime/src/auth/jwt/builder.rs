@@ -36,6 +36,8 @@ pub struct JwtAuthenticatorBuilder {
     permissions_claim: ClaimPath,
     source: TokenSource,
     cache: CacheChoice,
+    name: Option<String>,
+    share_keys: bool,
     pub(super) extras: ExtrasBuilder,
 }
 
@@ -57,6 +59,8 @@ impl JwtAuthenticatorBuilder {
                 max_len: DEFAULT_MAX_TOKEN_LEN,
             },
             cache: CacheChoice::Default,
+            name: None,
+            share_keys: false,
             extras: ExtrasBuilder::default(),
         }
     }
@@ -67,9 +71,35 @@ impl JwtAuthenticatorBuilder {
         self
     }
 
-    /// Requires `iss` to be present and equal to `issuer` (call again to allow several).
+    /// Requires `iss` to be present and equal to `issuer`.
+    ///
+    /// For tokens of several issuers, each with its own keys, use [`Issuers`](crate::Issuers):
+    /// it verifies each token with the keys of the issuer it names, and only those. Calling
+    /// this twice on one authenticator lets every one of its keys vouch for every one of its
+    /// issuers, so [`build`](Self::build) refuses it unless
+    /// [`issuers_share_keys`](Self::issuers_share_keys) says that is meant.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuers.push(issuer.into());
+        let issuer = issuer.into();
+        if !self.issuers.contains(&issuer) {
+            self.issuers.push(issuer);
+        }
+        self
+    }
+
+    /// Accepts several [`issuer`](Self::issuer)s that share this authenticator's keys: any of
+    /// them may sign a token naming any other. Right only when one signer speaks for all of
+    /// them (one Keycloak instance known under two host names); otherwise use
+    /// [`Issuers`](crate::Issuers).
+    pub fn issuers_share_keys(mut self) -> Self {
+        self.share_keys = true;
+        self
+    }
+
+    /// The name rules use for this issuer (`issuer("sso")`) and that its identities report
+    /// ([`Identity::issuer`](crate::Identity::issuer)). Within [`Issuers`](crate::Issuers), the
+    /// name given there.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
         self
     }
 
@@ -149,6 +179,22 @@ impl JwtAuthenticatorBuilder {
         if self.source.max_len == 0 {
             return Err(ConfigError::new("max_token_len must be greater than zero"));
         }
+        if self.issuers.len() > 1 && !self.share_keys {
+            return Err(ConfigError::new(format!(
+                "this JwtAuthenticator accepts the issuers {:?} with one set of keys, so each \
+                 issuer's keys could sign tokens in the others' names: give each issuer its own \
+                 keys with `route_guard::Issuers`, or call `.issuers_share_keys()` if one signer \
+                 speaks for all of them",
+                self.issuers
+            )));
+        }
+        if let Some(name) = &self.name
+            && (name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(ConfigError::new(format!(
+                "the issuer name {name:?} must be non-empty, without whitespace"
+            )));
+        }
         #[cfg(feature = "jwks")]
         let plan = self.extras.jwks.clone();
         let cache = self.cache.bind(self.leeway.as_secs())?;
@@ -171,6 +217,8 @@ impl JwtAuthenticatorBuilder {
             permissions_claim: self.permissions_claim,
             source: self.source,
             cache,
+            name: self.name.map(Into::into),
+            scheme: super::scheme_name(),
             extras,
         })
     }
@@ -280,6 +328,25 @@ impl JwtAuthenticatorBuilder {
             requirements: self.extras.requirements.clone(),
             cookie,
         })
+    }
+}
+
+impl JwtAuthenticatorBuilder {
+    /// The issuers configured so far (for [`Issuers`](crate::Issuers), which needs exactly
+    /// one per entry).
+    pub(crate) fn configured_issuers(&self) -> &[String] {
+        &self.issuers
+    }
+
+    /// Where tokens are read from, besides the `Authorization` header: for
+    /// [`Issuers`](crate::Issuers), which reads them itself.
+    pub(crate) fn reads_elsewhere(&self) -> bool {
+        self.source.query || self.extras.cookie.is_some()
+    }
+
+    /// Whether a cache was chosen (or switched off) explicitly.
+    pub(crate) fn cache_chosen(&self) -> bool {
+        !matches!(self.cache, CacheChoice::Default)
     }
 }
 

@@ -106,10 +106,33 @@ pub struct JwtAuthenticator {
     permissions_claim: ClaimPath,
     source: TokenSource,
     cache: Option<BoundCache>,
+    /// The issuer's name for rules (`issuer("sso")`), if it has one.
+    name: Option<Arc<str>>,
+    /// `"bearer"`, shared by every identity this authenticator makes.
+    scheme: Arc<str>,
     extras: requirements::Extras,
 }
 
+/// The name of the bearer-token authenticators, as rules and identities use it.
+pub(crate) fn scheme_name() -> Arc<str> {
+    static BEARER: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    Arc::clone(BEARER.get_or_init(|| Arc::from("bearer")))
+}
+
 impl JwtAuthenticator {
+    /// The issuer this authenticator requires in `iss`, when it requires exactly one.
+    pub(crate) fn sole_issuer(&self) -> Option<&str> {
+        match self.registered.issuers.as_slice() {
+            [issuer] => Some(issuer),
+            _ => None,
+        }
+    }
+
+    /// Which cache entries this authenticator made, if it caches.
+    pub(crate) fn cache_owner(&self) -> Option<u64> {
+        self.cache.as_ref().map(BoundCache::owner)
+    }
+
     /// Starts a configuration: add at least one [`JwtKey`], then [`build`](JwtAuthenticatorBuilder::build).
     pub fn builder() -> JwtAuthenticatorBuilder {
         JwtAuthenticatorBuilder::new()
@@ -186,9 +209,14 @@ impl JwtAuthenticator {
             ScopesClaim::At(path) => names(path, &claims),
         };
         let permissions = names(&self.permissions_claim, &claims);
-        Ok(Identity::new(subject, roles, claims)
+        let identity = Identity::new(subject, roles, claims)
             .with_scopes(scopes)
-            .with_permissions(permissions))
+            .with_permissions(permissions)
+            .with_scheme(Arc::clone(&self.scheme));
+        Ok(match &self.name {
+            Some(name) => identity.with_issuer(Arc::clone(name)),
+            None => identity,
+        })
     }
 }
 
@@ -289,6 +317,10 @@ impl Authenticator for JwtAuthenticator {
         CredentialScheme::BearerJwt {
             openid_issuer: self.extras.openid_issuer().map(str::to_owned),
         }
+    }
+
+    fn name(&self) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("bearer")
     }
 
     /// Only keys fetched from a provider can be missing.

@@ -171,6 +171,11 @@ impl TokenCache {
         self.shared.entries.clear();
     }
 
+    /// Which authenticator verified the cached `token`, if it is cached.
+    pub(crate) fn owner_of(&self, token: &str) -> Option<u64> {
+        self.shared.entries.get(token).map(|entry| entry.owner)
+    }
+
     /// Forgets the cached verification of one token, so its next use is verified from scratch.
     ///
     /// This is not revocation: if the token still verifies, it is accepted and cached again
@@ -257,6 +262,11 @@ pub(crate) struct BoundCache {
 }
 
 impl BoundCache {
+    /// Which authenticator this binding stands for.
+    pub(crate) fn owner(&self) -> u64 {
+        self.owner
+    }
+
     /// The cache itself, for whoever must invalidate it (the JWKS fetcher, when keys go).
     #[cfg_attr(not(feature = "jwks"), allow(dead_code))]
     pub(crate) fn token_cache(&self) -> &TokenCache {

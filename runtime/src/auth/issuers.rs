@@ -1,0 +1,331 @@
+//! Several token issuers on one guard: each token is verified by the issuer its `iss` names,
+//! with that issuer's keys and rules, and by no other.
+//!
+//! The token's `iss` is read before its signature is checked, but it only chooses which
+//! issuer's verifier runs; that verifier then checks everything, the signature first and `iss`
+//! again among the claims. A token naming an issuer nobody configured is refused without any
+//! key being fetched, so a client inventing issuers cannot make the server fetch anything.
+
+use std::borrow::Cow;
+
+use actix_web::HttpRequest;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+
+use crate::auth::bearer::{TokenSource, bearer_token};
+use crate::auth::jwt::{
+    DEFAULT_CACHE_ENTRIES, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator, JwtAuthenticatorBuilder,
+    TokenCache,
+};
+use crate::auth::{AuthFuture, Authenticator, CredentialScheme};
+use crate::config::ConfigError;
+use crate::refusal::{Denial, TokenProblem, bearer_challenge};
+
+/// Bearer tokens from several issuers, each verified with its own keys, audience, token type,
+/// leeway and claim mapping: a tenant per Keycloak realm, or the old and the new provider
+/// during a migration.
+///
+/// Each issuer is a [`JwtAuthenticator`] configuration with exactly one
+/// [`issuer`](JwtAuthenticatorBuilder::issuer) (or [`Jwks::discover`](crate::Jwks::discover),
+/// which sets it) and a name that rules use (`issuer("partner")`) and identities report
+/// ([`Identity::issuer`](crate::Identity::issuer)). A key configured for one issuer never
+/// verifies a token that names another.
+///
+/// ```
+/// use route_guard::{Issuers, JwtAuthenticator, JwtKey, RouteGuard};
+///
+/// let issuers = Issuers::builder()
+///     .jwt(
+///         "staff",
+///         JwtAuthenticator::builder()
+///             .key(JwtKey::hs256("the staff issuer's secret, 32 bytes or more")?)
+///             .issuer("https://sso.example.com/realms/staff")
+///             .audience("my-api"),
+///     )
+///     .jwt(
+///         "partners",
+///         JwtAuthenticator::builder()
+///             .key(JwtKey::hs256("the partner issuer's secret, also long enough")?)
+///             .issuer("https://partners.example.net")
+///             .audience("my-api")
+///             .roles_claim("groups"),
+///     )
+///     .build()?;
+/// let guard = RouteGuard::new(issuers);
+/// # Ok::<(), route_guard::ConfigError>(())
+/// ```
+///
+/// From configuration, with discovery for each issuer (a `jwks` feature):
+///
+/// ```
+/// use route_guard::{Issuers, Jwks, JwtAuthenticator};
+///
+/// let urls = ["https://sso.example.com/realms/a", "https://sso.example.com/realms/b"];
+/// let mut issuers = Issuers::builder();
+/// for url in urls {
+///     let issuer = JwtAuthenticator::builder().jwks(Jwks::discover(url)).audience("my-api");
+///     issuers = issuers.jwt(url, issuer);
+/// }
+/// let issuers = issuers.build()?;
+/// # Ok::<(), route_guard::ConfigError>(())
+/// ```
+///
+/// An issuer whose keys cannot be fetched (a typo in its host name, a provider that is down)
+/// answers 503 for its own tokens, and logs why; the others go on working.
+///
+/// Tokens are read from the `Authorization: Bearer` header only. All issuers share one
+/// verified-token cache ([`Issuers::builder`]'s [`cache`](IssuersBuilder::cache)), whose
+/// entries remember which issuer verified them.
+pub struct Issuers {
+    entries: Box<[Entry]>,
+    source: TokenSource,
+    cache: Option<TokenCache>,
+}
+
+/// One issuer: its `iss`, and the verifier of its tokens.
+struct Entry {
+    iss: Box<str>,
+    jwt: JwtAuthenticator,
+    /// The [`TokenCache`] entries this issuer's verifier made.
+    owner: Option<u64>,
+}
+
+impl Issuers {
+    /// Starts a configuration: add issuers with [`jwt`](IssuersBuilder::jwt).
+    pub fn builder() -> IssuersBuilder {
+        IssuersBuilder {
+            entries: Vec::new(),
+            max_len: DEFAULT_MAX_TOKEN_LEN,
+            cache: Some(TokenCache::new(DEFAULT_CACHE_ENTRIES)),
+        }
+    }
+
+    /// The issuer that verifies `token`: from the cache when it holds the token, else the one
+    /// its unverified `iss` names.
+    fn verifier(&self, token: &str) -> Result<&Entry, TokenProblem> {
+        if let Some(owner) = self.cache.as_ref().and_then(|cache| cache.owner_of(token))
+            && let Some(entry) = self.entries.iter().find(|e| e.owner == Some(owner))
+        {
+            return Ok(entry);
+        }
+        let iss = unverified_issuer(token)?;
+        self.entries
+            .iter()
+            .find(|entry| *entry.iss == *iss)
+            .ok_or_else(|| {
+                tracing::debug!(iss = %iss, "route-guard: a token names an issuer that is not configured");
+                TokenProblem::WrongIssuer
+            })
+    }
+}
+
+/// The `iss` a JWS compact token claims, before anything is verified. Only the payload is
+/// decoded; a duplicated `iss` is refused, as the verifier would.
+fn unverified_issuer(token: &str) -> Result<Cow<'static, str>, TokenProblem> {
+    #[derive(Deserialize)]
+    struct Claims<'a> {
+        #[serde(borrow)]
+        iss: Option<Cow<'a, str>>,
+    }
+    let mut segments = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(TokenProblem::Malformed);
+    };
+    let json = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| TokenProblem::Malformed)?;
+    let claims: Claims<'_> = serde_json::from_slice(&json).map_err(|_| TokenProblem::Malformed)?;
+    let iss = claims.iss.ok_or(TokenProblem::WrongIssuer)?;
+    Ok(Cow::Owned(iss.into_owned()))
+}
+
+impl Authenticator for Issuers {
+    fn authenticate(&self, req: &HttpRequest) -> AuthFuture {
+        let token = match bearer_token(req, self.source) {
+            Ok(token) => token,
+            Err(denial) => return AuthFuture::ready(Err(denial)),
+        };
+        match self.verifier(&token) {
+            Ok(entry) => entry.jwt.authenticate_token(token),
+            Err(problem) => AuthFuture::ready(Err(Denial::InvalidToken(problem))),
+        }
+    }
+
+    fn challenge(&self, realm: &str, denial: Denial) -> String {
+        bearer_challenge(realm, denial)
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("bearer")
+    }
+
+    /// The first issuer's description: OpenAPI has one scheme per authenticator.
+    fn scheme(&self) -> CredentialScheme {
+        self.entries.first().map_or(
+            CredentialScheme::BearerJwt {
+                openid_issuer: None,
+            },
+            |entry| entry.jwt.scheme(),
+        )
+    }
+
+    fn may_be_unavailable(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|entry| entry.jwt.may_be_unavailable())
+    }
+}
+
+/// Configures [`Issuers`]; see [`Issuers::builder`].
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct IssuersBuilder {
+    entries: Vec<(String, JwtAuthenticatorBuilder)>,
+    max_len: usize,
+    cache: Option<TokenCache>,
+}
+
+impl IssuersBuilder {
+    /// Adds the issuer `name`, whose tokens `issuer` verifies. It must require exactly one
+    /// `iss` ([`issuer`](JwtAuthenticatorBuilder::issuer) or
+    /// [`Jwks::discover`](crate::Jwks::discover)), and read tokens from the `Authorization`
+    /// header only.
+    pub fn jwt(mut self, name: impl Into<String>, issuer: JwtAuthenticatorBuilder) -> Self {
+        self.entries.push((name.into(), issuer));
+        self
+    }
+
+    /// Caps a token's length in bytes; longer tokens are refused before decoding. Default 8 KiB.
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_len = max;
+        self
+    }
+
+    /// Remembers verified tokens of every issuer in `cache` rather than in a default one.
+    pub fn cache(mut self, cache: TokenCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Verifies every token's signature on every request.
+    pub fn no_cache(mut self) -> Self {
+        self.cache = None;
+        self
+    }
+
+    /// Checks the configuration and builds each issuer's verifier.
+    pub fn build(self) -> Result<Issuers, ConfigError> {
+        if self.entries.is_empty() {
+            return Err(ConfigError::new(
+                "Issuers needs at least one issuer: call `.jwt(name, JwtAuthenticator::builder()..)`",
+            ));
+        }
+        if self.max_len == 0 {
+            return Err(ConfigError::new("max_token_len must be greater than zero"));
+        }
+        let mut entries: Vec<Entry> = Vec::with_capacity(self.entries.len());
+        let mut names: Vec<String> = Vec::with_capacity(self.entries.len());
+        for (name, builder) in self.entries {
+            let iss = match builder.configured_issuers() {
+                [iss] => iss.clone(),
+                other => {
+                    return Err(ConfigError::new(format!(
+                        "the issuer `{name}` must require exactly one `iss` (`.issuer(..)` or \
+                         `.jwks(Jwks::discover(..))`); it requires {other:?}"
+                    )));
+                }
+            };
+            if builder.reads_elsewhere() {
+                return Err(ConfigError::new(format!(
+                    "the issuer `{name}` reads tokens from a cookie or the query; Issuers reads \
+                     them from the Authorization header only"
+                )));
+            }
+            if builder.cache_chosen() {
+                return Err(ConfigError::new(format!(
+                    "the issuer `{name}` chooses its own token cache; set it on Issuers instead \
+                     (`.cache(..)` or `.no_cache()`), which every issuer shares"
+                )));
+            }
+            if names.contains(&name) {
+                return Err(ConfigError::new(format!("two issuers are named `{name}`")));
+            }
+            if entries.iter().any(|entry| *entry.iss == *iss) {
+                return Err(ConfigError::new(format!(
+                    "the issuer {iss:?} is configured twice"
+                )));
+            }
+            let builder = builder.name(name.clone());
+            let builder = match &self.cache {
+                Some(cache) => builder.cache(cache.clone()),
+                None => builder.no_cache(),
+            };
+            let builder = builder.max_token_len(self.max_len);
+            let jwt = builder.build()?;
+            debug_assert_eq!(jwt.sole_issuer(), Some(iss.as_str()));
+            entries.push(Entry {
+                iss: iss.into_boxed_str(),
+                owner: jwt.cache_owner(),
+                jwt,
+            });
+            names.push(name);
+        }
+        Ok(Issuers {
+            entries: entries.into_boxed_slice(),
+            source: TokenSource {
+                query: false,
+                max_len: self.max_len,
+            },
+            cache: self.cache,
+        })
+    }
+}
+
+impl std::fmt::Debug for Issuers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let issuers: Vec<&str> = self.entries.iter().map(|e| &*e.iss).collect();
+        f.debug_struct("Issuers")
+            .field("issuers", &issuers)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(payload: &str) -> String {
+        format!("e30.{}.c2ln", URL_SAFE_NO_PAD.encode(payload))
+    }
+
+    #[test]
+    fn the_issuer_is_read_from_the_payload_alone() {
+        assert_eq!(
+            unverified_issuer(&token(r#"{"iss":"https://a","sub":"x"}"#)).as_deref(),
+            Ok("https://a")
+        );
+        assert_eq!(
+            unverified_issuer(&token(r#"{"sub":"x"}"#)),
+            Err(TokenProblem::WrongIssuer)
+        );
+        for bad in [
+            token(r#"{"iss":"a","iss":"b"}"#),
+            token(r#"{"iss":7}"#),
+            token("not json"),
+            "only.two".to_owned(),
+            "a.b.c.d".to_owned(),
+            "e30.!!!.c2ln".to_owned(),
+        ] {
+            assert_eq!(
+                unverified_issuer(&bad),
+                Err(TokenProblem::Malformed),
+                "{bad}"
+            );
+        }
+    }
+}
