@@ -63,6 +63,16 @@ fn name_is_usable(kind: Kind, name: &LitStr, errors: &mut Vec<syn::Error>) {
             name.span(),
             format!("{what} name cannot be empty"),
         ));
+    } else if matches!(kind, Kind::Scheme | Kind::Issuer)
+        && value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        errors.push(syn::Error::new(
+            name.span(),
+            format!(
+                "{what} name cannot contain whitespace or control characters: the guard's \
+                 configuration refuses such names, so `{value}` could never match"
+            ),
+        ));
     } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         errors.push(syn::Error::new(
             name.span(),
@@ -167,11 +177,16 @@ fn one_of_each(kind: Kind, items: &[Expr], errors: &mut Vec<syn::Error>) {
             Some(earlier) if earlier.value() != name.value() => errors.push(syn::Error::new(
                 name.span(),
                 format!(
-                    "`all(...)` cannot require both {0}(\"{1}\") and {0}(\"{2}\"): a request is \
-                     authenticated by one {0}; write `any(...)` to accept either",
+                    "`all(...)` cannot require both {0}(\"{1}\") and {0}(\"{2}\"): {3}; write \
+                     `any(...)` to accept either",
                     kind.keyword(),
                     earlier.value(),
-                    name.value()
+                    name.value(),
+                    if kind == Kind::Scheme {
+                        "one authenticator accepts a request"
+                    } else {
+                        "one issuer vouches for a request"
+                    }
                 ),
             )),
             Some(_) => {}

@@ -17,6 +17,11 @@ async fn delete() -> &'static str {
     "deleted"
 }
 
+#[require(any(scheme("scraper"), all(issuer("partners"), authenticated)))]
+async fn metrics() -> &'static str {
+    "metrics"
+}
+
 fn main() {
-    let _ = (drafts, write, delete);
+    let _ = (drafts, write, delete, metrics);
 }
