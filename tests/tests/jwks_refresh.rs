@@ -246,6 +246,8 @@ async fn waiters_outlast_a_slow_cold_start_discovery() {
     let jwt = JwtAuthenticator::builder()
         .jwks(Jwks::discover(issuer).timeout(timeout))
         .issuer(ISSUER)
+        // The scripted provider's tokens name ISSUER, signed with the discovered keys.
+        .issuers_share_keys()
         .audience(AUDIENCE)
         .build()
         .unwrap_or_else(|e| panic!("{e}"));

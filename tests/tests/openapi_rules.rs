@@ -191,6 +191,7 @@ fn every_authenticator_is_a_scheme_and_openid_connect_names_scopes_only() {
     let guard = RouteGuard::builder(oidc)
         .or(key("x-api-key"))
         .or(key("x-other-key"))
+        .named("other_key")
         .or(Token)
         .build()
         .unwrap_or_else(|e| panic!("{e}"));

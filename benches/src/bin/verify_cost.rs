@@ -8,7 +8,9 @@
 //! - `no-cache`: route-guard's authenticator without the verified-token cache;
 //! - `miss`: with a cache that never holds the token asked for (64 tokens in turn through a
 //!   one-entry cache: no hits, which callgrind's call counts confirm);
-//! - `hit`: with the cache, the same token every time.
+//! - `hit`: with the cache, the same token every time;
+//! - `issuers-miss`, `issuers-hit`: `miss` and `hit` through [`Issuers`] with two issuers, the
+//!   token's being the second: what routing by `iss` adds (`benches/issuers_cost.sh`).
 //!
 //! The per-token cost is the difference between two runs of different COUNT divided by the
 //! difference in COUNT, so setting up (keys, signing the tokens) cancels out.
@@ -22,7 +24,7 @@ use std::task::{Context, Poll, Waker};
 use actix_web::HttpRequest;
 use actix_web::test::TestRequest;
 use jsonwebtoken::Algorithm;
-use route_guard::{Authenticator, JwtAuthenticator, TokenCache};
+use route_guard::{Authenticator, Issuers, JwtAuthenticator, JwtKey, TokenCache};
 use route_guard_benches::peer::PeerVerifier;
 use route_guard_benches::{Signer, authenticator, signer};
 use serde_json::{Map, Value};
@@ -37,7 +39,10 @@ fn main() -> ExitCode {
         args.get(2).and_then(|n| n.parse::<usize>().ok()),
         args.get(3).and_then(|a| a.parse::<Algorithm>().ok()),
     ) else {
-        eprintln!("usage: verify_cost raw|peer|no-cache|miss|hit COUNT HS256|RS256|ES256|EdDSA");
+        eprintln!(
+            "usage: verify_cost raw|peer|no-cache|miss|hit|issuers-miss|issuers-hit COUNT \
+             HS256|RS256|ES256|EdDSA"
+        );
         return ExitCode::FAILURE;
     };
     let signer = signer(algorithm);
@@ -74,6 +79,19 @@ fn main() -> ExitCode {
             let req = request(&token);
             repeat(count, || verifies(&jwt, &req))
         }
+        "issuers-miss" => {
+            let issuers = issuers(&signer, TokenCache::new(1));
+            let pool = fresh_requests(&signer);
+            let mut next = pool.iter().cycle();
+            repeat(count, || {
+                next.next().is_some_and(|req| verifies(&issuers, req))
+            })
+        }
+        "issuers-hit" => {
+            let issuers = issuers(&signer, TokenCache::new(16));
+            let req = request(&token);
+            repeat(count, || verifies(&issuers, &req))
+        }
         other => {
             eprintln!("verify_cost: unknown mode {other:?}");
             ExitCode::FAILURE
@@ -104,9 +122,30 @@ fn fresh_requests(signer: &Signer) -> Vec<HttpRequest> {
         .collect()
 }
 
+/// Two issuers, the benchmark's own last: another one with an HS256 key first, so that finding
+/// the token's issuer is not the first comparison.
+fn issuers(signer: &Signer, cache: TokenCache) -> Issuers {
+    let other = JwtKey::hs256("another issuer's secret, 32 bytes or more").expect("long enough");
+    let one = |key: JwtKey, iss: &str| {
+        JwtAuthenticator::builder()
+            .key(key)
+            .issuer(iss)
+            .audience(route_guard_benches::AUDIENCE)
+    };
+    Issuers::builder()
+        .jwt("other", one(other, "https://other.bench"))
+        .jwt(
+            "bench",
+            one(signer.key.clone(), route_guard_benches::ISSUER),
+        )
+        .cache(cache)
+        .build()
+        .expect("benchmark configuration is valid")
+}
+
 /// Whether the authenticator accepts the request's token; a JWT needs no I/O, so the future is
 /// ready on its first poll.
-fn verifies(jwt: &JwtAuthenticator, req: &HttpRequest) -> bool {
+fn verifies(jwt: &dyn Authenticator, req: &HttpRequest) -> bool {
     let mut future = jwt.authenticate(req);
     matches!(
         Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop())),

@@ -2,7 +2,7 @@
 
 mod backend;
 mod builder;
-mod cache;
+pub(crate) mod cache;
 #[cfg(feature = "jwks")]
 mod fetch;
 mod header;
@@ -33,7 +33,8 @@ use serde_json::{Map, Value};
 pub use self::builder::JwtAuthenticatorBuilder;
 use self::cache::BoundCache;
 pub use self::cache::{DEFAULT_CACHE_ENTRIES, TokenCache};
-use self::header::{Header, Jws, read_jws};
+use self::header::Header;
+pub(crate) use self::header::{Jws, read_jws};
 #[cfg(feature = "jwks")]
 pub use self::jwks::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
 pub use self::key::JwtKey;
@@ -133,6 +134,22 @@ impl JwtAuthenticator {
         self.cache.as_ref().map(BoundCache::owner)
     }
 
+    /// The answer for `token` from `hit`, its entry in a cache this authenticator shares, if
+    /// this authenticator made the entry and it is still current.
+    pub(crate) fn answer_cached(
+        &self,
+        token: &str,
+        hit: cache::CachedToken,
+    ) -> Option<Result<Arc<Identity>, TokenProblem>> {
+        let cache = self.cache.as_ref()?;
+        // As `authenticate_token` does: a request after the keys expire starts their refresh.
+        #[cfg(feature = "jwks")]
+        if let Some(remote) = &self.extras.remote {
+            remote.touch();
+        }
+        cache.answer_hit(token, hit, jsonwebtoken::get_current_timestamp())
+    }
+
     /// Starts a configuration: add at least one [`JwtKey`], then [`build`](JwtAuthenticatorBuilder::build).
     pub fn builder() -> JwtAuthenticatorBuilder {
         JwtAuthenticatorBuilder::new()
@@ -164,7 +181,12 @@ impl JwtAuthenticator {
 
     /// [`verify`](Self::verify) at `now`, in seconds since the epoch.
     fn verify_at(&self, token: &str, now: u64) -> Result<Identity, TokenProblem> {
-        let jws = read_jws(token)?;
+        self.verify_jws(read_jws(token)?, now)
+    }
+
+    /// Verifies a token already split and parsed ([`read_jws`]): its type, its signature,
+    /// then its claims.
+    pub(crate) fn verify_jws(&self, jws: Jws<'_>, now: u64) -> Result<Identity, TokenProblem> {
         if !self.token_type.accepts(jws.header.typ.as_deref()) {
             return Err(TokenProblem::WrongType);
         }

@@ -1,9 +1,11 @@
 //! Keys a provider rotates in: a token naming a key the fetched set lacks waits for the refresh
 //! that may bring it (RFC 7517 §5), and before any key could be fetched the answer is 503.
 
-use super::JwtAuthenticator;
+use std::sync::Arc;
+
 #[cfg(feature = "jwks")]
 use super::remote::RemoteKeys;
+use super::{Jws, JwtAuthenticator};
 use crate::auth::AuthFuture;
 use crate::refusal::Denial;
 #[cfg(feature = "jwks")]
@@ -35,6 +37,29 @@ impl JwtAuthenticator {
             #[cfg(feature = "jwks")]
             Err(problem) if self.awaits_keys(problem) => {
                 self.await_keys(token, seen.unwrap_or_default())
+            }
+            result => AuthFuture::ready(result.map_err(Denial::InvalidToken)),
+        }
+    }
+
+    /// [`authenticate_token`](Self::authenticate_token) for a token [`Issuers`](crate::Issuers)
+    /// has already looked up in the cache (a miss) and parsed, to choose this issuer.
+    pub(crate) fn authenticate_parsed(&self, token: &str, jws: Jws<'_>) -> AuthFuture {
+        #[cfg(feature = "jwks")]
+        let seen = self.extras.remote.as_ref().map(|remote| {
+            remote.touch();
+            remote.installed_generation()
+        });
+        let now = jsonwebtoken::get_current_timestamp();
+        let verified = match &self.cache {
+            Some(cache) => cache.verify_and_remember(token, || self.verify_jws(jws, now)),
+            None => self.verify_jws(jws, now).map(Arc::new),
+        };
+        match verified {
+            // Rare (a rotation): only then is the token copied, to outlive the request.
+            #[cfg(feature = "jwks")]
+            Err(problem) if self.awaits_keys(problem) => {
+                self.await_keys(token.to_owned(), seen.unwrap_or_default())
             }
             result => AuthFuture::ready(result.map_err(Denial::InvalidToken)),
         }

@@ -171,9 +171,12 @@ impl TokenCache {
         self.shared.entries.clear();
     }
 
-    /// Which authenticator verified the cached `token`, if it is cached.
-    pub(crate) fn owner_of(&self, token: &str) -> Option<u64> {
-        self.shared.entries.get(token).map(|entry| entry.owner)
+    /// The cached verification of `token`, whichever authenticator made it: for
+    /// [`Issuers`](crate::Issuers), which then hands it to that authenticator.
+    pub(crate) fn lookup(&self, token: &str) -> Option<CachedToken> {
+        let generation = self.shared.generation.load(Ordering::Acquire);
+        let entry = self.shared.entries.get(token)?;
+        Some(CachedToken { entry, generation })
     }
 
     /// Forgets the cached verification of one token, so its next use is verified from scratch.
@@ -218,6 +221,19 @@ impl fmt::Debug for TokenCache {
             .field("max_bytes", &self.shared.max_bytes)
             .field("generation", &self.generation())
             .finish()
+    }
+}
+
+/// A cache entry found by [`TokenCache::lookup`], not yet judged.
+pub(crate) struct CachedToken {
+    entry: Entry,
+    generation: u64,
+}
+
+impl CachedToken {
+    /// Which authenticator made the entry.
+    pub(crate) fn owner(&self) -> u64 {
+        self.entry.owner
     }
 }
 
@@ -284,25 +300,72 @@ impl BoundCache {
         let shared = &*self.cache.shared;
         let generation = shared.generation.load(Ordering::Acquire);
         if let Some(entry) = shared.entries.get(token)
-            && entry.owner == self.owner
-            && entry.generation == generation
+            && let Some(answer) = self.answer(token, entry, now, generation)
         {
-            crate::observe::instruments::token_cache(true);
-            if now >= entry.expires_at {
-                shared.entries.remove(token);
-                return Err(TokenProblem::Expired);
-            }
-            if now < entry.not_before {
-                return Err(TokenProblem::NotYetValid);
-            }
-            return Ok(entry.identity);
+            return answer;
         }
+        self.remember(token, generation, verify)
+    }
+
+    /// The identity of `token`, known not to be cached: from `verify`, whose success is then
+    /// remembered.
+    pub(crate) fn verify_and_remember(
+        &self,
+        token: &str,
+        verify: impl FnOnce() -> Result<Identity, TokenProblem>,
+    ) -> Result<Arc<Identity>, TokenProblem> {
+        let generation = self.cache.shared.generation.load(Ordering::Acquire);
+        self.remember(token, generation, verify)
+    }
+
+    /// Verifies and caches under `generation`, read before verifying: keys withdrawn meanwhile
+    /// (which starts a new generation) leave the entry unusable.
+    fn remember(
+        &self,
+        token: &str,
+        generation: u64,
+        verify: impl FnOnce() -> Result<Identity, TokenProblem>,
+    ) -> Result<Arc<Identity>, TokenProblem> {
         crate::observe::instruments::token_cache(false);
         let identity = Arc::new(verify()?);
         if let Some(entry) = self.entry(token, &identity, generation) {
-            shared.entries.insert(token.into(), entry);
+            self.cache.shared.entries.insert(token.into(), entry);
         }
         Ok(identity)
+    }
+
+    /// The answer of a cached entry, if this authenticator made it in the cache's current
+    /// generation: its identity, or why it can no longer be used.
+    fn answer(
+        &self,
+        token: &str,
+        entry: Entry,
+        now: u64,
+        generation: u64,
+    ) -> Option<Result<Arc<Identity>, TokenProblem>> {
+        if entry.owner != self.owner || entry.generation != generation {
+            return None;
+        }
+        crate::observe::instruments::token_cache(true);
+        if now >= entry.expires_at {
+            self.cache.shared.entries.remove(token);
+            return Some(Err(TokenProblem::Expired));
+        }
+        if now < entry.not_before {
+            return Some(Err(TokenProblem::NotYetValid));
+        }
+        Some(Ok(entry.identity))
+    }
+
+    /// The answer of `hit`, an entry found by [`TokenCache::lookup`], if this authenticator
+    /// made it.
+    pub(crate) fn answer_hit(
+        &self,
+        token: &str,
+        hit: CachedToken,
+        now: u64,
+    ) -> Option<Result<Arc<Identity>, TokenProblem>> {
+        self.answer(token, hit.entry, now, hit.generation)
     }
 
     /// The entry for a freshly verified token, or `None` when its `exp`/`nbf` cannot be read
