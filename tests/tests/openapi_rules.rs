@@ -70,8 +70,18 @@ async fn plain(user: MaybeAuthenticated) -> String {
         .map_or("hello, stranger".into(), |u| u.subject().to_owned())
 }
 
+/// The API key's job only, or any scheme with the role `ops`; issuers are conditions.
+#[require(any(
+    all(scheme("api_key"), role("exporter")),
+    all(role("ops"), issuer("staff"))
+))]
+#[utoipa::path(get, path = "/export", responses((status = 200, description = "export")))]
+async fn export() -> &'static str {
+    "export"
+}
+
 #[derive(OpenApi)]
-#[openapi(paths(split, edit, offers, private, hello, plain))]
+#[openapi(paths(split, edit, offers, private, hello, plain, export))]
 struct ApiDoc;
 
 fn jwt() -> JwtAuthenticator {
@@ -110,6 +120,32 @@ fn guards_on_both_sides_of_utoipa_are_one_requirement() {
     );
     // A static key cannot be down: no 503.
     assert_eq!(statuses(split_op), ["200", "400", "401", "403"]);
+}
+
+#[test]
+fn a_rule_naming_a_scheme_is_documented_for_that_scheme_alone() {
+    let keys = ApiKeyAuthenticator::builder()
+        .key(
+            "a long random key for the nightly export job",
+            "job",
+            ["exporter"],
+        )
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let guard = RouteGuard::builder(jwt())
+        .or(keys)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let doc = documented(&guard);
+    let export_op = operation(&doc, "/export", "get");
+    assert_eq!(
+        export_op["security"],
+        json!([{ "apiKey": ["exporter"] }, { "bearer": ["ops"] }, { "apiKey": ["ops"] }])
+    );
+    assert_eq!(
+        export_op["x-route-guard"]["beyondCredentials"],
+        json!([r#"issuer("staff")"#])
+    );
 }
 
 #[test]

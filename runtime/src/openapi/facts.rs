@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! "authenticated" | "optional" | {"role": "admin"} | {"scope": "read:items"} | {"permission": "p"}
+//! | {"scheme": "basic"} | {"issuer": "staff"}
 //! | {"policy": "owns_document"} | {"ip": ["10.0.0.0/8"]} | {"country": ["DE"]}
 //! | {"any": [rule, ..]} | {"all": [rule, ..]} | {"not": rule}
 //! ```
@@ -35,6 +36,9 @@ pub(crate) struct Alternative {
     pub(crate) names: Vec<Name>,
     /// What must also hold and has no place in a security requirement, as rule text.
     pub(crate) conditions: Vec<String>,
+    /// The one authenticator (by its name in the guard) this alternative takes, if the rule
+    /// names it with `scheme(..)`; `None`: any.
+    pub(crate) scheme: Option<String>,
 }
 
 impl Alternative {
@@ -43,12 +47,18 @@ impl Alternative {
             credentials,
             names: Vec::new(),
             conditions: vec![text],
+            scheme: None,
         }]
     }
 
-    /// Both this and `other` hold.
-    fn and(&self, other: &Alternative) -> Alternative {
+    /// Both this and `other` hold; `None` if they take different schemes, which no request can.
+    fn and(&self, other: &Alternative) -> Option<Alternative> {
         let mut both = self.clone();
+        match (&self.scheme, &other.scheme) {
+            (Some(mine), Some(theirs)) if mine != theirs => return None,
+            (None, Some(theirs)) => both.scheme = Some(theirs.clone()),
+            _ => {}
+        }
         both.credentials |= other.credentials;
         for name in &other.names {
             if !both.names.contains(name) {
@@ -56,7 +66,7 @@ impl Alternative {
             }
         }
         both.conditions.extend(other.conditions.iter().cloned());
-        both
+        Some(both)
     }
 }
 
@@ -97,9 +107,15 @@ fn expand(rule: &Value) -> Result<Vec<Alternative>, Malformed> {
                 credentials: true,
                 names: vec![Name { kind, name }],
                 conditions: Vec::new(),
+                scheme: None,
             }])
         }
-        "policy" | "ip" | "country" | "not" | "scheme" | "issuer" => {
+        "scheme" => Ok(vec![Alternative {
+            credentials: true,
+            scheme: Some(value.as_str().ok_or(Malformed)?.to_owned()),
+            ..Alternative::default()
+        }]),
+        "policy" | "ip" | "country" | "not" | "issuer" => {
             Ok(Alternative::condition(needs_credentials(rule), text(rule)?))
         }
         "any" => {
@@ -118,7 +134,7 @@ fn expand(rule: &Value) -> Result<Vec<Alternative>, Malformed> {
                 let each = expand(item)?;
                 product = product
                     .iter()
-                    .flat_map(|left| each.iter().map(|right| left.and(right)))
+                    .flat_map(|left| each.iter().filter_map(|right| left.and(right)))
                     .take(MAX_ALTERNATIVES + 1)
                     .collect();
             }

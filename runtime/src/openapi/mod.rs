@@ -256,6 +256,10 @@ fn requirements(alternatives: &[Alternative], schemes: &[Scheme]) -> Vec<Securit
         let each = if alternative.credentials {
             schemes
                 .iter()
+                .filter(|scheme| {
+                    let wanted = alternative.scheme.as_deref();
+                    wanted.is_none_or(|wanted| wanted == scheme.authenticator)
+                })
                 .map(|scheme| {
                     let names = alternative
                         .names

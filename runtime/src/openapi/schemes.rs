@@ -11,6 +11,8 @@ use crate::refusal::Denial;
 pub(crate) struct Scheme {
     /// Its name in `components.securitySchemes`, unique within the guard.
     pub(crate) name: String,
+    /// The authenticator's name in the guard, as a rule's `scheme(..)` names it.
+    pub(crate) authenticator: String,
     /// A requirement on it lists OAuth scopes only (OpenID Connect); on the others it lists
     /// every name the rule needs, roles included (OpenAPI 3.1 §4.8.30).
     pub(crate) scopes_only: bool,
@@ -23,7 +25,8 @@ pub(crate) struct Scheme {
 /// The guard's authenticators, in the order they are asked.
 pub(crate) fn schemes(guard: &RouteGuard) -> Vec<Scheme> {
     let mut found: Vec<Scheme> = Vec::new();
-    for authenticator in guard.chain().authenticators.iter() {
+    let chain = guard.chain();
+    for (authenticator, chain_name) in chain.authenticators.iter().zip(chain.names.iter()) {
         let scheme = authenticator.scheme();
         let (base, scopes_only, definition) = describe(&scheme);
         let Ok(definition) = serde_json::from_value::<SecurityScheme>(definition) else {
@@ -46,6 +49,7 @@ pub(crate) fn schemes(guard: &RouteGuard) -> Vec<Scheme> {
             .unwrap_or_default();
         found.push(Scheme {
             name,
+            authenticator: chain_name.to_string(),
             scopes_only,
             definition,
             challenge: authenticator.challenge(guard.realm(), Denial::MissingCredentials),
