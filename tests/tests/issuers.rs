@@ -233,26 +233,31 @@ fn issuers_refuse_configurations_that_cannot_route() {
 #[actix_web::test]
 async fn an_unreachable_issuer_answers_503_for_its_own_tokens_only() {
     let a = provider::start().await;
-    // A typo in the port: nothing listens there.
-    let typo = "http://127.0.0.1:9/realms/b";
-    let issuers = Issuers::builder()
-        .jwt("a", provider_issuer(&a))
-        .jwt(
-            "typo",
-            JwtAuthenticator::builder()
-                .jwks(discovered(typo))
-                .audience(RESOURCE),
-        )
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"));
+    // A typo in the port: nothing listens there. And one that is not a URL at all, or asks
+    // for keys in clear text from another host: neither stops the build nor the others.
+    let typos = [
+        "http://127.0.0.1:9/realms/b",
+        "htps//sso.example.com/realms/c",
+        "http://sso.example.com/realms/d",
+    ];
+    let mut issuers = Issuers::builder().jwt("a", provider_issuer(&a));
+    for (n, typo) in typos.iter().enumerate() {
+        let issuer = JwtAuthenticator::builder()
+            .jwks(discovered(typo))
+            .audience(RESOURCE);
+        issuers = issuers.jwt(format!("typo{n}"), issuer);
+    }
+    let issuers = issuers.build().unwrap_or_else(|e| panic!("{e}"));
     let app = init_service(App::new().app_data(guard(issuers)).service(reports)).await;
-    let token = hs256(&json!({
-        "iss": typo, "sub": "x", "aud": RESOURCE, "exp": now() + 600, "scope": "read:reports"
-    }));
-    let reply = call_full(&app, get("/reports").insert_header(bearer(&token))).await;
-    assert_eq!(reply.reply.status, 503, "{reply:?}");
-    assert!(reply.retry_after.is_some(), "{reply:?}");
-    assert!(reply.challenges.is_empty(), "{reply:?}");
+    for typo in typos {
+        let token = hs256(&json!({
+            "iss": typo, "sub": "x", "aud": RESOURCE, "exp": now() + 600, "scope": "read:reports"
+        }));
+        let reply = call_full(&app, get("/reports").insert_header(bearer(&token))).await;
+        assert_eq!(reply.reply.status, 503, "{typo}: {reply:?}");
+        assert!(reply.retry_after.is_some(), "{reply:?}");
+        assert!(reply.challenges.is_empty(), "{reply:?}");
+    }
     let good = a.token(Some("read:reports")).await;
     let reply = call(&app, get("/reports").insert_header(bearer(&good))).await;
     assert_eq!(reply.status, 200, "{reply:?}");

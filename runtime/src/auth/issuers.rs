@@ -86,10 +86,15 @@ pub struct Issuers {
 /// One issuer: its `iss`, and the verifier of its tokens.
 struct Entry {
     iss: Box<str>,
-    jwt: JwtAuthenticator,
+    /// The verifier; `Err`: why this issuer's keys can never be fetched (a URL that is not
+    /// one), so that its tokens answer 503 while the other issuers work.
+    jwt: Result<JwtAuthenticator, Box<str>>,
     /// The [`TokenCache`] entries this issuer's verifier made.
     owner: Option<u64>,
 }
+
+/// How long a client is told to wait when its issuer's configuration is broken.
+const BROKEN_RETRY_AFTER_SECS: u32 = 300;
 
 impl Issuers {
     /// Starts a configuration: add issuers with [`jwt`](IssuersBuilder::jwt).
@@ -107,7 +112,7 @@ impl Issuers {
         let hit = self.cache.as_ref()?.lookup(token)?;
         let owner = Some(hit.owner());
         let entry = self.entries.iter().find(|entry| entry.owner == owner)?;
-        entry.jwt.answer_cached(token, hit)
+        entry.jwt.as_ref().ok()?.answer_cached(token, hit)
     }
 
     /// The issuer whose verifier checks `jws`: the one its unverified `iss` names.
@@ -138,7 +143,15 @@ impl Authenticator for Issuers {
         // Split and parsed once: the chosen verifier goes on from there.
         let routed = read_jws(&token).and_then(|jws| Ok((self.verifier(&jws)?, jws)));
         match routed {
-            Ok((entry, jws)) => entry.jwt.authenticate_parsed(&token, jws),
+            Ok((entry, jws)) => match &entry.jwt {
+                Ok(jwt) => jwt.authenticate_parsed(&token, jws),
+                Err(reason) => {
+                    tracing::warn!(iss = %entry.iss, %reason, "route-guard: this issuer's keys cannot be fetched; answering 503");
+                    AuthFuture::ready(Err(Denial::Unavailable {
+                        retry_after_secs: BROKEN_RETRY_AFTER_SECS,
+                    }))
+                }
+            },
             Err(problem) => AuthFuture::ready(Err(Denial::InvalidToken(problem))),
         }
     }
@@ -153,18 +166,26 @@ impl Authenticator for Issuers {
 
     /// The first issuer's description: OpenAPI has one scheme per authenticator.
     fn scheme(&self) -> CredentialScheme {
-        self.entries.first().map_or(
+        let first = self
+            .entries
+            .iter()
+            .find_map(|entry| entry.jwt.as_ref().ok());
+        first.map_or(
             CredentialScheme::BearerJwt {
                 openid_issuer: None,
             },
-            |entry| entry.jwt.scheme(),
+            Authenticator::scheme,
         )
     }
 
     fn may_be_unavailable(&self) -> bool {
-        self.entries
-            .iter()
-            .any(|entry| entry.jwt.may_be_unavailable())
+        self.entries.iter().any(|entry| {
+            entry
+                .jwt
+                .as_ref()
+                .ok()
+                .is_none_or(Authenticator::may_be_unavailable)
+        })
     }
 }
 
@@ -246,6 +267,17 @@ impl IssuersBuilder {
                     "the issuer {iss:?} is configured twice"
                 )));
             }
+            if let Some(reason) = builder.unusable_key_source() {
+                // A typo in one issuer's URL must not stop the others: its tokens get 503.
+                tracing::error!(issuer = %name, %reason, "route-guard: this issuer's keys can never be fetched; its tokens will be answered 503");
+                entries.push(Entry {
+                    iss: iss.into_boxed_str(),
+                    jwt: Err(reason.into_boxed_str()),
+                    owner: None,
+                });
+                names.push(name);
+                continue;
+            }
             let builder = builder.name(name.clone());
             let builder = match &self.cache {
                 Some(cache) => builder.cache(cache.clone()),
@@ -257,7 +289,7 @@ impl IssuersBuilder {
             entries.push(Entry {
                 iss: iss.into_boxed_str(),
                 owner: jwt.cache_owner(),
-                jwt,
+                jwt: Ok(jwt),
             });
             names.push(name);
         }

@@ -344,6 +344,21 @@ impl JwtAuthenticatorBuilder {
         self.source.query || self.extras.cookie.is_some()
     }
 
+    /// Why the key source cannot work at all (a JWKS or issuer URL that is not one, or plain
+    /// HTTP to another host), for [`Issuers`](crate::Issuers), where such a typo must not stop
+    /// the other issuers.
+    pub(crate) fn unusable_key_source(&self) -> Option<String> {
+        #[cfg(feature = "jwks")]
+        if let Some(jwks) = &self.extras.jwks {
+            let checked = match &jwks.source {
+                super::jwks::Source::Url(url) => super::fetch::check_url(url),
+                super::jwks::Source::Discover(issuer) => super::fetch::discovery_url(issuer),
+            };
+            return checked.err();
+        }
+        None
+    }
+
     /// Whether a cache was chosen (or switched off) explicitly.
     pub(crate) fn cache_chosen(&self) -> bool {
         !matches!(self.cache, CacheChoice::Default)
