@@ -115,10 +115,19 @@ fn policy_items(
         rule,
         adapters,
         scopes,
+        acr_values,
+        max_age,
     } = rule_tokens(expr, marker, span);
     let scopes = (!scopes.is_empty()).then(|| {
         let scopes = scopes.join(" ");
         quote_spanned!(span=> const SCOPES: &'static str = #scopes;)
+    });
+    let acr_values = (!acr_values.is_empty()).then(|| {
+        let acr_values = acr_values.join(" ");
+        quote_spanned!(span=> const ACR_VALUES: &'static str = #acr_values;)
+    });
+    let max_age = max_age.map(|seconds| {
+        quote_spanned!(span=> const MAX_AGE: ::core::option::Option<u32> = ::core::option::Option::Some(#seconds);)
     });
     let hide = hide.then(|| quote_spanned!(span=> const HIDE: bool = true;));
     let adapters = (!adapters.is_empty()).then(|| {
@@ -139,6 +148,8 @@ fn policy_items(
             const RULE: #rule_type = #rule;
             const NAME: &'static str = #name;
             #scopes
+            #acr_values
+            #max_age
             #hide
         }
     };

@@ -211,6 +211,10 @@ fn leaf_rule(leaf: &Leaf) -> TokenStream {
             quote!({ #key: #name })
         }
         Leaf::Authenticated(_) => quote!("authenticated"),
+        Leaf::MaxAge(seconds) => {
+            let value = seconds.base10_parse::<u32>().unwrap_or(1);
+            quote!({ "max_age": #value })
+        }
         Leaf::Predicate(path) => {
             let name = path_string(path);
             quote!({ "policy": #name })

@@ -29,6 +29,10 @@ pub fn policy(
         rule,
         name: "fuzzing",
         scopes,
+        step_up: crate::refusal::StepUp {
+            acr_values: "",
+            max_age: None,
+        },
         hide: false,
         network: rule.has_network(),
         predicates: rule.has_predicate(),

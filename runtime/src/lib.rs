@@ -128,7 +128,7 @@ pub use policy::{
 };
 #[doc(hidden)]
 pub use refusal::{
-    Cause, Denial, GuardError, Misconfiguration, Refusal, RenderRefusal, RequestProblem,
+    Cause, Denial, GuardError, Misconfiguration, Refusal, RenderRefusal, RequestProblem, StepUp,
     TokenProblem, bearer_challenge,
 };
 

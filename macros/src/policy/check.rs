@@ -16,6 +16,7 @@ pub(crate) fn check(expr: &Expr, declared: &Declared) -> Vec<syn::Error> {
             name_is_usable(*kind, name, &mut errors);
             name_is_declared(*kind, name, declared, &mut errors);
         }
+        Expr::Leaf(Leaf::MaxAge(seconds)) => max_age_is_valid(seconds, &mut errors),
         Expr::Leaf(Leaf::Ip(_, ranges)) => {
             ranges
                 .iter()
@@ -35,6 +36,7 @@ pub(crate) fn check(expr: &Expr, declared: &Declared) -> Vec<syn::Error> {
             no_contradiction(items, items, "these rules", &mut errors);
             one_of_each(Kind::Scheme, items, &mut errors);
             one_of_each(Kind::Issuer, items, &mut errors);
+            one_of_each(Kind::Acr, items, &mut errors);
         }
         Expr::Leaf(_) | Expr::Not(..) => {}
     });
@@ -63,15 +65,17 @@ fn name_is_usable(kind: Kind, name: &LitStr, errors: &mut Vec<syn::Error>) {
             name.span(),
             format!("{what} name cannot be empty"),
         ));
-    } else if matches!(kind, Kind::Scheme | Kind::Issuer)
+    } else if matches!(kind, Kind::Scheme | Kind::Issuer | Kind::Acr)
         && value.chars().any(|c| c.is_whitespace() || c.is_control())
     {
+        let why = if kind == Kind::Acr {
+            "a challenge's `acr_values` is a space-separated list, so it could never be asked for"
+        } else {
+            "the guard's configuration refuses such names, so it could never match"
+        };
         errors.push(syn::Error::new(
             name.span(),
-            format!(
-                "{what} name cannot contain whitespace or control characters: the guard's \
-                 configuration refuses such names, so `{value}` could never match"
-            ),
+            format!("{what} name `{value}` cannot contain whitespace or control characters: {why}"),
         ));
     } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         errors.push(syn::Error::new(
@@ -81,15 +85,34 @@ fn name_is_usable(kind: Kind, name: &LitStr, errors: &mut Vec<syn::Error>) {
                  split on spaces, so `{value}` could never match"
             ),
         ));
-    } else if kind == Kind::Scope
+    } else if matches!(kind, Kind::Scope | Kind::Acr)
         && value
             .chars()
             .any(|c| !c.is_ascii() || c == '"' || c == '\\')
     {
         errors.push(syn::Error::new(
             name.span(),
-            "scope names are printable ASCII without `\"` or `\\` (RFC 6749 §3.3)",
+            format!(
+                "{what} names are printable ASCII without `\"` or `\\`: they are sent in a \
+                 challenge (RFC 6749 §3.3, RFC 9470 §3)"
+            ),
         ));
+    }
+}
+
+/// `max_age` is a whole number of seconds from 1 to a year: 0 would demand a login made this
+/// very second, and more than a year is surely a unit mistake.
+fn max_age_is_valid(seconds: &syn::LitInt, errors: &mut Vec<syn::Error>) {
+    const YEAR: u32 = 366 * 24 * 3600;
+    match seconds.base10_parse::<u32>() {
+        Ok(n) if (1..=YEAR).contains(&n) && seconds.suffix().is_empty() => {}
+        _ => errors.push(syn::Error::new(
+            seconds.span(),
+            format!(
+                "`max_age` is a number of seconds from 1 to {YEAR} (a year), without a suffix: \
+                 `max_age = 300` for five minutes"
+            ),
+        )),
     }
 }
 
@@ -182,10 +205,10 @@ fn one_of_each(kind: Kind, items: &[Expr], errors: &mut Vec<syn::Error>) {
                     kind.keyword(),
                     earlier.value(),
                     name.value(),
-                    if kind == Kind::Scheme {
-                        "one authenticator accepts a request"
-                    } else {
-                        "one issuer vouches for a request"
+                    match kind {
+                        Kind::Scheme => "one authenticator accepts a request",
+                        Kind::Acr => "a login has one authentication context",
+                        _ => "one issuer vouches for a request",
                     }
                 ),
             )),
@@ -237,6 +260,7 @@ pub(crate) struct Declared {
     permissions: Option<Vec<String>>,
     schemes: Option<Vec<String>>,
     issuers: Option<Vec<String>>,
+    acrs: Option<Vec<String>>,
 }
 
 /// The kinds of name `expr` checks against the declarations, each once.
@@ -260,6 +284,7 @@ pub(crate) fn env_var(kind: Kind) -> &'static str {
         Kind::Permission => "ROUTE_GUARD_PERMISSIONS",
         Kind::Scheme => "ROUTE_GUARD_SCHEMES",
         Kind::Issuer => "ROUTE_GUARD_ISSUERS",
+        Kind::Acr => "ROUTE_GUARD_ACRS",
     }
 }
 
@@ -280,6 +305,7 @@ impl Declared {
             permissions: read(Kind::Permission),
             schemes: read(Kind::Scheme),
             issuers: read(Kind::Issuer),
+            acrs: read(Kind::Acr),
         }
     }
 
@@ -290,6 +316,7 @@ impl Declared {
             Kind::Permission => self.permissions.as_deref(),
             Kind::Scheme => self.schemes.as_deref(),
             Kind::Issuer => self.issuers.as_deref(),
+            Kind::Acr => self.acrs.as_deref(),
         }
     }
 }

@@ -6,6 +6,8 @@
 //!       | role("name" | Type::Variant) | scope("name") | permission("name")
 //!       | scheme("name") | issuer("name") the authenticator or issuer that accepted the caller
 //!       | authenticated                 any accepted caller
+//!       | acr("name" [, max_age = N])   the login's authentication context (and its age)
+//!       | max_age(N)                    a login at most N seconds old (`auth_time`)
 //!       | policy(path) | policy = path  an application predicate
 //!       | ip("cidr", ...)               the client address is in a range
 //!       | country("DE", ...)            the client address is in a country
@@ -34,6 +36,8 @@ pub(crate) enum Kind {
     Scheme,
     /// The name of the token issuer that vouched for them.
     Issuer,
+    /// An authentication context class (`acr`, RFC 9470).
+    Acr,
 }
 
 impl Kind {
@@ -44,6 +48,7 @@ impl Kind {
             Kind::Permission => "permission",
             Kind::Scheme => "scheme",
             Kind::Issuer => "issuer",
+            Kind::Acr => "acr",
         }
     }
 }
@@ -53,6 +58,8 @@ pub(crate) enum Leaf {
     Name(Kind, LitStr),
     /// `authenticated`: any caller the guard accepts.
     Authenticated(Span),
+    /// `max_age(N)`: the login (`auth_time`) is at most N seconds old.
+    MaxAge(syn::LitInt),
     TypedRole(Path),
     Predicate(Path),
     /// Address ranges, parsed once; the span is the `ip` keyword's or the attribute's.
@@ -103,6 +110,7 @@ impl Leaf {
         match self {
             Leaf::Name(kind, name) => format!("{}({:?})", kind.keyword(), name.value()),
             Leaf::Authenticated(_) => "authenticated".to_owned(),
+            Leaf::MaxAge(seconds) => format!("max_age({})", seconds.base10_digits()),
             Leaf::TypedRole(path) => format!("role({})", path_string(path)),
             Leaf::Predicate(path) => format!("policy({})", path_string(path)),
             Leaf::Ip(_, ranges) => {
@@ -116,6 +124,7 @@ impl Leaf {
     pub(crate) fn span(&self) -> Span {
         match self {
             Leaf::Name(_, name) => name.span(),
+            Leaf::MaxAge(seconds) => seconds.span(),
             Leaf::TypedRole(path) | Leaf::Predicate(path) => syn::spanned::Spanned::span(path),
             Leaf::Ip(span, _) | Leaf::Country(span, _) | Leaf::Authenticated(span) => *span,
         }

@@ -135,7 +135,9 @@ fn example(attribute: &str, bare: Option<Kind>) -> String {
         }
         Some(Kind::Scope) => format!("`#[{attribute}(\"read:items\")]`"),
         Some(Kind::Permission) => format!("`#[{attribute}(\"items:delete\")]`"),
-        Some(Kind::Scheme | Kind::Issuer) => format!("`#[{attribute}(scheme(\"basic\"))]`"),
+        Some(Kind::Scheme | Kind::Issuer | Kind::Acr) => {
+            format!("`#[{attribute}(scheme(\"basic\"))]`")
+        }
         None => format!("`#[{attribute}(any(role(\"admin\"), policy = crate::owns_document))]`"),
     }
 }
@@ -143,6 +145,7 @@ fn example(attribute: &str, bare: Option<Kind>) -> String {
 /// The combinators and leaf keywords, for "expected one of" messages.
 const KEYWORDS: &str = "`any(...)`, `all(...)`, `not(...)`, `role(...)`, `scope(...)`, \
                         `permission(...)`, `scheme(...)`, `issuer(...)`, `authenticated`, \
+                        `acr(...)`, `max_age(...)`, \
                         `policy(...)`, `ip(...)` or `country(...)`";
 
 fn parse_expr(input: ParseStream<'_>, bare: Option<Kind>) -> syn::Result<Expr> {
@@ -205,6 +208,8 @@ fn keyword_form(name: &str) -> Option<&'static str> {
         "permission" => "permission(\"items:delete\")",
         "scheme" => "scheme(\"basic\")",
         "issuer" => "issuer(\"sso\")",
+        "acr" => "acr(\"mfa\")",
+        "max_age" => "max_age(300)",
         "ip" => "ip(\"10.0.0.0/8\")",
         "country" => "country(\"DE\")",
         "policy" => "policy(path)` or `policy = path",
@@ -246,6 +251,12 @@ fn parse_keyword(input: ParseStream<'_>, keyword: Ident, bare: Option<Kind>) -> 
         "permission" => single_leaf(&content, span, Kind::Permission, false),
         "scheme" => single_leaf(&content, span, Kind::Scheme, false),
         "issuer" => single_leaf(&content, span, Kind::Issuer, false),
+        "acr" => acr(&content, span),
+        "max_age" => {
+            let seconds = max_age(&content, span, "max_age(300)")?;
+            end_of(&content, "max_age(300)")?;
+            Ok(Expr::Leaf(Leaf::MaxAge(seconds)))
+        }
         "authenticated" => Err(syn::Error::new(
             span,
             "`authenticated` takes no arguments: write it alone, as in `any(authenticated, ..)`",
@@ -292,6 +303,56 @@ fn single_leaf(content: ParseStream<'_>, span: Span, kind: Kind, typed: bool) ->
     };
     end_of(content, &format!("{keyword}(\"name\")"))?;
     Ok(Expr::Leaf(leaf))
+}
+
+/// `acr("mfa")`, or `acr("mfa", max_age = 300)`: the context, and a login at most that old.
+fn acr(content: ParseStream<'_>, span: Span) -> syn::Result<Expr> {
+    const FORM: &str = "acr(\"mfa\", max_age = 300)";
+    if !content.peek(LitStr) {
+        return Err(syn::Error::new(
+            if content.is_empty() {
+                span
+            } else {
+                content.span()
+            },
+            format!("`acr(...)` takes a context name in double quotes: `acr(\"mfa\")` or `{FORM}`"),
+        ));
+    }
+    let name: LitStr = content.parse()?;
+    let leaf = Expr::Leaf(Leaf::Name(Kind::Acr, name));
+    if content.is_empty() {
+        return Ok(leaf);
+    }
+    content.parse::<Token![,]>()?;
+    let key: Ident = content.parse()?;
+    if key != "max_age" {
+        return Err(syn::Error::new(
+            key.span(),
+            format!("unknown option `{key}`; `acr` takes `max_age = seconds`: `{FORM}`"),
+        ));
+    }
+    content.parse::<Token![=]>()?;
+    let seconds = max_age(content, key.span(), FORM)?;
+    end_of(content, FORM)?;
+    Ok(Expr::All(
+        span,
+        vec![leaf, Expr::Leaf(Leaf::MaxAge(seconds))],
+    ))
+}
+
+/// A number of seconds for `max_age`: a whole number from 1 up.
+fn max_age(content: ParseStream<'_>, span: Span, form: &str) -> syn::Result<syn::LitInt> {
+    if !content.peek(syn::LitInt) {
+        return Err(syn::Error::new(
+            if content.is_empty() {
+                span
+            } else {
+                content.span()
+            },
+            format!("`max_age` takes a number of seconds: `{form}`"),
+        ));
+    }
+    content.parse()
 }
 
 /// One or more strings: the arguments of `ip(...)` and `country(...)`.

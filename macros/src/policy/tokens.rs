@@ -12,6 +12,10 @@ pub(crate) struct RuleTokens {
     pub(crate) rule: TokenStream,
     pub(crate) adapters: Vec<TokenStream>,
     pub(crate) scopes: Vec<String>,
+    /// The contexts and the login age an `insufficient_user_authentication` challenge asks
+    /// for (RFC 9470 §3): those the rule requires, as for scopes.
+    pub(crate) acr_values: Vec<String>,
+    pub(crate) max_age: Option<u32>,
 }
 
 pub(crate) fn rule_tokens(expr: &Expr, marker: &syn::Ident, span: Span) -> RuleTokens {
@@ -20,6 +24,8 @@ pub(crate) fn rule_tokens(expr: &Expr, marker: &syn::Ident, span: Span) -> RuleT
         span,
         adapters: Vec::new(),
         scopes: Vec::new(),
+        acr_values: Vec::new(),
+        max_age: None,
         positive: true,
     };
     let rule = builder.build(expr);
@@ -27,6 +33,8 @@ pub(crate) fn rule_tokens(expr: &Expr, marker: &syn::Ident, span: Span) -> RuleT
         rule,
         adapters: builder.adapters,
         scopes: builder.scopes,
+        acr_values: builder.acr_values,
+        max_age: builder.max_age,
     }
 }
 
@@ -40,6 +48,8 @@ struct Builder<'a> {
     /// token must lack, and asking a client for it would send it after a token that can
     /// never pass.
     scopes: Vec<String>,
+    acr_values: Vec<String>,
+    max_age: Option<u32>,
     /// Whether the leaf being built must be held (it sits under an even number of `not`s).
     positive: bool,
 }
@@ -64,6 +74,13 @@ impl Builder<'_> {
             }
             Expr::Leaf(Leaf::Name(kind, name)) => self.name(*kind, name),
             Expr::Leaf(Leaf::Authenticated(span)) => quote_spanned!(*span=> #rule::Authenticated),
+            Expr::Leaf(Leaf::MaxAge(seconds)) => {
+                let value = seconds.base10_parse::<u32>().unwrap_or(1);
+                if self.positive {
+                    self.max_age = Some(self.max_age.map_or(value, |m| m.min(value)));
+                }
+                quote_spanned!(seconds.span()=> #rule::MaxAge(#value))
+            }
             Expr::Leaf(Leaf::TypedRole(path)) => self.typed_role(path),
             Expr::Leaf(Leaf::Ip(span, ranges)) => {
                 let nets = ranges.iter().filter_map(|range| {
@@ -96,6 +113,12 @@ impl Builder<'_> {
             Kind::Permission => quote!(Permission),
             Kind::Scheme => quote!(Scheme),
             Kind::Issuer => quote!(Issuer),
+            Kind::Acr => {
+                if self.positive && !self.acr_values.contains(&name.value()) {
+                    self.acr_values.push(name.value());
+                }
+                quote!(Acr)
+            }
         };
         quote_spanned!(name.span()=> #rule::#variant(#name))
     }

@@ -271,6 +271,11 @@ impl Report<'_> {
                 Denial::InsufficientScope(applied.scopes)
             }
             Verdict::MissingScope => forbidden,
+            // A hidden route names nothing it needs, a stronger login included.
+            Verdict::StepUp if !applied.hide && applied.step_up.asks_anything() => {
+                Denial::InsufficientUserAuthentication(applied.step_up)
+            }
+            Verdict::StepUp => forbidden,
             Verdict::Deny | Verdict::Veto(Denial::Forbidden) => forbidden,
             Verdict::Veto(denial) => denial,
             // Only reachable if a rule still needs an identity after authentication: fail closed.

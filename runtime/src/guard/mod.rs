@@ -180,7 +180,9 @@ impl RouteGuard {
                     })
                     .collect()
             }
-            Denial::InvalidRequest(_) | Denial::InsufficientScope(_) => {
+            Denial::InvalidRequest(_)
+            | Denial::InsufficientScope(_)
+            | Denial::InsufficientUserAuthentication(_) => {
                 let authenticators = &self.inner.chain.authenticators;
                 let decider = authenticators.get(by).or(authenticators.first());
                 decider
@@ -202,7 +204,10 @@ impl RouteGuard {
             | Denial::UnsupportedScheme
             | Denial::InvalidToken(_)
             | Denial::InvalidRequest(_) => Cause::Credentials,
-            Denial::Forbidden | Denial::NotFound | Denial::InsufficientScope(_) => Cause::Rule,
+            Denial::Forbidden
+            | Denial::NotFound
+            | Denial::InsufficientScope(_)
+            | Denial::InsufficientUserAuthentication(_) => Cause::Rule,
             Denial::Misconfigured(_) | Denial::PolicyFailed | Denial::Unavailable { .. } => {
                 Cause::Server
             }

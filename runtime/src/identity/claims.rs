@@ -105,6 +105,23 @@ fn space_separated(names: &str) -> impl Iterator<Item = &str> {
     names.split(' ').filter(|name| !name.is_empty())
 }
 
+/// A NumericDate (RFC 7519 §2) as whole seconds since the epoch: any JSON number, fractions
+/// rounded. Dates before the epoch count as the epoch (long past) and dates beyond `u64` as the
+/// end of time; `None` for a value that is not a number at all.
+pub(crate) fn numeric_date(value: &Value) -> Option<u64> {
+    if let Some(secs) = value.as_u64() {
+        return Some(secs);
+    }
+    let secs = value.as_f64()?;
+    Some(if secs <= 0.0 {
+        0
+    } else if secs >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        secs.round() as u64
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

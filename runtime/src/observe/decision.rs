@@ -34,9 +34,10 @@ impl Outcome {
     #[must_use]
     pub fn of(denial: Denial) -> Outcome {
         match denial {
-            Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_) => {
-                Outcome::Unauthenticated
-            }
+            Denial::MissingCredentials
+            | Denial::UnsupportedScheme
+            | Denial::InvalidToken(_)
+            | Denial::InsufficientUserAuthentication(_) => Outcome::Unauthenticated,
             Denial::InvalidRequest(_) => Outcome::BadRequest,
             Denial::Forbidden | Denial::NotFound | Denial::InsufficientScope(_) => {
                 Outcome::Forbidden
@@ -85,6 +86,7 @@ pub(crate) fn reason(denial: Option<Denial>, cause: Option<Cause>) -> &'static s
         Denial::Forbidden | Denial::NotFound if cause == Some(Cause::Address) => "address_rule",
         Denial::Forbidden | Denial::NotFound => "rule",
         Denial::InsufficientScope(_) => "insufficient_scope",
+        Denial::InsufficientUserAuthentication(_) => "insufficient_user_authentication",
         Denial::PolicyFailed => "policy_failed",
         Denial::Misconfigured(Misconfiguration::NoRouteGuard) => "no_route_guard",
         Denial::Misconfigured(Misconfiguration::NoCountryResolver) => "no_country_resolver",

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! "authenticated" | "optional" | {"role": "admin"} | {"scope": "read:items"} | {"permission": "p"}
-//! | {"scheme": "basic"} | {"issuer": "staff"}
+//! | {"scheme": "basic"} | {"issuer": "staff"} | {"acr": "mfa"} | {"max_age": 300}
 //! | {"policy": "owns_document"} | {"ip": ["10.0.0.0/8"]} | {"country": ["DE"]}
 //! | {"any": [rule, ..]} | {"all": [rule, ..]} | {"not": rule}
 //! ```
@@ -115,7 +115,7 @@ fn expand(rule: &Value) -> Result<Vec<Alternative>, Malformed> {
             scheme: Some(value.as_str().ok_or(Malformed)?.to_owned()),
             ..Alternative::default()
         }]),
-        "policy" | "ip" | "country" | "not" | "issuer" => {
+        "policy" | "ip" | "country" | "not" | "issuer" | "acr" | "max_age" => {
             Ok(Alternative::condition(needs_credentials(rule), text(rule)?))
         }
         "any" => {
@@ -165,7 +165,8 @@ pub(crate) fn text(rule: &Value) -> Result<String, Malformed> {
     let (key, value) = single_entry(rule)?;
     let quoted = |value: &Value| value.as_str().map(|s| format!("{s:?}")).ok_or(Malformed);
     let inner = match key {
-        "role" | "scope" | "permission" | "scheme" | "issuer" => quoted(value)?,
+        "role" | "scope" | "permission" | "scheme" | "issuer" | "acr" => quoted(value)?,
+        "max_age" => value.as_u64().ok_or(Malformed)?.to_string(),
         "policy" => value.as_str().ok_or(Malformed)?.to_owned(),
         "ip" | "country" => items(value)?
             .iter()
@@ -208,6 +209,8 @@ pub(crate) fn rule_json(rule: &Rule) -> Value {
         Rule::Permission(name) => json!({ "permission": name }),
         Rule::Scheme(name) => json!({ "scheme": name }),
         Rule::Issuer(name) => json!({ "issuer": name }),
+        Rule::Acr(name) => json!({ "acr": name }),
+        Rule::MaxAge(seconds) => json!({ "max_age": seconds }),
         Rule::Any(rules) => json!({ "any": list(rules) }),
         Rule::All(rules) => json!({ "all": list(rules) }),
         Rule::Not(rule) => json!({ "not": rule_json(rule) }),

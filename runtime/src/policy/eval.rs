@@ -81,6 +81,31 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// Whether the login behind `identity` was made with the context `acr` (its `acr` claim).
+fn has_acr(identity: &Identity, acr: &str) -> bool {
+    identity
+        .claims()
+        .get("acr")
+        .and_then(serde_json::Value::as_str)
+        == Some(acr)
+}
+
+/// Whether the login behind `identity` (its `auth_time` claim, RFC 9470 / OpenID Connect) was
+/// made at most `seconds` ago. No `auth_time`, or one that is not a NumericDate, is too old.
+fn logged_in_within(identity: &Identity, seconds: u32) -> bool {
+    let Some(auth_time) = identity
+        .claims()
+        .get("auth_time")
+        .and_then(crate::identity::claims::numeric_date)
+    else {
+        return false;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    now.saturating_sub(auth_time) <= u64::from(seconds)
+}
+
 /// Whether `identity` holds `role`, directly or through a role that includes it.
 fn holds_role(identity: &Identity, hierarchy: &RoleHierarchy, role: &str) -> bool {
     identity.has_role(role)
@@ -127,6 +152,8 @@ impl Rule {
             Rule::Permission(permission) => identity.has_permission(permission),
             Rule::Scheme(scheme) => identity.scheme() == Some(*scheme),
             Rule::Issuer(issuer) => identity.issuer() == Some(*issuer),
+            Rule::Acr(acr) => has_acr(identity, acr),
+            Rule::MaxAge(seconds) => logged_in_within(identity, *seconds),
             Rule::Ip(_) | Rule::Country(_) | Rule::Predicate(_) => !positive,
             Rule::Any(_) | Rule::All(_) | Rule::Not(_) => self.holds(identity, hierarchy, positive),
         }
@@ -168,6 +195,7 @@ impl Rule {
             Rule::Ip(_) | Rule::Country(_) => matches!(kind, Leaves::Network),
             Rule::Scope(_) => matches!(kind, Leaves::Scopes),
             Rule::Scheme(_) => matches!(kind, Leaves::Schemes),
+            Rule::Acr(_) | Rule::MaxAge(_) => matches!(kind, Leaves::StepUp),
             _ => false,
         }
     }
@@ -182,8 +210,8 @@ impl Rule {
             Rule::Authenticated => identity().map(|_| true),
             Rule::Role(role) => subject.has_role(role),
             Rule::Scope(scope) => match scopes {
-                Scopes::AsHeld => identity().map(|id| id.has_scope(scope)),
                 Scopes::Granted => identity().map(|_| positive),
+                _ => identity().map(|id| id.has_scope(scope)),
             },
             Rule::Permission(permission) => identity().map(|id| id.has_permission(permission)),
             Rule::Scheme(scheme) => match identity() {
@@ -191,6 +219,14 @@ impl Rule {
                 None => subject.scheme.map(|assumed| assumed == *scheme),
             },
             Rule::Issuer(issuer) => identity().map(|id| id.issuer() == Some(*issuer)),
+            // A new login can meet what the rule asks for; it cannot be counted on to lack
+            // something, so a negated leaf stays as the present login has it.
+            Rule::Acr(acr) => {
+                identity().map(|id| (scopes == Scopes::SteppedUp && positive) || has_acr(id, acr))
+            }
+            Rule::MaxAge(seconds) => identity().map(|id| {
+                (scopes == Scopes::SteppedUp && positive) || logged_in_within(id, *seconds)
+            }),
             // Without a connection (`Rule::allows`), address rules are the answer that does not
             // help, as predicates are: never a veto, so the result does not depend on order.
             Rule::Ip(_) | Rule::Country(_) if subject.network.is_none() => Some(!positive),
@@ -257,6 +293,7 @@ enum Leaves {
     Network,
     Scopes,
     Schemes,
+    StepUp,
 }
 
 /// `any` (`short == true`) or `all` (`short == false`) over three-valued answers.
@@ -279,6 +316,9 @@ enum Scopes {
     AsHeld,
     /// As if the credential held every scope: tells whether scopes alone are missing.
     Granted,
+    /// As if the login met every `acr` and `max_age`: tells whether a stronger or more recent
+    /// login alone is missing.
+    SteppedUp,
 }
 
 /// The verdict on one request.
@@ -287,6 +327,9 @@ pub(crate) enum Verdict {
     Allow,
     /// Denied, and granting the rule's scopes would allow it: RFC 6750 `insufficient_scope`.
     MissingScope,
+    /// Denied, and a stronger or more recent login would allow it: RFC 9470
+    /// `insufficient_user_authentication`.
+    StepUp,
     Deny,
     /// The rule cannot be judged: deny with this denial (403, or 500 when misconfigured).
     Veto(Denial),
@@ -342,6 +385,14 @@ pub(crate) async fn judge_async(
 }
 
 fn denial_kind(rule: &Rule, subject: &Subject<'_>) -> Verdict {
+    // A login that is too weak or too old is a 401 for the client to log in again (RFC 9470):
+    // told before any scope, which a new login may bring as well.
+    if subject.identity.is_some()
+        && rule.any_leaf(Leaves::StepUp)
+        && rule.eval(subject, Scopes::SteppedUp, true) == Some(true)
+    {
+        return Verdict::StepUp;
+    }
     // Only a rule that names scopes can be failing for want of them: no second walk otherwise.
     if subject.identity.is_some()
         && rule.any_leaf(Leaves::Scopes)

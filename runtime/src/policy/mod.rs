@@ -43,6 +43,12 @@ pub enum Rule {
     /// The credentials were vouched for by the issuer of this name (see
     /// [`Identity::issuer`]).
     Issuer(&'static str),
+    /// The login was made with this authentication context class: the token's `acr` claim
+    /// (RFC 9470). Not met, the guard answers 401 `insufficient_user_authentication`.
+    Acr(&'static str),
+    /// The login was made at most this many seconds ago: the token's `auth_time` claim
+    /// (RFC 9470 `max_age`).
+    MaxAge(u32),
     /// At least one of the rules holds.
     Any(&'static [Rule]),
     /// Every one of the rules holds.
@@ -92,6 +98,13 @@ pub trait Policy: 'static {
 
     /// The scopes named in a 403 `insufficient_scope` challenge, space-separated.
     const SCOPES: &'static str = "";
+
+    /// The authentication contexts an `insufficient_user_authentication` challenge asks for,
+    /// space-separated (RFC 9470 §3).
+    const ACR_VALUES: &'static str = "";
+
+    /// The login age an `insufficient_user_authentication` challenge asks for, in seconds.
+    const MAX_AGE: Option<u32> = None;
 
     /// Answer 404 Not Found rather than 403 Forbidden, hiding that the resource exists
     /// (RFC 9110 §15.5.4).
@@ -146,6 +159,7 @@ pub(crate) struct Applied {
     pub(crate) rule: &'static Rule,
     pub(crate) name: &'static str,
     pub(crate) scopes: &'static str,
+    pub(crate) step_up: crate::refusal::StepUp,
     pub(crate) hide: bool,
     pub(crate) network: bool,
     pub(crate) predicates: bool,
@@ -159,6 +173,10 @@ impl Applied {
             rule: RuleOf::<P>::REF,
             name: P::NAME,
             scopes: P::SCOPES,
+            step_up: crate::refusal::StepUp {
+                acr_values: P::ACR_VALUES,
+                max_age: P::MAX_AGE,
+            },
             hide: P::HIDE,
             network: P::RULE.has_network(),
             predicates: P::RULE.has_predicate(),

@@ -37,6 +37,10 @@ pub enum Denial {
     /// The rule needs OAuth scopes the credential lacks: 403 with
     /// `error="insufficient_scope"` and the scopes the route names (RFC 6750 §3.1).
     InsufficientScope(&'static str),
+    /// The rule needs a stronger or more recent login than the one behind the token
+    /// (`acr(..)`, `max_age(..)`): 401 with `error="insufficient_user_authentication"` and the
+    /// `acr_values` and `max_age` the client must ask its authorization server for (RFC 9470).
+    InsufficientUserAuthentication(StepUp),
     /// An application predicate failed to decide (e.g. its database is down): 500, with the
     /// error in the log only. The guard fails closed.
     PolicyFailed,
@@ -139,6 +143,22 @@ impl RequestProblem {
     }
 }
 
+/// What an `insufficient_user_authentication` challenge asks for (RFC 9470 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepUp {
+    /// The authentication contexts the route accepts, space-separated; empty if it names none.
+    pub acr_values: &'static str,
+    /// The most seconds since the login that the route accepts.
+    pub max_age: Option<u32>,
+}
+
+impl StepUp {
+    /// Whether there is anything to ask for.
+    pub(crate) fn asks_anything(self) -> bool {
+        !self.acr_values.is_empty() || self.max_age.is_some()
+    }
+}
+
 /// What the server lacks to decide on a guarded request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -157,9 +177,10 @@ impl Denial {
     #[must_use]
     pub fn status(self) -> StatusCode {
         match self {
-            Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Denial::MissingCredentials
+            | Denial::UnsupportedScheme
+            | Denial::InvalidToken(_)
+            | Denial::InsufficientUserAuthentication(_) => StatusCode::UNAUTHORIZED,
             Denial::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Denial::Forbidden | Denial::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Denial::NotFound => StatusCode::NOT_FOUND,
@@ -181,6 +202,9 @@ impl Denial {
             Denial::InsufficientScope(_) => {
                 "The access token lacks a scope this resource requires."
             }
+            Denial::InsufficientUserAuthentication(_) => {
+                "This resource requires a stronger or more recent login."
+            }
             Denial::Misconfigured(_) | Denial::PolicyFailed => {
                 "The server cannot authorize this request."
             }
@@ -201,6 +225,11 @@ impl fmt::Display for Denial {
             Denial::Forbidden => f.write_str("forbidden by the route's rule"),
             Denial::NotFound => f.write_str("forbidden by the route's rule, answered as not found"),
             Denial::InsufficientScope(scopes) => write!(f, "missing scope among `{scopes}`"),
+            Denial::InsufficientUserAuthentication(step_up) => write!(
+                f,
+                "the login is too weak or too old (acr_values `{}`, max_age {:?})",
+                step_up.acr_values, step_up.max_age
+            ),
             Denial::PolicyFailed => f.write_str("an application predicate failed"),
             Denial::Unavailable { retry_after_secs } => {
                 write!(
@@ -340,6 +369,10 @@ pub fn bearer_challenge(realm: &str, denial: Denial) -> String {
             "insufficient_scope",
             "The access token lacks a required scope",
         )),
+        Denial::InsufficientUserAuthentication(_) => Some((
+            "insufficient_user_authentication",
+            "A stronger or more recent authentication is required",
+        )),
         _ => None,
     };
     let mut challenge = format!("Bearer realm=\"{realm}\"");
@@ -354,6 +387,15 @@ pub fn bearer_challenge(realm: &str, denial: Denial) -> String {
         && !scopes.is_empty()
     {
         challenge.push_str(&format!(", scope=\"{scopes}\""));
+    }
+    // Context names are checked by the macros as scopes are: no escaping needed.
+    if let Denial::InsufficientUserAuthentication(step_up) = denial {
+        if !step_up.acr_values.is_empty() {
+            challenge.push_str(&format!(", acr_values=\"{}\"", step_up.acr_values));
+        }
+        if let Some(max_age) = step_up.max_age {
+            challenge.push_str(&format!(", max_age=\"{max_age}\""));
+        }
     }
     challenge
 }

@@ -1,5 +1,5 @@
 //! Names declared once (`ROUTE_GUARD_ROLES`, `ROUTE_GUARD_SCOPES`, `ROUTE_GUARD_PERMISSIONS`,
-//! `ROUTE_GUARD_SCHEMES`, `ROUTE_GUARD_ISSUERS`, usually in the `[env]` table of `.cargo/config.toml`) are checked at compile time.
+//! `ROUTE_GUARD_SCHEMES`, `ROUTE_GUARD_ISSUERS`, `ROUTE_GUARD_ACRS`, usually in the `[env]` table of `.cargo/config.toml`) are checked at compile time.
 //!
 //! The declarations must be in the environment of the compiler trybuild runs. Setting them in
 //! this process would need `std::env::set_var`, which is `unsafe` (and forbidden here), so the
@@ -27,6 +27,7 @@ fn names_outside_the_declarations_do_not_compile() {
         .env("ROUTE_GUARD_PERMISSIONS", "items:delete")
         .env("ROUTE_GUARD_SCHEMES", "bearer scraper")
         .env("ROUTE_GUARD_ISSUERS", "staff,partners")
+        .env("ROUTE_GUARD_ACRS", "mfa hwk")
         .status()
         .expect("the test binary runs");
     assert!(

@@ -24,9 +24,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use quick_cache::sync::Cache;
 use quick_cache::{OptionsBuilder, Weighter};
 
-use crate::auth::jwt::registered::numeric_date;
 use crate::config::ConfigError;
 use crate::identity::Identity;
+use crate::identity::claims::numeric_date;
 use crate::refusal::TokenProblem;
 
 /// The default number of tokens a [`JwtAuthenticator`](crate::JwtAuthenticator) remembers.

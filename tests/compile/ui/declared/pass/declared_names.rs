@@ -17,7 +17,7 @@ async fn delete() -> &'static str {
     "deleted"
 }
 
-#[require(any(scheme("scraper"), all(issuer("partners"), authenticated)))]
+#[require(any(scheme("scraper"), all(issuer("partners"), acr("hwk", max_age = 60))))]
 async fn metrics() -> &'static str {
     "metrics"
 }
