@@ -128,3 +128,28 @@ pub(crate) fn rule(input: TokenStream) -> TokenStream {
         Err(error) => error.to_compile_error(),
     }
 }
+
+/// `declared_scopes!()`: the scopes declared in `ROUTE_GUARD_SCOPES`, as a `&[&str]`, for
+/// protected-resource metadata; a compile error when none are declared.
+pub(crate) fn declared_scopes(input: TokenStream) -> TokenStream {
+    if let Some(token) = input.into_iter().next() {
+        return syn::Error::new(token.span(), "`declared_scopes!()` takes no arguments")
+            .to_compile_error();
+    }
+    let declared = crate::policy::check::Declared::from_env();
+    let var = crate::policy::check::env_var(crate::policy::Kind::Scope);
+    match declared.of(crate::policy::Kind::Scope) {
+        Some(scopes) => quote::quote! {{
+            const _: () = { let _ = ::core::option_env!(#var); };
+            &[#(#scopes),*] as &[&str]
+        }},
+        None => syn::Error::new(
+            proc_macro2::Span::call_site(),
+            format!(
+                "no scopes are declared: set `{var}` (e.g. `[env] {var} = \"read:items write:items\"` \
+                 in .cargo/config.toml), or list the scopes yourself"
+            ),
+        )
+        .to_compile_error(),
+    }
+}

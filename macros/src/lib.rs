@@ -93,6 +93,12 @@ pub fn rule(input: TokenStream) -> TokenStream {
     entry::rule(input.into()).into()
 }
 
+#[doc = include_str!("../docs/declared_scopes.md")]
+#[proc_macro]
+pub fn declared_scopes(input: TokenStream) -> TokenStream {
+    entry::declared_scopes(input.into()).into()
+}
+
 #[doc = include_str!("../docs/derive_role_name.md")]
 #[proc_macro_derive(RoleName, attributes(role_name))]
 pub fn derive_role_name(item: TokenStream) -> TokenStream {

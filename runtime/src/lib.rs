@@ -62,6 +62,7 @@ pub mod client;
 mod config;
 mod guard;
 pub mod identity;
+mod metadata;
 pub mod observe;
 #[cfg(feature = "utoipa")]
 mod openapi;
@@ -92,6 +93,7 @@ pub use identity::Identity;
 #[cfg(feature = "jwks")]
 pub use jwt::Jwks;
 pub use jwt::{JwtAuthenticator, JwtKey};
+pub use metadata::ResourceMetadata;
 #[cfg(feature = "utoipa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
 pub use openapi::GuardDocs;
@@ -135,8 +137,8 @@ pub use refusal::{
 #[cfg(feature = "macros")]
 #[doc(inline)]
 pub use route_guard_macros::{
-    RoleName, allow_countries, block_countries, deny_ip, optional_auth, require, require_auth,
-    require_ip, require_permission, require_role, require_scope, rule,
+    RoleName, allow_countries, block_countries, declared_scopes, deny_ip, optional_auth, require,
+    require_auth, require_ip, require_permission, require_role, require_scope, rule,
 };
 
 #[cfg(feature = "testing")]

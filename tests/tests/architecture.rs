@@ -11,11 +11,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "guard",
         &[
-            "auth", "client", "config", "identity", "observe", "policy", "refusal",
+            "auth", "client", "config", "identity", "metadata", "observe", "policy", "refusal",
         ],
     ),
     ("auth", &["config", "identity", "observe", "refusal"]),
     ("observe", &["client", "config", "identity", "refusal"]),
+    ("metadata", &["config"]),
     ("policy", &["client", "identity", "refusal"]),
     ("client", &["config"]),
     ("identity", &["config"]),

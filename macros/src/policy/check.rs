@@ -309,7 +309,7 @@ impl Declared {
         }
     }
 
-    fn of(&self, kind: Kind) -> Option<&[String]> {
+    pub(crate) fn of(&self, kind: Kind) -> Option<&[String]> {
         match kind {
             Kind::Role => self.roles.as_deref(),
             Kind::Scope => self.scopes.as_deref(),

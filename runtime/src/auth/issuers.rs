@@ -178,6 +178,13 @@ impl Authenticator for Issuers {
         )
     }
 
+    fn issuers(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|entry| entry.iss.to_string())
+            .collect()
+    }
+
     fn may_be_unavailable(&self) -> bool {
         self.entries.iter().any(|entry| {
             entry

@@ -72,6 +72,12 @@ pub trait Authenticator: Send + Sync + 'static {
         Cow::Owned(name.to_ascii_lowercase())
     }
 
+    /// The issuers whose tokens this authenticator accepts (their `iss`), as protected-resource
+    /// metadata lists them in `authorization_servers` (RFC 9728). By default none.
+    fn issuers(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Whether verifying may depend on something that can be down (a key server, a user
     /// store), so that the guard may answer 503. By default `true`: an authenticator that
     /// cannot tell is documented as one that can fail.

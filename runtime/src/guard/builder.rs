@@ -12,6 +12,7 @@ use crate::client::geo::CountryResolver;
 use crate::client::{NetworkConfig, TrustedProxies};
 use crate::config::ConfigError;
 use crate::identity::hierarchy::RoleHierarchy;
+use crate::metadata::ResourceMetadata;
 use crate::observe::{Observer, OnDecision, scheme_label};
 use crate::refusal::Denial;
 use crate::refusal::render::RenderRefusal;
@@ -30,6 +31,7 @@ pub struct RouteGuardBuilder {
     on_decision: Option<Box<dyn OnDecision>>,
     report_grants: bool,
     pseudonym_key: Option<Vec<u8>>,
+    metadata: Option<ResourceMetadata>,
 }
 
 impl RouteGuardBuilder {
@@ -46,6 +48,7 @@ impl RouteGuardBuilder {
             on_decision: None,
             report_grants: false,
             pseudonym_key: None,
+            metadata: None,
         }
     }
 }
@@ -219,6 +222,15 @@ impl RouteGuardBuilder {
         self
     }
 
+    /// Publishes protected-resource metadata (RFC 9728): serve it with
+    /// [`RouteGuard::resource_metadata_service`], and every 401 challenge names its URL in
+    /// `resource_metadata="…"`, so that a client finds from a refusal alone which
+    /// authorization server to ask.
+    pub fn resource_metadata(mut self, metadata: ResourceMetadata) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
     /// Checks the configuration and builds the guard.
     pub fn build(self) -> Result<RouteGuard, ConfigError> {
         // The realm is sent inside a quoted-string: printable ASCII without `"` or `\`
@@ -263,6 +275,14 @@ impl RouteGuardBuilder {
             .collect();
         let observer = Observer::new(self.on_decision, self.report_grants, key, schemes);
         let chain = Chain::new(self.authenticators, self.names, self.enricher)?;
+        let metadata = match self.metadata {
+            Some(metadata) => {
+                metadata.validate()?;
+                let url = metadata.url().into_boxed_str();
+                Some((metadata, url))
+            }
+            None => None,
+        };
         Ok(RouteGuard {
             inner: Arc::new(Inner {
                 chain: Arc::new(chain),
@@ -271,6 +291,7 @@ impl RouteGuardBuilder {
                 network: self.network,
                 renderer: self.renderer,
                 observer,
+                metadata,
             }),
         })
     }

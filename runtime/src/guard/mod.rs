@@ -20,6 +20,7 @@ use crate::auth::Authenticator;
 use crate::auth::chain::{Accepted, Chain};
 use crate::client::NetworkConfig;
 use crate::identity::hierarchy::RoleHierarchy;
+use crate::metadata::{self, ResourceMetadata};
 use crate::observe::{Observer, scheme_label};
 use crate::refusal::render::{Cause, Panicked, Refusal, RenderRefusal, Rendered};
 use crate::refusal::{Denial, GuardError, Misconfiguration};
@@ -54,6 +55,8 @@ struct Inner {
     network: NetworkConfig,
     renderer: Option<Box<dyn RenderRefusal>>,
     observer: Observer,
+    /// Protected-resource metadata, and its URL, which every 401 challenge names.
+    metadata: Option<(ResourceMetadata, Box<str>)>,
 }
 
 impl RouteGuard {
@@ -83,6 +86,7 @@ impl RouteGuard {
                 network: NetworkConfig::default(),
                 renderer: None,
                 observer: Observer::new(None, false, None, schemes),
+                metadata: None,
             }),
         }
     }
@@ -163,8 +167,17 @@ impl RouteGuard {
         accepted: Accepted,
     ) -> GuardError {
         let realm = &self.inner.realm;
-        let challenge = |authenticator: &dyn Authenticator, denial| {
-            HeaderValue::try_from(authenticator.challenge(realm, denial)).ok()
+        let metadata = self.inner.metadata.as_ref().map(|(_, url)| &**url);
+        let challenge = |authenticator: &dyn Authenticator, denial: Denial| {
+            let mut text = authenticator.challenge(realm, denial);
+            // RFC 9728 §5.1: a 401 tells the client where the resource's metadata is.
+            if let Some(url) = metadata
+                && denial.status() == actix_web::http::StatusCode::UNAUTHORIZED
+            {
+                let separator = if text.contains(' ') { ", " } else { " " };
+                text.push_str(&format!("{separator}resource_metadata=\"{url}\""));
+            }
+            HeaderValue::try_from(text).ok()
         };
         let challenges = match denial {
             Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_) => {
@@ -219,6 +232,24 @@ impl RouteGuard {
                 GuardError::new(Denial::PolicyFailed, None)
             }
         }
+    }
+
+    /// The actix-web resource that serves the protected-resource metadata (RFC 9728) at its
+    /// well-known path, if [`RouteGuardBuilder::resource_metadata`] configured it. Register it
+    /// with `App::service`; it needs no credentials.
+    #[must_use]
+    pub fn resource_metadata_service(&self) -> Option<actix_web::Resource> {
+        let (config, _) = self.inner.metadata.as_ref()?;
+        let mut issuers: Vec<String> = Vec::new();
+        for authenticator in self.inner.chain.authenticators.iter() {
+            for issuer in authenticator.issuers() {
+                if !issuers.contains(&issuer) {
+                    issuers.push(issuer);
+                }
+            }
+        }
+        let document = config.document(&issuers, &["header"]);
+        Some(metadata::service(&config.path(), document))
     }
 
     pub(crate) fn chain(&self) -> &Arc<Chain> {

@@ -345,6 +345,10 @@ impl Authenticator for JwtAuthenticator {
         std::borrow::Cow::Borrowed("bearer")
     }
 
+    fn issuers(&self) -> Vec<String> {
+        self.registered.issuers.clone()
+    }
+
     /// Only keys fetched from a provider can be missing.
     fn may_be_unavailable(&self) -> bool {
         self.extras.fetches_keys()

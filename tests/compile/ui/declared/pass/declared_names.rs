@@ -24,4 +24,7 @@ async fn metrics() -> &'static str {
 
 fn main() {
     let _ = (drafts, write, delete, metrics);
+    // Protected-resource metadata lists the declared scopes.
+    let scopes: &[&str] = route_guard::declared_scopes!();
+    assert_eq!(scopes, ["read:items", "write:items"]);
 }
