@@ -72,8 +72,9 @@ pub mod refusal;
 /// JWT bearer tokens: keys, a provider's key set, the verified-token cache, provider presets.
 pub mod jwt {
     pub use crate::auth::jwt::{
-        DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtAuthenticator,
-        JwtAuthenticatorBuilder, JwtKey, Preset, TokenCache, TokenType,
+        DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, DEFAULT_PROOF_WINDOW, Dpop,
+        DpopMode, JwtAuthenticator, JwtAuthenticatorBuilder, JwtKey, MEMORY_REPLAY_CAPACITY,
+        MemoryReplay, Preset, ReplayStore, StoreUnavailable, TokenCache, TokenType,
     };
     #[cfg(feature = "jwks")]
     #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
@@ -92,7 +93,7 @@ pub use guard::{DEFAULT_REALM, RouteGuard, RouteGuardBuilder};
 pub use identity::Identity;
 #[cfg(feature = "jwks")]
 pub use jwt::Jwks;
-pub use jwt::{JwtAuthenticator, JwtKey};
+pub use jwt::{Dpop, JwtAuthenticator, JwtKey};
 pub use metadata::ResourceMetadata;
 #[cfg(feature = "utoipa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
@@ -130,8 +131,8 @@ pub use policy::{
 };
 #[doc(hidden)]
 pub use refusal::{
-    Cause, Denial, GuardError, Misconfiguration, Refusal, RenderRefusal, RequestProblem, StepUp,
-    TokenProblem, bearer_challenge,
+    Cause, Denial, GuardError, Misconfiguration, ProofProblem, Refusal, RenderRefusal,
+    RequestProblem, StepUp, TokenProblem, bearer_challenge, dpop_challenge,
 };
 
 #[cfg(feature = "macros")]

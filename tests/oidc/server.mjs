@@ -19,6 +19,9 @@
 //   GET  /moved, /loop            a redirect to /jwks, and an endless one
 //   GET  /jose/jwks               public keys of the jose minter, one per algorithm
 //   GET  /jose/token?alg=A&sub=S  a token signed by jose with algorithm A
+//   POST /jose/dpop-token?scope=S a DPoP-bound access token (RFC 9449) from this tenant's token
+//                                 endpoint, for a key pair jose makes: {access_token, jwk}
+//   POST /jose/dpop-proof         a DPoP proof jose signs, as the JSON body says (see dpopProof)
 
 import http from 'node:http';
 import Provider from 'oidc-provider';
@@ -61,6 +64,8 @@ async function makeProvider(tenant) {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // RFC 9449: a token request with a DPoP proof gets a token bound to the proof's key.
+      dPoP: { enabled: true },
       // RFC 8707: tokens for a resource server are RS256 JWT access tokens (RFC 9068) whose
       // `aud` is the resource and whose `scope` is what the client asked for.
       resourceIndicators: {
@@ -170,6 +175,12 @@ async function tenantRoute(req, res, url, tenant, prefix, path, keys) {
     const token = await joseToken(keys, url.searchParams.get('alg'), url.searchParams.get('sub') ?? 'interop');
     return send(res, 200, token, 'text/plain');
   }
+  if (req.method === 'POST' && path === '/jose/dpop-token') {
+    return send(res, 200, await dpopToken(tenant, url.searchParams.get('scope')));
+  }
+  if (req.method === 'POST' && path === '/jose/dpop-proof') {
+    return send(res, 200, await dpopProof(JSON.parse(await body(req))), 'text/plain');
+  }
   if (path === '/.well-known/openid-configuration') tenant.discovery += 1;
   if (path === '/jwks') {
     tenant.jwks += 1;
@@ -179,6 +190,78 @@ async function tenantRoute(req, res, url, tenant, prefix, path, keys) {
   req.originalUrl = req.url;
   req.url = req.url.slice(prefix.length) || '/';
   return tenant.provider.callback()(req, res);
+}
+
+async function body(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+function publicPart(jwk) {
+  return Object.fromEntries(Object.entries(jwk).filter(([name]) => !PRIVATE_MEMBERS.includes(name)));
+}
+
+// A DPoP proof (RFC 9449 §4.2), signed by jose. The body says what goes in it:
+//   jwk            the client's private JWK (with `alg`), which signs the proof
+//   htm, htu       the method and URI the proof is for
+//   access_token   the token whose hash goes in `ath`; or `ath` itself
+//   iat, jti, typ  override the current time, a random id, `dpop+jwt`
+//   header_jwk     the `jwk` header to send instead of the key's public part
+//   hmac_secret    sign with HS256 and this secret instead (a proof that must be refused)
+//   unsecured      `alg: none` and no signature (a proof that must be refused)
+async function dpopProof(spec) {
+  const alg = spec.jwk?.alg ?? 'ES256';
+  const header = {
+    typ: spec.typ ?? 'dpop+jwt',
+    alg,
+    jwk: spec.header_jwk ?? publicPart(spec.jwk ?? {}),
+  };
+  const payload = {
+    htm: spec.htm,
+    htu: spec.htu,
+    jti: spec.jti ?? crypto.randomUUID(),
+    iat: spec.iat ?? Math.floor(Date.now() / 1000),
+  };
+  if (spec.access_token) {
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(spec.access_token));
+    payload.ath = jose.base64url.encode(new Uint8Array(digest));
+  }
+  if ('ath' in spec) payload.ath = spec.ath;
+  if (spec.unsecured) {
+    const part = (value) => jose.base64url.encode(JSON.stringify(value));
+    return `${part({ ...header, alg: 'none' })}.${part(payload)}.`;
+  }
+  if (spec.hmac_secret) {
+    return new jose.SignJWT(payload)
+      .setProtectedHeader({ ...header, alg: 'HS256' })
+      .sign(new TextEncoder().encode(spec.hmac_secret));
+  }
+  return new jose.SignJWT(payload).setProtectedHeader(header).sign(await jose.importJWK(spec.jwk, alg));
+}
+
+// A client with a key pair of its own gets a DPoP-bound token from the tenant's token endpoint.
+async function dpopToken(tenant, scope) {
+  const { privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await jose.exportJWK(privateKey)), alg: 'ES256' };
+  const endpoint = `${tenant.issuer}/token`;
+  const proof = await dpopProof({ jwk, htm: 'POST', htu: endpoint });
+  const form = new URLSearchParams({ grant_type: 'client_credentials' });
+  if (scope) form.set('scope', scope);
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from('reports-client:reports-secret').toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+      dpop: proof,
+    },
+    body: form,
+  });
+  const answer = await response.json();
+  if (!answer.access_token) throw new Error(`the token endpoint answered ${JSON.stringify(answer)}`);
+  return { access_token: answer.access_token, token_type: answer.token_type, jwk };
 }
 
 async function main() {

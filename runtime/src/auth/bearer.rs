@@ -14,6 +14,38 @@ pub(crate) struct TokenSource {
     pub(crate) max_len: usize,
 }
 
+/// How an access token was presented: `Authorization: Bearer` (or the query, or a cookie), or
+/// `Authorization: DPoP` with a proof of possession (RFC 9449).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Presented {
+    Bearer,
+    Dpop,
+}
+
+/// The access token of `req` and how it came: as [`bearer_token`], or, when `dpop` is
+/// accepted, from `Authorization: DPoP`.
+pub(crate) fn access_token(
+    req: &HttpRequest,
+    source: TokenSource,
+    dpop: bool,
+) -> Result<(Presented, String), Denial> {
+    if dpop
+        && let Some(value) = authorization(req)?
+        && let Ok(token) = credentials(value.as_bytes(), "dpop")
+    {
+        if query_token(req.query_string()).is_some() {
+            return Err(Denial::InvalidRequest(RequestProblem::TokenInSeveralPlaces));
+        }
+        return check_token(token, source.max_len).map(|token| (Presented::Dpop, token));
+    }
+    bearer_token(req, source).map(|token| (Presented::Bearer, token))
+}
+
+/// Whether `req` presents its token with `Authorization: DPoP`.
+pub(crate) fn uses_dpop(req: &HttpRequest) -> bool {
+    matches!(authorization(req), Ok(Some(value)) if credentials(value.as_bytes(), "dpop").is_ok())
+}
+
 /// The bearer token of `req`, or the denial that describes why there is none.
 pub(crate) fn bearer_token(req: &HttpRequest, source: TokenSource) -> Result<String, Denial> {
     let header = authorization(req)?;

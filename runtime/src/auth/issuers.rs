@@ -12,10 +12,10 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 use serde_json::Value;
 
-use crate::auth::bearer::{TokenSource, bearer_token};
+use crate::auth::bearer::{Presented, TokenSource, access_token};
 use crate::auth::jwt::{
-    DEFAULT_CACHE_ENTRIES, DEFAULT_MAX_TOKEN_LEN, Jws, JwtAuthenticator, JwtAuthenticatorBuilder,
-    TokenCache, read_jws,
+    DEFAULT_CACHE_ENTRIES, DEFAULT_MAX_TOKEN_LEN, DpopMode, Jws, JwtAuthenticator,
+    JwtAuthenticatorBuilder, TokenCache, challenges_with, read_jws,
 };
 use crate::auth::{AuthFuture, Authenticator, CredentialScheme};
 use crate::config::ConfigError;
@@ -81,6 +81,9 @@ pub struct Issuers {
     entries: Box<[Entry]>,
     source: TokenSource,
     cache: Option<TokenCache>,
+    /// When an issuer accepts DPoP: the algorithms any of them accepts, and whether one still
+    /// takes bearer tokens.
+    dpop: Option<(Box<str>, bool)>,
 }
 
 /// One issuer: its `iss`, and the verifier of its tokens.
@@ -108,11 +111,15 @@ impl Issuers {
 
     /// The answer the shared cache holds for `token`, from the issuer that verified it: one
     /// lookup, as for a single issuer.
-    fn cached(&self, token: &str) -> Option<Result<Arc<Identity>, TokenProblem>> {
+    fn cached(
+        &self,
+        token: &str,
+    ) -> Option<(&JwtAuthenticator, Result<Arc<Identity>, TokenProblem>)> {
         let hit = self.cache.as_ref()?.lookup(token)?;
         let owner = Some(hit.owner());
         let entry = self.entries.iter().find(|entry| entry.owner == owner)?;
-        entry.jwt.as_ref().ok()?.answer_cached(token, hit)
+        let jwt = entry.jwt.as_ref().ok()?;
+        Some((jwt, jwt.answer_cached(token, hit)?))
     }
 
     /// The issuer whose verifier checks `jws`: the one its unverified `iss` names.
@@ -133,18 +140,23 @@ impl Issuers {
 
 impl Authenticator for Issuers {
     fn authenticate(&self, req: &HttpRequest) -> AuthFuture {
-        let token = match bearer_token(req, self.source) {
-            Ok(token) => token,
+        let (presented, token) = match access_token(req, self.source, self.dpop.is_some()) {
+            Ok(found) => found,
             Err(denial) => return AuthFuture::ready(Err(denial)),
         };
-        if let Some(answer) = self.cached(&token) {
-            return AuthFuture::ready(answer.map_err(Denial::InvalidToken));
+        let for_proof = (presented == Presented::Dpop).then(|| token.clone());
+        if let Some((jwt, answer)) = self.cached(&token) {
+            let answer = AuthFuture::ready(answer.map_err(Denial::InvalidToken));
+            return jwt.bound(req, presented, for_proof, answer);
         }
         // Split and parsed once: the chosen verifier goes on from there.
         let routed = read_jws(&token).and_then(|jws| Ok((self.verifier(&jws)?, jws)));
         match routed {
             Ok((entry, jws)) => match &entry.jwt {
-                Ok(jwt) => jwt.authenticate_parsed(&token, jws),
+                Ok(jwt) => {
+                    let verified = jwt.authenticate_parsed(&token, jws);
+                    jwt.bound(req, presented, for_proof, verified)
+                }
                 Err(reason) => {
                     tracing::warn!(iss = %entry.iss, %reason, "route-guard: this issuer's keys cannot be fetched; answering 503");
                     AuthFuture::ready(Err(Denial::Unavailable {
@@ -158,6 +170,14 @@ impl Authenticator for Issuers {
 
     fn challenge(&self, realm: &str, denial: Denial) -> String {
         bearer_challenge(realm, denial)
+    }
+
+    fn challenges(&self, realm: &str, denial: Denial, req: &HttpRequest) -> Vec<String> {
+        let dpop = self
+            .dpop
+            .as_ref()
+            .map(|(algs, bearer_too)| (&**algs, *bearer_too));
+        challenges_with(realm, denial, req, dpop)
     }
 
     fn name(&self) -> Cow<'static, str> {
@@ -300,7 +320,9 @@ impl IssuersBuilder {
             });
             names.push(name);
         }
+        let dpop = dpop_summary(&entries);
         Ok(Issuers {
+            dpop,
             entries: entries.into_boxed_slice(),
             source: TokenSource {
                 query: false,
@@ -309,6 +331,29 @@ impl IssuersBuilder {
             cache: self.cache,
         })
     }
+}
+
+/// The DPoP challenge of several issuers: every algorithm one of them accepts, and whether some
+/// issuer still takes bearer tokens. `None` when none accepts DPoP.
+fn dpop_summary(entries: &[Entry]) -> Option<(Box<str>, bool)> {
+    let mut algs: Vec<&str> = Vec::new();
+    let mut bearer_too = false;
+    let mut any = false;
+    for jwt in entries.iter().filter_map(|entry| entry.jwt.as_ref().ok()) {
+        match jwt.dpop() {
+            Some(dpop) => {
+                any = true;
+                bearer_too |= dpop.mode == DpopMode::Allowed;
+                for alg in dpop.algs.split(' ') {
+                    if !algs.contains(&alg) {
+                        algs.push(alg);
+                    }
+                }
+            }
+            None => bearer_too = true,
+        }
+    }
+    any.then(|| (algs.join(" ").into_boxed_str(), bearer_too))
 }
 
 impl std::fmt::Debug for Issuers {

@@ -52,6 +52,14 @@ pub trait Authenticator: Send + Sync + 'static {
     /// `realm` has been checked to be a valid quoted-string body.
     fn challenge(&self, realm: &str, denial: Denial) -> String;
 
+    /// Every `WWW-Authenticate` value for `denial` on `req`: by default the one
+    /// [`challenge`](Self::challenge). An authenticator that takes two schemes (bearer and
+    /// DPoP tokens) answers one per scheme, the error on the one the request used.
+    fn challenges(&self, realm: &str, denial: Denial, req: &HttpRequest) -> Vec<String> {
+        let _ = req;
+        vec![self.challenge(realm, denial)]
+    }
+
     /// How a client presents these credentials, for documentation such as an OpenAPI
     /// security scheme. By default: the HTTP authentication scheme this authenticator's
     /// challenge names (`Custom realm="api"` is `CredentialScheme::Http("Custom")`).

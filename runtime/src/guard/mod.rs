@@ -169,21 +169,26 @@ impl RouteGuard {
         let realm = &self.inner.realm;
         let metadata = self.inner.metadata.as_ref().map(|(_, url)| &**url);
         let challenge = |authenticator: &dyn Authenticator, denial: Denial| {
-            let mut text = authenticator.challenge(realm, denial);
-            // RFC 9728 §5.1: a 401 tells the client where the resource's metadata is.
-            if let Some(url) = metadata
-                && denial.status() == actix_web::http::StatusCode::UNAUTHORIZED
-            {
-                let separator = if text.contains(' ') { ", " } else { " " };
-                text.push_str(&format!("{separator}resource_metadata=\"{url}\""));
-            }
-            HeaderValue::try_from(text).ok()
+            let texts = authenticator.challenges(realm, denial, req);
+            texts.into_iter().filter_map(move |mut text| {
+                // RFC 9728 §5.1: a 401 tells the client where the resource's metadata is.
+                if let Some(url) = metadata
+                    && denial.status() == actix_web::http::StatusCode::UNAUTHORIZED
+                {
+                    let separator = if text.contains(' ') { ", " } else { " " };
+                    text.push_str(&format!("{separator}resource_metadata=\"{url}\""));
+                }
+                HeaderValue::try_from(text).ok()
+            })
         };
         let challenges = match denial {
-            Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_) => {
+            Denial::MissingCredentials
+            | Denial::UnsupportedScheme
+            | Denial::InvalidToken(_)
+            | Denial::InvalidProof(_) => {
                 let all = self.inner.chain.authenticators.iter().enumerate();
                 all.filter(|(index, _)| accepted.has(*index))
-                    .filter_map(|(index, authenticator)| {
+                    .flat_map(|(index, authenticator)| {
                         let own = if index == by {
                             denial
                         } else {
@@ -199,8 +204,8 @@ impl RouteGuard {
                 let authenticators = &self.inner.chain.authenticators;
                 let decider = authenticators.get(by).or(authenticators.first());
                 decider
-                    .and_then(|a| challenge(&**a, denial))
                     .into_iter()
+                    .flat_map(|a| challenge(&**a, denial))
                     .collect()
             }
             Denial::Forbidden
@@ -216,6 +221,7 @@ impl RouteGuard {
             Denial::MissingCredentials
             | Denial::UnsupportedScheme
             | Denial::InvalidToken(_)
+            | Denial::InvalidProof(_)
             | Denial::InvalidRequest(_) => Cause::Credentials,
             Denial::Forbidden
             | Denial::NotFound

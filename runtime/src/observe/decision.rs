@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest as _, Sha256};
 
-use crate::refusal::{Cause, Denial, Misconfiguration, RequestProblem, TokenProblem};
+use crate::refusal::{Cause, Denial, Misconfiguration, ProofProblem, RequestProblem, TokenProblem};
 
 /// How a guard decided a request: the `result` of every metric, event and span.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +37,7 @@ impl Outcome {
             Denial::MissingCredentials
             | Denial::UnsupportedScheme
             | Denial::InvalidToken(_)
+            | Denial::InvalidProof(_)
             | Denial::InsufficientUserAuthentication(_) => Outcome::Unauthenticated,
             Denial::InvalidRequest(_) => Outcome::BadRequest,
             Denial::Forbidden | Denial::NotFound | Denial::InsufficientScope(_) => {
@@ -78,6 +79,7 @@ pub(crate) fn reason(denial: Option<Denial>, cause: Option<Cause>) -> &'static s
         Denial::MissingCredentials => "missing_credentials",
         Denial::UnsupportedScheme => "unsupported_scheme",
         Denial::InvalidToken(problem) => token_problem(problem),
+        Denial::InvalidProof(problem) => proof_problem(problem),
         Denial::InvalidRequest(problem) => match problem {
             RequestProblem::DuplicateAuthorization => "duplicate_authorization",
             RequestProblem::TokenInSeveralPlaces => "token_in_several_places",
@@ -92,6 +94,22 @@ pub(crate) fn reason(denial: Option<Denial>, cause: Option<Cause>) -> &'static s
         Denial::Misconfigured(Misconfiguration::NoCountryResolver) => "no_country_resolver",
         Denial::Misconfigured(Misconfiguration::NoSuchScheme) => "no_such_scheme",
         Denial::Unavailable { .. } => "unavailable",
+    }
+}
+
+fn proof_problem(problem: ProofProblem) -> &'static str {
+    match problem {
+        ProofProblem::Missing => "dpop_missing",
+        ProofProblem::Malformed => "dpop_malformed",
+        ProofProblem::WrongType => "dpop_wrong_type",
+        ProofProblem::DisallowedAlgorithm => "dpop_disallowed_algorithm",
+        ProofProblem::BadKey => "dpop_bad_key",
+        ProofProblem::BadSignature => "dpop_bad_signature",
+        ProofProblem::WrongMethod => "dpop_wrong_method",
+        ProofProblem::WrongUri => "dpop_wrong_uri",
+        ProofProblem::Stale => "dpop_stale",
+        ProofProblem::Replayed => "dpop_replayed",
+        ProofProblem::WrongTokenHash => "dpop_wrong_token_hash",
     }
 }
 
@@ -112,6 +130,7 @@ fn token_problem(problem: TokenProblem) -> &'static str {
         TokenProblem::MissingClaim => "missing_claim",
         TokenProblem::UnusableClaims => "unusable_claims",
         TokenProblem::WrongCredentials => "wrong_credentials",
+        TokenProblem::KeyBound => "key_bound",
     }
 }
 

@@ -30,6 +30,9 @@ pub enum Denial {
     InvalidToken(TokenProblem),
     /// The request itself is malformed: 400 with `error="invalid_request"`.
     InvalidRequest(RequestProblem),
+    /// A DPoP proof that does not prove possession of the token's key for this request: 401
+    /// with `error="invalid_dpop_proof"` in the `DPoP` challenge (RFC 9449 §7.1).
+    InvalidProof(ProofProblem),
     /// The caller is authenticated but the route's rule does not allow them: 403.
     Forbidden,
     /// Forbidden, on a route that hides its existence: 404 (RFC 9110 §15.5.4 allows it).
@@ -90,6 +93,9 @@ pub enum TokenProblem {
     /// A user name and password, or an API key, that match no known account. Unknown users and
     /// wrong passwords are told apart only in the server log.
     WrongCredentials,
+    /// A token bound to a key (`cnf.jkt`, RFC 9449) sent as a plain bearer token, or sent with
+    /// a proof of another key.
+    KeyBound,
 }
 
 impl TokenProblem {
@@ -113,6 +119,55 @@ impl TokenProblem {
             TokenProblem::MissingClaim => "The token lacks a required claim",
             TokenProblem::UnusableClaims => "The token claims are not usable",
             TokenProblem::WrongCredentials => "The credentials are not valid",
+            TokenProblem::KeyBound => "The access token is bound to another key or to DPoP",
+        }
+    }
+}
+
+/// Why a DPoP proof (RFC 9449 §4.3) was refused: 401 with `error="invalid_dpop_proof"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProofProblem {
+    /// No `DPoP` header with a `DPoP` authorization, or more than one.
+    Missing,
+    /// Not a compact JWS with a JSON header and claims, or a claim of the wrong type.
+    Malformed,
+    /// `typ` is not `dpop+jwt`.
+    WrongType,
+    /// `alg` is symmetric, `none`, not on the accepted list, or not the key's.
+    DisallowedAlgorithm,
+    /// `jwk` is missing, not a public key (a private member in it), or unusable.
+    BadKey,
+    /// The signature does not verify with `jwk`.
+    BadSignature,
+    /// `htm` is not the request's method.
+    WrongMethod,
+    /// `htu` is not the request's URI.
+    WrongUri,
+    /// `iat` is missing or outside the accepted window.
+    Stale,
+    /// `jti` is missing, or was used before within the window.
+    Replayed,
+    /// `ath` is missing or not the hash of the access token.
+    WrongTokenHash,
+}
+
+impl ProofProblem {
+    /// The `error_description` sent with `error="invalid_dpop_proof"`.
+    #[must_use]
+    pub fn description(self) -> &'static str {
+        match self {
+            ProofProblem::Missing => "Exactly one DPoP proof is required",
+            ProofProblem::Malformed => "The DPoP proof is malformed",
+            ProofProblem::WrongType => "The DPoP proof type is not dpop+jwt",
+            ProofProblem::DisallowedAlgorithm => "The DPoP proof algorithm is not accepted",
+            ProofProblem::BadKey => "The DPoP proof key is not a usable public key",
+            ProofProblem::BadSignature => "The DPoP proof signature is invalid",
+            ProofProblem::WrongMethod => "The DPoP proof is for another method",
+            ProofProblem::WrongUri => "The DPoP proof is for another URI",
+            ProofProblem::Stale => "The DPoP proof is not fresh",
+            ProofProblem::Replayed => "The DPoP proof was used before",
+            ProofProblem::WrongTokenHash => "The DPoP proof is for another access token",
         }
     }
 }
@@ -180,6 +235,7 @@ impl Denial {
             Denial::MissingCredentials
             | Denial::UnsupportedScheme
             | Denial::InvalidToken(_)
+            | Denial::InvalidProof(_)
             | Denial::InsufficientUserAuthentication(_) => StatusCode::UNAUTHORIZED,
             Denial::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Denial::Forbidden | Denial::InsufficientScope(_) => StatusCode::FORBIDDEN,
@@ -195,7 +251,9 @@ impl Denial {
             Denial::MissingCredentials | Denial::UnsupportedScheme => {
                 "This resource requires authentication."
             }
-            Denial::InvalidToken(_) => "The credentials presented are not valid.",
+            Denial::InvalidToken(_) | Denial::InvalidProof(_) => {
+                "The credentials presented are not valid."
+            }
             Denial::InvalidRequest(_) => "The request's credentials are malformed.",
             Denial::Forbidden => "You are not allowed to access this resource.",
             Denial::NotFound => "The requested resource was not found.",
@@ -221,6 +279,7 @@ impl fmt::Display for Denial {
             Denial::MissingCredentials => f.write_str("no credentials"),
             Denial::UnsupportedScheme => f.write_str("credentials in an unsupported scheme"),
             Denial::InvalidToken(problem) => write!(f, "invalid token: {problem:?}"),
+            Denial::InvalidProof(problem) => write!(f, "invalid DPoP proof: {problem:?}"),
             Denial::InvalidRequest(problem) => write!(f, "invalid request: {problem:?}"),
             Denial::Forbidden => f.write_str("forbidden by the route's rule"),
             Denial::NotFound => f.write_str("forbidden by the route's rule, answered as not found"),
@@ -356,6 +415,34 @@ fn problem_body(status: StatusCode, detail: &str) -> String {
         "detail": detail,
     })
     .to_string()
+}
+
+/// The `DPoP` challenge (RFC 9449 §7.1) for `denial`: the accepted algorithms, and the error
+/// for a refused proof or token.
+#[must_use]
+pub fn dpop_challenge(algs: &str, denial: Denial) -> String {
+    let mut challenge = format!("DPoP algs=\"{algs}\"");
+    let error = match denial {
+        Denial::InvalidProof(problem) => Some(("invalid_dpop_proof", problem.description())),
+        Denial::InvalidToken(problem) => Some(("invalid_token", problem.description())),
+        Denial::InvalidRequest(problem) => Some(("invalid_request", problem.description())),
+        Denial::InsufficientScope(_) => Some((
+            "insufficient_scope",
+            "The access token lacks a required scope",
+        )),
+        _ => None,
+    };
+    if let Some((code, description)) = error {
+        challenge.push_str(&format!(
+            ", error=\"{code}\", error_description=\"{description}\""
+        ));
+    }
+    if let Denial::InsufficientScope(scopes) = denial
+        && !scopes.is_empty()
+    {
+        challenge.push_str(&format!(", scope=\"{scopes}\""));
+    }
+    challenge
 }
 
 /// Renders a `Bearer` challenge for `denial` (RFC 6750 §3): bare for missing credentials,

@@ -157,6 +157,36 @@ impl Provider {
         }
     }
 
+    /// A DPoP-bound access token (RFC 9449) with `scope`, for a key pair the provider's side
+    /// (jose) makes: the token, its type as the token endpoint says it, and the private JWK.
+    pub async fn dpop_token(&self, scope: &str) -> (String, String, serde_json::Value) {
+        let url = format!("{}/jose/dpop-token?scope={scope}", self.base);
+        let answer = send(client().post(&url), &url).await;
+        let token = answer["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let kind = answer["token_type"].as_str().unwrap_or_default().to_owned();
+        (token, kind, answer["jwk"].clone())
+    }
+
+    /// A DPoP proof signed by jose, as `spec` says (see `dpopProof` in `server.mjs`).
+    pub async fn dpop_proof(&self, spec: &serde_json::Value) -> String {
+        let url = format!("{}/jose/dpop-proof", self.base);
+        let response = client()
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(spec.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert!(response.status().is_success(), "{url}: {response:?}");
+        response
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"))
+    }
+
     /// POSTs to an admin route of `server.mjs` for this tenant.
     pub async fn admin(&self, path_and_query: &str) {
         let url = format!("{}{path_and_query}", self.base);

@@ -241,6 +241,15 @@ impl JwtAuthenticatorBuilder {
         self
     }
 
+    /// Accepts sender-constrained tokens (DPoP, RFC 9449) for this issuer, alongside bearer
+    /// tokens ([`Dpop::allowed`](super::dpop::Dpop::allowed)) or instead of them
+    /// ([`Dpop::required`](super::dpop::Dpop::required)). A token bound to a key (`cnf.jkt`)
+    /// is refused as a bearer token whatever this says: it works only with a proof.
+    pub fn dpop(mut self, dpop: super::dpop::Dpop) -> Self {
+        self.extras.dpop = Some(dpop);
+        self
+    }
+
     /// Also reads the token from the cookie `name`, for browser applications. A request with
     /// both a `Bearer` header and the cookie is refused (400), as RFC 6750 §2 refuses a token
     /// in two places. Set the cookie `HttpOnly; Secure; SameSite=Strict` (or `Lax`) so other
@@ -327,6 +336,7 @@ impl JwtAuthenticatorBuilder {
             more_roles: self.extras.more_roles.clone(),
             requirements: self.extras.requirements.clone(),
             cookie,
+            dpop: self.extras.dpop.clone().map(std::sync::Arc::new),
         })
     }
 }

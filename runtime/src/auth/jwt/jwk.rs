@@ -109,6 +109,13 @@ pub(crate) fn parse_jwks(document: &[u8]) -> Result<Vec<JwtKey>, String> {
     Ok(keys)
 }
 
+/// A JWK given as a JSON value (a DPoP proof's `jwk` header) as a verification key, with the
+/// same checks as a JWKS key.
+pub(crate) fn key_from_value(value: &Value) -> Result<JwtKey, String> {
+    let raw = RawJwk::deserialize(value).map_err(|e| e.to_string())?;
+    key_from_jwk(&raw)
+}
+
 /// One JWK as a verification key, checked for consistency.
 fn key_from_jwk(jwk: &RawJwk) -> Result<JwtKey, String> {
     if let Some(use_) = &jwk.use_

@@ -3,6 +3,7 @@
 mod backend;
 mod builder;
 pub(crate) mod cache;
+pub(crate) mod dpop;
 #[cfg(feature = "jwks")]
 mod fetch;
 mod header;
@@ -33,6 +34,10 @@ use serde_json::{Map, Value};
 pub use self::builder::JwtAuthenticatorBuilder;
 use self::cache::BoundCache;
 pub use self::cache::{DEFAULT_CACHE_ENTRIES, TokenCache};
+pub use self::dpop::{
+    DEFAULT_PROOF_WINDOW, Dpop, DpopMode, MEMORY_REPLAY_CAPACITY, MemoryReplay, ReplayStore,
+    StoreUnavailable,
+};
 use self::header::Header;
 pub(crate) use self::header::{Jws, read_jws};
 #[cfg(feature = "jwks")]
@@ -40,7 +45,7 @@ pub use self::jwks::{DEFAULT_JWKS_COOLDOWN, DEFAULT_JWKS_REFRESH, Jwks};
 pub use self::key::JwtKey;
 pub use self::preset::Preset;
 use self::registered::RegisteredClaims;
-use crate::auth::bearer::TokenSource;
+use crate::auth::bearer::{Presented, TokenSource};
 use crate::auth::{AuthFuture, Authenticator, CredentialScheme};
 use crate::identity::Identity;
 use crate::identity::claims::{ClaimPath, string_list};
@@ -323,16 +328,88 @@ fn token_problem(kind: &ErrorKind) -> TokenProblem {
     }
 }
 
+impl JwtAuthenticator {
+    /// `verified`, the identity of a token presented as `presented`, as far as that may go: a
+    /// bound token only with a proof of its key (`token` is the access token, kept for the
+    /// proof's `ath`), never as a bearer token.
+    pub(crate) fn bound(
+        &self,
+        req: &HttpRequest,
+        presented: Presented,
+        token: Option<String>,
+        verified: AuthFuture,
+    ) -> AuthFuture {
+        match verified.into_ready() {
+            Ok(Ok(identity)) => dpop::bind(
+                self.extras.dpop.as_ref(),
+                req,
+                presented,
+                token.as_deref(),
+                identity,
+            ),
+            Ok(Err(denial)) => AuthFuture::ready(Err(denial)),
+            Err(pending) => {
+                let (dpop, req) = (self.extras.dpop.clone(), req.clone());
+                AuthFuture::new(async move {
+                    let identity = pending.await?;
+                    dpop::bind(dpop.as_ref(), &req, presented, token.as_deref(), identity).await
+                })
+            }
+        }
+    }
+
+    /// The DPoP settings, if this issuer accepts DPoP.
+    pub(crate) fn dpop(&self) -> Option<&dpop::Dpop> {
+        self.extras.dpop.as_deref()
+    }
+}
+
+/// The challenges of an issuer with `dpop` for `denial` on `req`: `Bearer` unless DPoP is
+/// required, `DPoP` when accepted (RFC 9449 §7.1), the error on the scheme the request used
+/// (a proof's always on `DPoP`).
+pub(crate) fn challenges_with(
+    realm: &str,
+    denial: Denial,
+    req: &HttpRequest,
+    dpop: Option<(&str, bool)>,
+) -> Vec<String> {
+    let Some((algs, bearer_too)) = dpop else {
+        return vec![bearer_challenge(realm, denial)];
+    };
+    let on_dpop = matches!(denial, Denial::InvalidProof(_)) || crate::auth::bearer::uses_dpop(req);
+    let (for_bearer, for_dpop) = if on_dpop {
+        (Denial::MissingCredentials, denial)
+    } else {
+        (denial, Denial::MissingCredentials)
+    };
+    let mut challenges = Vec::with_capacity(2);
+    if bearer_too {
+        challenges.push(bearer_challenge(realm, for_bearer));
+    }
+    challenges.push(crate::refusal::dpop_challenge(algs, for_dpop));
+    challenges
+}
+
 impl Authenticator for JwtAuthenticator {
     fn authenticate(&self, req: &HttpRequest) -> AuthFuture {
-        match self.token(req) {
-            Ok(token) => self.authenticate_token(token),
-            Err(denial) => AuthFuture::ready(Err(denial)),
-        }
+        let (presented, token) = match self.token(req) {
+            Ok(found) => found,
+            Err(denial) => return AuthFuture::ready(Err(denial)),
+        };
+        let for_proof = (presented == Presented::Dpop).then(|| token.clone());
+        let verified = self.authenticate_token(token);
+        self.bound(req, presented, for_proof, verified)
     }
 
     fn challenge(&self, realm: &str, denial: Denial) -> String {
         bearer_challenge(realm, denial)
+    }
+
+    fn challenges(&self, realm: &str, denial: Denial, req: &HttpRequest) -> Vec<String> {
+        let dpop = self
+            .dpop()
+            .map(|dpop| (&*dpop.algs, dpop.mode == dpop::DpopMode::Allowed));
+        challenges_with(realm, denial, req, dpop)
     }
 
     fn scheme(&self) -> CredentialScheme {

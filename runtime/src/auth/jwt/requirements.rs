@@ -1,7 +1,6 @@
 //! What a verified token's claims must hold beyond the registered ones (Cognito's `token_use`
 //! and `client_id`, a preset's audience), and the roles gathered from several claims.
 
-#[cfg(feature = "jwks")]
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -24,6 +23,8 @@ pub(crate) struct Extras {
     pub(crate) more_roles: Vec<ClaimPath>,
     pub(crate) requirements: Vec<Requirement>,
     pub(crate) cookie: Option<Box<str>>,
+    /// DPoP for this issuer's tokens, if allowed.
+    pub(crate) dpop: Option<Arc<super::dpop::Dpop>>,
 }
 
 /// The additions a builder collects.
@@ -34,6 +35,7 @@ pub(crate) struct ExtrasBuilder {
     pub(crate) more_roles: Vec<ClaimPath>,
     pub(crate) requirements: Vec<Requirement>,
     pub(crate) cookie: Option<String>,
+    pub(crate) dpop: Option<super::dpop::Dpop>,
     /// Set by presets whose tokens are worthless without an audience check (RFC 9068 §4).
     pub(crate) audience_required: bool,
 }

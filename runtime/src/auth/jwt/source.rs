@@ -5,13 +5,14 @@ use actix_web::HttpRequest;
 use actix_web::http::header::COOKIE;
 
 use super::JwtAuthenticator;
-use crate::auth::bearer::bearer_token;
+use crate::auth::bearer::{Presented, access_token};
 use crate::refusal::{Denial, RequestProblem};
 
 impl JwtAuthenticator {
-    /// The request's token: the `Authorization: Bearer` header, else the configured cookie.
-    pub(crate) fn token(&self, req: &HttpRequest) -> Result<String, Denial> {
-        let from_header = bearer_token(req, self.source);
+    /// The request's token and how it came: the `Authorization: Bearer` (or `DPoP`) header,
+    /// else the configured cookie.
+    pub(crate) fn token(&self, req: &HttpRequest) -> Result<(Presented, String), Denial> {
+        let from_header = access_token(req, self.source, self.extras.dpop.is_some());
         let Some(name) = &self.extras.cookie else {
             return from_header;
         };
@@ -21,6 +22,7 @@ impl JwtAuthenticator {
             // cookie to this one.
             (Err(Denial::MissingCredentials | Denial::UnsupportedScheme), Some(token)) => {
                 crate::auth::bearer::check_token(token.as_bytes(), self.source.max_len)
+                    .map(|token| (Presented::Bearer, token))
             }
             (result, _) => result,
         }

@@ -1,0 +1,285 @@
+//! Sender-constrained tokens (DPoP, RFC 9449) against real software: panva's `oidc-provider`
+//! (`tests/oidc/`, its DPoP feature on) issues a token bound to a key pair its client side
+//! (panva's `jose`) made, and jose signs every proof, good and bad; never route-guard. Each
+//! case asserts the status and the exact challenges a client sees.
+
+mod common;
+mod provider;
+
+use actix_web::test::init_service;
+use actix_web::{App, get};
+use common::*;
+use provider::{Provider, RESOURCE};
+use route_guard::{Dpop, Jwks, JwtAuthenticator, Preset, RouteGuard, require_scope};
+use serde_json::{Value, json};
+
+#[get("/reports")]
+#[require_scope("read:reports")]
+async fn reports() -> &'static str {
+    "reports"
+}
+
+/// The origin clients call the API at, which their proofs name in `htu`.
+const ORIGIN: &str = "https://api.route-guard.test";
+const HTU: &str = "https://api.route-guard.test/reports";
+const ALGS: &str = "ES256 ES384 EdDSA PS256 PS384 PS512 RS256 RS384 RS512";
+
+fn guard(provider: &Provider, dpop: Dpop) -> RouteGuard {
+    let jwt = JwtAuthenticator::builder()
+        .preset(Preset::rfc9068())
+        .jwks(Jwks::discover(&provider.base))
+        .audience(RESOURCE)
+        .dpop(dpop)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    guard_with(jwt)
+}
+
+fn allowed() -> Dpop {
+    Dpop::allowed(ORIGIN).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn dpop_error(error: &str, description: &str) -> String {
+    format!(r#"DPoP algs="{ALGS}", error="{error}", error_description="{description}""#)
+}
+
+const BARE_BEARER: &str = r#"Bearer realm="test""#;
+
+fn bare_dpop() -> String {
+    format!(r#"DPoP algs="{ALGS}""#)
+}
+
+/// A request for /reports with `token` under `Authorization: DPoP` and each of `proofs`.
+fn with_proofs(token: &str, proofs: &[&str]) -> actix_web::test::TestRequest {
+    let mut req = get("/reports").insert_header(("authorization", format!("DPoP {token}")));
+    for proof in proofs {
+        req = req.append_header(("dpop", *proof));
+    }
+    req
+}
+
+struct Client {
+    provider: Provider,
+    token: String,
+    jwk: Value,
+}
+
+impl Client {
+    async fn new(provider: Provider) -> Client {
+        let (token, kind, jwk) = provider.dpop_token("read:reports").await;
+        assert_eq!(kind, "DPoP", "the provider issued a bound token");
+        Client {
+            provider,
+            token,
+            jwk,
+        }
+    }
+
+    /// A proof for GET /reports with this client's key, changed by `changes`.
+    async fn proof(&self, changes: Value) -> String {
+        let mut spec = json!({
+            "jwk": self.jwk, "htm": "GET", "htu": HTU, "access_token": self.token,
+        });
+        if let (Some(spec), Some(changes)) = (spec.as_object_mut(), changes.as_object()) {
+            spec.extend(changes.clone());
+        }
+        self.provider.dpop_proof(&spec).await
+    }
+}
+
+#[actix_web::test]
+async fn a_good_proof_passes_once_and_a_replay_is_refused() {
+    let client = Client::new(provider::start().await).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard(&client.provider, allowed()))
+            .service(reports),
+    )
+    .await;
+    let proof = client.proof(json!({})).await;
+    call(&app, with_proofs(&client.token, &[&proof]))
+        .await
+        .assert_ok("reports");
+    // The verified token is cached; the proof is checked again, and its jti is spent.
+    call_full(&app, with_proofs(&client.token, &[&proof]))
+        .await
+        .assert_refused(
+            401,
+            &[
+                BARE_BEARER,
+                &dpop_error("invalid_dpop_proof", "The DPoP proof was used before"),
+            ],
+            &client.token,
+        );
+    let fresh = client.proof(json!({})).await;
+    call(&app, with_proofs(&client.token, &[&fresh]))
+        .await
+        .assert_ok("reports");
+}
+
+#[actix_web::test]
+async fn every_broken_proof_is_refused_with_its_reason() {
+    let client = Client::new(provider::start().await).await;
+    let app = init_service(
+        App::new()
+            .app_data(guard(&client.provider, allowed()))
+            .service(reports),
+    )
+    .await;
+    let private = client.jwk.clone();
+    let now = now();
+    let cases = [
+        (
+            json!({ "htm": "POST" }),
+            "The DPoP proof is for another method",
+        ),
+        (
+            json!({ "htu": "https://api.route-guard.test/other" }),
+            "The DPoP proof is for another URI",
+        ),
+        (
+            json!({ "htu": "https://evil.example/reports" }),
+            "The DPoP proof is for another URI",
+        ),
+        (json!({ "iat": now - 3600 }), "The DPoP proof is not fresh"),
+        (json!({ "iat": now + 3600 }), "The DPoP proof is not fresh"),
+        (
+            json!({ "access_token": "another.access.token" }),
+            "The DPoP proof is for another access token",
+        ),
+        (
+            json!({ "header_jwk": private }),
+            "The DPoP proof key is not a usable public key",
+        ),
+        (
+            json!({ "unsecured": true }),
+            "The DPoP proof algorithm is not accepted",
+        ),
+        (
+            json!({ "hmac_secret": "a shared secret that no proof may be signed with" }),
+            "The DPoP proof algorithm is not accepted",
+        ),
+        (
+            json!({ "typ": "JWT" }),
+            "The DPoP proof type is not dpop+jwt",
+        ),
+    ];
+    for (changes, description) in cases {
+        let proof = client.proof(changes.clone()).await;
+        call_full(&app, with_proofs(&client.token, &[&proof]))
+            .await
+            .assert_refused(
+                401,
+                &[BARE_BEARER, &dpop_error("invalid_dpop_proof", description)],
+                &client.token,
+            );
+    }
+    // The URI is compared normalized (RFC 3986 §6.2.2, §6.2.3), without query or fragment.
+    let proof = client
+        .proof(json!({ "htu": "https://API.route-guard.test:443/reports?page=2#top" }))
+        .await;
+    call(&app, with_proofs(&client.token, &[&proof]))
+        .await
+        .assert_ok("reports");
+}
+
+#[actix_web::test]
+async fn a_proof_of_another_key_a_missing_proof_and_two_proofs_are_refused() {
+    let client = Client::new(provider::start().await).await;
+    let other = Client::new(Provider {
+        base: client.provider.base.clone(),
+    })
+    .await;
+    let app = init_service(
+        App::new()
+            .app_data(guard(&client.provider, allowed()))
+            .service(reports),
+    )
+    .await;
+    // Signed by the other client's key, for this token: the signature is good, the key is not
+    // the one the token is bound to.
+    let spec = json!({ "jwk": other.jwk, "htm": "GET", "htu": HTU, "access_token": client.token });
+    let proof = client.provider.dpop_proof(&spec).await;
+    let bound = bearer_error(
+        "invalid_token",
+        "The access token is bound to another key or to DPoP",
+    );
+    call_full(&app, with_proofs(&client.token, &[&proof]))
+        .await
+        .assert_refused(
+            401,
+            &[
+                BARE_BEARER,
+                &dpop_error(
+                    "invalid_token",
+                    "The access token is bound to another key or to DPoP",
+                ),
+            ],
+            &client.token,
+        );
+    call_full(&app, with_proofs(&client.token, &[]))
+        .await
+        .assert_refused(
+            401,
+            &[
+                BARE_BEARER,
+                &dpop_error("invalid_dpop_proof", "Exactly one DPoP proof is required"),
+            ],
+            &client.token,
+        );
+    let (one, two) = (client.proof(json!({})).await, client.proof(json!({})).await);
+    call_full(&app, with_proofs(&client.token, &[&one, &two]))
+        .await
+        .assert_refused(
+            401,
+            &[
+                BARE_BEARER,
+                &dpop_error("invalid_dpop_proof", "Exactly one DPoP proof is required"),
+            ],
+            &client.token,
+        );
+    // The bound token as a bearer token: no downgrade.
+    call_full(&app, get("/reports").insert_header(bearer(&client.token)))
+        .await
+        .assert_refused(401, &[&bound, &bare_dpop()], &client.token);
+}
+
+#[actix_web::test]
+async fn required_dpop_refuses_bearer_tokens_and_unbound_tokens() {
+    let provider = provider::start().await;
+    let required = Dpop::required(ORIGIN).unwrap_or_else(|e| panic!("{e}"));
+    let app = init_service(
+        App::new()
+            .app_data(guard(&provider, required))
+            .service(reports),
+    )
+    .await;
+    let plain = provider.token(Some("read:reports")).await;
+    call_full(&app, get("/reports").insert_header(bearer(&plain)))
+        .await
+        .assert_refused(401, &[&bare_dpop()], &plain);
+    call_full(&app, get("/reports"))
+        .await
+        .assert_refused(401, &[&bare_dpop()], "");
+    // An unbound token under the DPoP scheme: it proves nothing.
+    let client = Client::new(Provider {
+        base: provider.base.clone(),
+    })
+    .await;
+    let spec = json!({ "jwk": client.jwk, "htm": "GET", "htu": HTU, "access_token": plain });
+    let proof = provider.dpop_proof(&spec).await;
+    call_full(&app, with_proofs(&plain, &[&proof]))
+        .await
+        .assert_refused(
+            401,
+            &[&dpop_error(
+                "invalid_token",
+                "The access token is bound to another key or to DPoP",
+            )],
+            &plain,
+        );
+    let good = client.proof(json!({})).await;
+    call(&app, with_proofs(&client.token, &[&good]))
+        .await
+        .assert_ok("reports");
+}
