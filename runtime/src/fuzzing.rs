@@ -29,7 +29,7 @@ pub fn policy(
         rule,
         name: "fuzzing",
         scopes,
-        step_up: crate::refusal::StepUp {
+        step_up: &crate::refusal::StepUp {
             acr_values: "",
             max_age: None,
         },

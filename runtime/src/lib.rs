@@ -74,7 +74,7 @@ pub mod jwt {
     pub use crate::auth::jwt::{
         DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, DEFAULT_PROOF_WINDOW, Dpop,
         DpopMode, JwtAuthenticator, JwtAuthenticatorBuilder, JwtKey, MEMORY_REPLAY_CAPACITY,
-        MemoryReplay, Preset, ReplayStore, StoreUnavailable, TokenCache, TokenType,
+        MemoryReplay, NONCE_PERIOD, Preset, ReplayStore, StoreUnavailable, TokenCache, TokenType,
     };
     #[cfg(feature = "jwks")]
     #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]

@@ -209,6 +209,7 @@ function publicPart(jwk) {
 //   htm, htu       the method and URI the proof is for
 //   access_token   the token whose hash goes in `ath`; or `ath` itself
 //   iat, jti, typ  override the current time, a random id, `dpop+jwt`
+//   nonce          the server nonce to include
 //   header_jwk     the `jwk` header to send instead of the key's public part
 //   hmac_secret    sign with HS256 and this secret instead (a proof that must be refused)
 //   unsecured      `alg: none` and no signature (a proof that must be refused)
@@ -230,6 +231,7 @@ async function dpopProof(spec) {
     payload.ath = jose.base64url.encode(new Uint8Array(digest));
   }
   if ('ath' in spec) payload.ath = spec.ath;
+  if (spec.nonce) payload.nonce = spec.nonce;
   if (spec.unsecured) {
     const part = (value) => jose.base64url.encode(JSON.stringify(value));
     return `${part({ ...header, alg: 'none' })}.${part(payload)}.`;

@@ -283,3 +283,53 @@ async fn required_dpop_refuses_bearer_tokens_and_unbound_tokens() {
         .await
         .assert_ok("reports");
 }
+
+#[actix_web::test]
+async fn server_nonces_are_asked_for_given_and_then_accepted() {
+    let client = Client::new(provider::start().await).await;
+    let with_nonces = allowed()
+        .nonces("a random secret the instances share, 32 bytes or more")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = init_service(
+        App::new()
+            .app_data(guard(&client.provider, with_nonces))
+            .service(reports),
+    )
+    .await;
+    let use_nonce = dpop_error(
+        "use_dpop_nonce",
+        "The DPoP proof must carry the nonce the server gave",
+    );
+    let nonce_of = |res: &actix_web::dev::ServiceResponse| {
+        res.headers()
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    // Without a nonce: 401 use_dpop_nonce, and one to use.
+    let proof = client.proof(json!({})).await;
+    let res =
+        actix_web::test::call_service(&app, with_proofs(&client.token, &[&proof]).to_request())
+            .await;
+    assert_eq!(res.status(), 401);
+    let challenges: Vec<&str> = res
+        .headers()
+        .get_all("www-authenticate")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert_eq!(challenges, [BARE_BEARER, use_nonce.as_str()]);
+    let Some(nonce) = nonce_of(&res) else {
+        panic!("no DPoP-Nonce: {:?}", res.headers());
+    };
+    // With it: admitted. With one the server never gave: asked again.
+    let proof = client.proof(json!({ "nonce": nonce })).await;
+    call(&app, with_proofs(&client.token, &[&proof]))
+        .await
+        .assert_ok("reports");
+    let forged = client
+        .proof(json!({ "nonce": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }))
+        .await;
+    call_full(&app, with_proofs(&client.token, &[&forged]))
+        .await
+        .assert_refused(401, &[BARE_BEARER, &use_nonce], &client.token);
+}

@@ -222,6 +222,41 @@ async fn a_resource_with_a_path_is_described_under_that_path() {
     );
 }
 
+#[actix_web::test]
+async fn dpop_algorithms_are_listed_when_an_issuer_takes_dpop() {
+    let dpop = route_guard::Dpop::allowed("https://api.example.com")
+        .and_then(|d| {
+            d.algorithms([
+                route_guard::jwt::Algorithm::ES256,
+                route_guard::jwt::Algorithm::EdDSA,
+            ])
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let jwt = issuer(STAFF)
+        .dpop(dpop)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let guard = RouteGuard::builder(jwt)
+        .resource_metadata(metadata())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = app!(guard);
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/.well-known/oauth-protected-resource")
+            .to_request(),
+    )
+    .await;
+    let document: Value = test::read_body_json(res).await;
+    check_members(&document);
+    assert_eq!(
+        document["dpop_signing_alg_values_supported"],
+        json!(["ES256", "EdDSA"])
+    );
+    assert_eq!(document["authorization_servers"], json!([STAFF]));
+}
+
 #[test]
 fn a_guard_without_metadata_serves_none() {
     let guard = RouteGuard::new(issuer(STAFF).build().unwrap_or_else(|e| panic!("{e}")));

@@ -180,6 +180,20 @@ impl Authenticator for Issuers {
         challenges_with(realm, denial, req, dpop)
     }
 
+    fn dpop_algorithms(&self) -> Vec<String> {
+        self.dpop.as_ref().map_or_else(Vec::new, |(algs, _)| {
+            algs.split(' ').map(str::to_owned).collect()
+        })
+    }
+
+    /// The nonce of the issuer the request's token names, if it asks for nonces.
+    fn dpop_nonce(&self, denial: Denial) -> Option<String> {
+        self.entries
+            .iter()
+            .filter_map(|entry| entry.jwt.as_ref().ok())
+            .find_map(|jwt| jwt.dpop()?.nonce_for(denial))
+    }
+
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("bearer")
     }

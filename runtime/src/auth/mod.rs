@@ -60,6 +60,13 @@ pub trait Authenticator: Send + Sync + 'static {
         vec![self.challenge(realm, denial)]
     }
 
+    /// A `DPoP-Nonce` to send with `denial` (RFC 9449 §8), for an authenticator that asks
+    /// DPoP proofs for server nonces. By default none.
+    fn dpop_nonce(&self, denial: Denial) -> Option<String> {
+        let _ = denial;
+        None
+    }
+
     /// How a client presents these credentials, for documentation such as an OpenAPI
     /// security scheme. By default: the HTTP authentication scheme this authenticator's
     /// challenge names (`Custom realm="api"` is `CredentialScheme::Http("Custom")`).
@@ -83,6 +90,12 @@ pub trait Authenticator: Send + Sync + 'static {
     /// The issuers whose tokens this authenticator accepts (their `iss`), as protected-resource
     /// metadata lists them in `authorization_servers` (RFC 9728). By default none.
     fn issuers(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The algorithms DPoP proofs may be signed with, if this authenticator accepts DPoP
+    /// (RFC 9449), as protected-resource metadata lists them. By default none.
+    fn dpop_algorithms(&self) -> Vec<String> {
         Vec::new()
     }
 

@@ -214,8 +214,15 @@ impl RouteGuard {
             | Denial::PolicyFailed
             | Denial::Unavailable { .. } => Vec::new(),
         };
+        // A proof without the current nonce gets one (RFC 9449 §8).
+        let nonce = match denial {
+            Denial::InvalidProof(_) => self.inner.chain.authenticators.get(by),
+            _ => None,
+        }
+        .and_then(|authenticator| authenticator.dpop_nonce(denial))
+        .and_then(|nonce| HeaderValue::try_from(nonce).ok());
         let Some(renderer) = self.inner.renderer.as_deref() else {
-            return GuardError::with_challenges(denial, challenges);
+            return GuardError::with_challenges(denial, challenges).with_dpop_nonce(nonce);
         };
         let cause = cause.unwrap_or(match denial {
             Denial::MissingCredentials
@@ -232,7 +239,9 @@ impl RouteGuard {
             }
         });
         match Rendered::of(renderer, &Refusal::new(denial, cause, req)) {
-            Ok(rendered) => GuardError::with_challenges(denial, challenges).rendered(rendered),
+            Ok(rendered) => GuardError::with_challenges(denial, challenges)
+                .with_dpop_nonce(nonce)
+                .rendered(rendered),
             Err(Panicked) => {
                 tracing::error!(%denial, path = req.path(), "route-guard: the error renderer panicked; answering 500");
                 GuardError::new(Denial::PolicyFailed, None)
@@ -246,15 +255,19 @@ impl RouteGuard {
     #[must_use]
     pub fn resource_metadata_service(&self) -> Option<actix_web::Resource> {
         let (config, _) = self.inner.metadata.as_ref()?;
-        let mut issuers: Vec<String> = Vec::new();
-        for authenticator in self.inner.chain.authenticators.iter() {
-            for issuer in authenticator.issuers() {
-                if !issuers.contains(&issuer) {
-                    issuers.push(issuer);
+        let (mut issuers, mut dpop_algs): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        let add = |into: &mut Vec<String>, found: Vec<String>| {
+            for item in found {
+                if !into.contains(&item) {
+                    into.push(item);
                 }
             }
+        };
+        for authenticator in self.inner.chain.authenticators.iter() {
+            add(&mut issuers, authenticator.issuers());
+            add(&mut dpop_algs, authenticator.dpop_algorithms());
         }
-        let document = config.document(&issuers, &["header"]);
+        let document = config.document(&issuers, &["header"], &dpop_algs);
         Some(metadata::service(&config.path(), document))
     }
 

@@ -111,9 +111,14 @@ impl ResourceMetadata {
         origin.to_string()
     }
 
-    /// The document, with `issuers` as the default authorization servers and
-    /// `bearer_methods` the ways the guard reads tokens.
-    pub(crate) fn document(&self, issuers: &[String], bearer_methods: &[&str]) -> Value {
+    /// The document, with `issuers` as the default authorization servers, `bearer_methods`
+    /// the ways the guard reads tokens and `dpop_algs` the algorithms DPoP proofs may use.
+    pub(crate) fn document(
+        &self,
+        issuers: &[String],
+        bearer_methods: &[&str],
+        dpop_algs: &[String],
+    ) -> Value {
         let servers = self.authorization_servers.as_deref().unwrap_or(issuers);
         let mut document = Map::new();
         document.insert(
@@ -127,6 +132,9 @@ impl ResourceMetadata {
             document.insert("scopes_supported".into(), json!(self.scopes_supported));
         }
         document.insert("bearer_methods_supported".into(), json!(bearer_methods));
+        if !dpop_algs.is_empty() {
+            document.insert("dpop_signing_alg_values_supported".into(), json!(dpop_algs));
+        }
         if let Some(name) = &self.resource_name {
             document.insert("resource_name".into(), json!(name));
         }
@@ -218,7 +226,7 @@ mod tests {
             "https://api.example.com/.well-known/oauth-protected-resource"
         );
         assert_eq!(
-            bare.document(&[], &["header"])["resource"],
+            bare.document(&[], &["header"], &[])["resource"],
             "https://api.example.com"
         );
         let nested = ResourceMetadata::new("https://example.com/api/v1")?;
@@ -227,7 +235,7 @@ mod tests {
             "/.well-known/oauth-protected-resource/api/v1"
         );
         assert_eq!(
-            nested.document(&[], &["header"])["resource"],
+            nested.document(&[], &["header"], &[])["resource"],
             "https://example.com/api/v1"
         );
         Ok(())

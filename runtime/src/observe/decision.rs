@@ -110,6 +110,7 @@ fn proof_problem(problem: ProofProblem) -> &'static str {
         ProofProblem::Stale => "dpop_stale",
         ProofProblem::Replayed => "dpop_replayed",
         ProofProblem::WrongTokenHash => "dpop_wrong_token_hash",
+        ProofProblem::UseNonce => "dpop_use_nonce",
     }
 }
 

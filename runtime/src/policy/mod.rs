@@ -159,7 +159,7 @@ pub(crate) struct Applied {
     pub(crate) rule: &'static Rule,
     pub(crate) name: &'static str,
     pub(crate) scopes: &'static str,
-    pub(crate) step_up: crate::refusal::StepUp,
+    pub(crate) step_up: &'static crate::refusal::StepUp,
     pub(crate) hide: bool,
     pub(crate) network: bool,
     pub(crate) predicates: bool,
@@ -173,16 +173,24 @@ impl Applied {
             rule: RuleOf::<P>::REF,
             name: P::NAME,
             scopes: P::SCOPES,
-            step_up: crate::refusal::StepUp {
-                acr_values: P::ACR_VALUES,
-                max_age: P::MAX_AGE,
-            },
+            step_up: StepUpOf::<P>::REF,
             hide: P::HIDE,
             network: P::RULE.has_network(),
             predicates: P::RULE.has_predicate(),
             schemes: P::RULE.has_scheme(),
         }
     }
+}
+
+/// A `'static` reference to what a policy's `insufficient_user_authentication` asks for,
+/// promoted as [`RuleOf`] is, so that a refusal carries a pointer rather than the values.
+struct StepUpOf<P>(std::marker::PhantomData<P>);
+
+impl<P: Policy> StepUpOf<P> {
+    const REF: &'static crate::refusal::StepUp = &crate::refusal::StepUp {
+        acr_values: P::ACR_VALUES,
+        max_age: P::MAX_AGE,
+    };
 }
 
 /// A `'static` reference to a policy's rule: consts are promoted where a generic `&P::RULE`

@@ -43,7 +43,7 @@ pub enum Denial {
     /// The rule needs a stronger or more recent login than the one behind the token
     /// (`acr(..)`, `max_age(..)`): 401 with `error="insufficient_user_authentication"` and the
     /// `acr_values` and `max_age` the client must ask its authorization server for (RFC 9470).
-    InsufficientUserAuthentication(StepUp),
+    InsufficientUserAuthentication(&'static StepUp),
     /// An application predicate failed to decide (e.g. its database is down): 500, with the
     /// error in the log only. The guard fails closed.
     PolicyFailed,
@@ -150,6 +150,9 @@ pub enum ProofProblem {
     Replayed,
     /// `ath` is missing or not the hash of the access token.
     WrongTokenHash,
+    /// The server asks for nonces and `nonce` is missing or no longer current: 401 with
+    /// `error="use_dpop_nonce"` and a fresh one in `DPoP-Nonce` (RFC 9449 §8).
+    UseNonce,
 }
 
 impl ProofProblem {
@@ -168,6 +171,7 @@ impl ProofProblem {
             ProofProblem::Stale => "The DPoP proof is not fresh",
             ProofProblem::Replayed => "The DPoP proof was used before",
             ProofProblem::WrongTokenHash => "The DPoP proof is for another access token",
+            ProofProblem::UseNonce => "The DPoP proof must carry the nonce the server gave",
         }
     }
 }
@@ -209,7 +213,7 @@ pub struct StepUp {
 
 impl StepUp {
     /// Whether there is anything to ask for.
-    pub(crate) fn asks_anything(self) -> bool {
+    pub(crate) fn asks_anything(&self) -> bool {
         !self.acr_values.is_empty() || self.max_age.is_some()
     }
 }
@@ -318,7 +322,16 @@ impl fmt::Display for Denial {
 pub struct GuardError {
     denial: Denial,
     challenges: Vec<HeaderValue>,
+    /// What few refusals carry besides: boxed, as a refusal travels in every `Result` of the
+    /// request path.
+    extras: Option<Box<Extras>>,
+}
+
+/// The application's own page, and a `DPoP-Nonce` for the client's next proof (RFC 9449 §8).
+#[derive(Debug, Clone, Default)]
+struct Extras {
     rendered: Option<Rendered>,
+    dpop_nonce: Option<HeaderValue>,
 }
 
 impl GuardError {
@@ -328,7 +341,7 @@ impl GuardError {
         GuardError {
             denial,
             challenges: challenge.into_iter().collect(),
-            rendered: None,
+            extras: None,
         }
     }
 
@@ -338,13 +351,23 @@ impl GuardError {
         GuardError {
             denial,
             challenges,
-            rendered: None,
+            extras: None,
         }
+    }
+
+    /// The error with a `DPoP-Nonce` header for the client's next proof.
+    pub(crate) fn with_dpop_nonce(mut self, nonce: Option<HeaderValue>) -> Self {
+        if nonce.is_some() {
+            self.extras.get_or_insert_with(Box::default).dpop_nonce = nonce;
+        }
+        self
     }
 
     /// The error with the application's own page in place of the problem document.
     pub(crate) fn rendered(mut self, rendered: Option<Rendered>) -> Self {
-        self.rendered = rendered;
+        if rendered.is_some() {
+            self.extras.get_or_insert_with(Box::default).rendered = rendered;
+        }
         self
     }
 
@@ -383,7 +406,11 @@ impl ResponseError for GuardError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let mut response = HttpResponse::build(status);
-        if let Some(rendered) = &self.rendered {
+        let rendered = self
+            .extras
+            .as_ref()
+            .and_then(|extras| extras.rendered.as_ref());
+        if let Some(rendered) = rendered {
             for (name, value) in &rendered.headers {
                 response.append_header((name.clone(), value.clone()));
             }
@@ -399,7 +426,11 @@ impl ResponseError for GuardError {
         if let Denial::Unavailable { retry_after_secs } = self.denial {
             response.insert_header((header::RETRY_AFTER, retry_after_secs));
         }
-        match &self.rendered {
+        if let Some(nonce) = self.extras.as_ref().and_then(|e| e.dpop_nonce.as_ref()) {
+            let name = header::HeaderName::from_static("dpop-nonce");
+            response.insert_header((name, nonce.clone()));
+        }
+        match rendered {
             Some(rendered) => response.body(rendered.body.clone()),
             None => response.body(problem_body(status, self.denial.detail())),
         }
@@ -423,6 +454,9 @@ fn problem_body(status: StatusCode, detail: &str) -> String {
 pub fn dpop_challenge(algs: &str, denial: Denial) -> String {
     let mut challenge = format!("DPoP algs=\"{algs}\"");
     let error = match denial {
+        Denial::InvalidProof(ProofProblem::UseNonce) => {
+            Some(("use_dpop_nonce", ProofProblem::UseNonce.description()))
+        }
         Denial::InvalidProof(problem) => Some(("invalid_dpop_proof", problem.description())),
         Denial::InvalidToken(problem) => Some(("invalid_token", problem.description())),
         Denial::InvalidRequest(problem) => Some(("invalid_request", problem.description())),

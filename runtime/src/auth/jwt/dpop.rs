@@ -70,6 +70,47 @@ pub struct Dpop {
     pub(crate) algs: Box<str>,
     window: Duration,
     replay: Arc<dyn ReplayStore>,
+    nonces: Option<Nonces>,
+}
+
+/// How long a server nonce is good for: the period it was made in and the next.
+pub const NONCE_PERIOD: Duration = Duration::from_secs(300);
+
+/// Server nonces (RFC 9449 §8): a MAC of the current period under a secret, so that every
+/// instance sharing the secret accepts the nonces any of them gave, with nothing stored.
+#[derive(Clone)]
+struct Nonces {
+    key: hmac::Hmac<Sha256>,
+}
+
+impl Nonces {
+    fn period(now: u64) -> u64 {
+        now / NONCE_PERIOD.as_secs()
+    }
+
+    fn for_period(&self, period: u64) -> String {
+        use hmac::Mac as _;
+        let mut mac = self.key.clone();
+        mac.update(b"route-guard dpop nonce");
+        mac.update(&period.to_be_bytes());
+        let tag = mac.finalize().into_bytes();
+        let mut nonce = period.to_be_bytes().to_vec();
+        nonce.extend_from_slice(tag.get(..16).unwrap_or_default());
+        URL_SAFE_NO_PAD.encode(nonce)
+    }
+
+    /// The nonce a client should use now.
+    fn current(&self, now: u64) -> String {
+        self.for_period(Nonces::period(now))
+    }
+
+    /// Whether `nonce` was given in this period or the one before.
+    fn accepts(&self, nonce: &str, now: u64) -> bool {
+        let period = Nonces::period(now);
+        [period, period.saturating_sub(1)].iter().any(|&p| {
+            subtle::ConstantTimeEq::ct_eq(self.for_period(p).as_bytes(), nonce.as_bytes()).into()
+        })
+    }
 }
 
 impl std::fmt::Debug for Dpop {
@@ -131,6 +172,7 @@ impl Dpop {
             algs: algs(&ASYMMETRIC),
             window: DEFAULT_PROOF_WINDOW,
             replay: Arc::new(MemoryReplay::default()),
+            nonces: None,
         })
     }
 
@@ -167,6 +209,35 @@ impl Dpop {
     pub fn replay_store(mut self, store: impl ReplayStore) -> Dpop {
         self.replay = Arc::new(store);
         self
+    }
+
+    /// Asks every proof for a server nonce (RFC 9449 §8): a proof without the current one gets
+    /// 401 `use_dpop_nonce` and a fresh nonce in `DPoP-Nonce`, good for five to ten minutes.
+    /// Instances that share `secret` (at least 32 random bytes) accept each other's nonces.
+    /// Off by default: proofs are then bounded by their `iat` window and single use.
+    pub fn nonces(mut self, secret: impl AsRef<[u8]>) -> Result<Dpop, ConfigError> {
+        use hmac::Mac as _;
+        let secret = secret.as_ref();
+        if secret.len() < 32 {
+            return Err(ConfigError::new(format!(
+                "the DPoP nonce secret is {} bytes; it must be at least 32 (a random secret)",
+                secret.len()
+            )));
+        }
+        let key = hmac::Hmac::<Sha256>::new_from_slice(secret)
+            .map_err(|e| ConfigError::new(format!("the DPoP nonce secret: {e}")))?;
+        self.nonces = Some(Nonces { key });
+        Ok(self)
+    }
+
+    /// The nonce to send with `denial`, if nonces are on and it asks for one.
+    pub(crate) fn nonce_for(&self, denial: Denial) -> Option<String> {
+        match (denial, &self.nonces) {
+            (Denial::InvalidProof(ProofProblem::UseNonce), Some(nonces)) => {
+                Some(nonces.current(jsonwebtoken::get_current_timestamp()))
+            }
+            _ => None,
+        }
     }
 
     /// The URI a proof must name for `req`.
@@ -261,6 +332,14 @@ impl Dpop {
         let ath = URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()));
         if claims.get("ath").and_then(Value::as_str) != Some(ath.as_str()) {
             return Err(ProofProblem::WrongTokenHash);
+        }
+        if let Some(nonces) = &self.nonces
+            && !claims
+                .get("nonce")
+                .and_then(Value::as_str)
+                .is_some_and(|nonce| nonces.accepts(nonce, now))
+        {
+            return Err(ProofProblem::UseNonce);
         }
         let thumbprint = serde_json::from_value::<Jwk>(jwk)
             .ok()

@@ -35,8 +35,8 @@ pub use self::builder::JwtAuthenticatorBuilder;
 use self::cache::BoundCache;
 pub use self::cache::{DEFAULT_CACHE_ENTRIES, TokenCache};
 pub use self::dpop::{
-    DEFAULT_PROOF_WINDOW, Dpop, DpopMode, MEMORY_REPLAY_CAPACITY, MemoryReplay, ReplayStore,
-    StoreUnavailable,
+    DEFAULT_PROOF_WINDOW, Dpop, DpopMode, MEMORY_REPLAY_CAPACITY, MemoryReplay, NONCE_PERIOD,
+    ReplayStore, StoreUnavailable,
 };
 use self::header::Header;
 pub(crate) use self::header::{Jws, read_jws};
@@ -410,6 +410,16 @@ impl Authenticator for JwtAuthenticator {
             .dpop()
             .map(|dpop| (&*dpop.algs, dpop.mode == dpop::DpopMode::Allowed));
         challenges_with(realm, denial, req, dpop)
+    }
+
+    fn dpop_nonce(&self, denial: Denial) -> Option<String> {
+        self.dpop()?.nonce_for(denial)
+    }
+
+    fn dpop_algorithms(&self) -> Vec<String> {
+        self.dpop()
+            .map(|dpop| dpop.algs.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default()
     }
 
     fn scheme(&self) -> CredentialScheme {
