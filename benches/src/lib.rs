@@ -4,6 +4,7 @@
 //! The keys are the test suite's (`tests/keys`); they sign nothing outside this repository.
 
 pub mod alloc;
+pub mod dpop;
 pub mod peer;
 pub mod rules;
 
@@ -86,6 +87,22 @@ fn fixture<T>(parsed: Result<T, jsonwebtoken::errors::Error>) -> T {
 }
 
 impl Signer {
+    /// The private key, for signing fixtures of one's own.
+    #[must_use]
+    pub fn encoding(&self) -> &EncodingKey {
+        &self.encoding
+    }
+
+    /// `claims`, signed with this key.
+    ///
+    /// # Panics
+    /// If signing fails, which the fixture keys never do.
+    #[must_use]
+    pub fn sign(&self, claims: &Value) -> String {
+        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.encoding)
+            .expect("fixture token signs")
+    }
+
     /// A token for `sub` with `roles`, valid for an hour, as an identity provider issues it.
     ///
     /// # Panics

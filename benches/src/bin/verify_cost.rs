@@ -10,7 +10,11 @@
 //!   one-entry cache: no hits, which callgrind's call counts confirm);
 //! - `hit`: with the cache, the same token every time;
 //! - `issuers-miss`, `issuers-hit`: `miss` and `hit` through [`Issuers`] with two issuers, the
-//!   token's being the second: what routing by `iss` adds (`benches/issuers_cost.sh`).
+//!   token's being the second: what routing by `iss` adds (`benches/issuers_cost.sh`);
+//! - `dpop`: a request with a bound token (cached) and a fresh DPoP proof signed with
+//!   ALGORITHM, each from a pool of [`DPOP_POOL`] made beforehand;
+//! - `proof-signature`: the same proofs' signatures verified by jsonwebtoken alone
+//!   (`benches/dpop_cost.sh` compares the two).
 //!
 //! The per-token cost is the difference between two runs of different COUNT divided by the
 //! difference in COUNT, so setting up (keys, signing the tokens) cancels out.
@@ -25,9 +29,14 @@ use actix_web::HttpRequest;
 use actix_web::test::TestRequest;
 use jsonwebtoken::Algorithm;
 use route_guard::{Authenticator, Issuers, JwtAuthenticator, JwtKey, TokenCache};
+use route_guard_benches::dpop::DpopClient;
 use route_guard_benches::peer::PeerVerifier;
 use route_guard_benches::{Signer, authenticator, signer};
 use serde_json::{Map, Value};
+
+/// Proofs made before either DPoP mode runs, whatever COUNT is, so that making them cancels
+/// out of the difference of two runs.
+const DPOP_POOL: usize = 3000;
 
 /// Distinct tokens for `miss`.
 const FRESH_TOKENS: usize = 64;
@@ -40,7 +49,8 @@ fn main() -> ExitCode {
         args.get(3).and_then(|a| a.parse::<Algorithm>().ok()),
     ) else {
         eprintln!(
-            "usage: verify_cost raw|peer|no-cache|miss|hit|issuers-miss|issuers-hit COUNT \
+            "usage: verify_cost raw|peer|no-cache|miss|hit|issuers-miss|issuers-hit|dpop|\
+             proof-signature COUNT \
              HS256|RS256|ES256|EdDSA"
         );
         return ExitCode::FAILURE;
@@ -85,6 +95,27 @@ fn main() -> ExitCode {
             let mut next = pool.iter().cycle();
             repeat(count, || {
                 next.next().is_some_and(|req| verifies(&issuers, req))
+            })
+        }
+        "dpop" | "proof-signature" => {
+            let client = DpopClient::new(algorithm, DPOP_POOL);
+            if count > DPOP_POOL {
+                eprintln!("verify_cost: at most {DPOP_POOL} DPoP proofs");
+                return ExitCode::FAILURE;
+            }
+            if mode == "proof-signature" {
+                let mut next = 0..;
+                return repeat(count, || {
+                    next.next().is_some_and(|i| client.verify_signature(i))
+                });
+            }
+            let jwt = client.authenticator();
+            // The whole pool, whatever COUNT is: building requests is setting up, which must
+            // cancel out of the difference of two runs.
+            let requests: Vec<HttpRequest> = (0..DPOP_POOL).map(|i| client.request(i)).collect();
+            let mut next = requests.iter();
+            repeat(count, || {
+                next.next().is_some_and(|req| verifies_later(&jwt, req))
             })
         }
         "issuers-hit" => {
@@ -141,6 +172,18 @@ fn issuers(signer: &Signer, cache: TokenCache) -> Issuers {
         .cache(cache)
         .build()
         .expect("benchmark configuration is valid")
+}
+
+/// Whether the authenticator accepts the request, polling until its answer (the replay store's
+/// future is ready on its first poll in memory).
+fn verifies_later(jwt: &dyn Authenticator, req: &HttpRequest) -> bool {
+    let mut future = jwt.authenticate(req);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(result) = Pin::new(&mut future).poll(&mut context) {
+            return result.is_ok_and(|identity| !black_box(&identity).subject().is_empty());
+        }
+    }
 }
 
 /// Whether the authenticator accepts the request's token; a JWT needs no I/O, so the future is

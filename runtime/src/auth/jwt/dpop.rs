@@ -71,6 +71,20 @@ pub struct Dpop {
     window: Duration,
     replay: Arc<dyn ReplayStore>,
     nonces: Option<Nonces>,
+    /// The keys of recent proofs, by their protected header as sent: a client signs every proof
+    /// with one key, so its header (`typ`, `alg`, `jwk`) repeats, and reading the key and its
+    /// thumbprint once serves all its proofs. Only a header that was checked in full is kept.
+    keys: Arc<quick_cache::sync::Cache<Box<str>, Arc<ProofKey>>>,
+}
+
+/// How many clients' proof keys are kept.
+const PROOF_KEYS: usize = 4096;
+
+/// A proof key read from a protected header that passed every check.
+struct ProofKey {
+    key: super::JwtKey,
+    algorithm: Algorithm,
+    thumbprint: String,
 }
 
 /// How long a server nonce is good for: the period it was made in and the next.
@@ -173,6 +187,7 @@ impl Dpop {
             window: DEFAULT_PROOF_WINDOW,
             replay: Arc::new(MemoryReplay::default()),
             nonces: None,
+            keys: Arc::new(quick_cache::sync::Cache::new(PROOF_KEYS)),
         })
     }
 
@@ -269,7 +284,75 @@ impl Dpop {
         ) else {
             return Err(ProofProblem::Malformed);
         };
-        let header = object(header)?;
+        let key = match self.keys.get(header) {
+            Some(key) => key,
+            None => {
+                let key = Arc::new(self.proof_key(header)?);
+                self.keys.insert(header.into(), Arc::clone(&key));
+                key
+            }
+        };
+        let message_len = header_len(proof, signature.len());
+        let message = proof.get(..message_len).ok_or(ProofProblem::Malformed)?;
+        match jsonwebtoken::crypto::verify(
+            signature,
+            message.as_bytes(),
+            &key.key.key,
+            key.algorithm,
+        ) {
+            Ok(true) => {}
+            _ => return Err(ProofProblem::BadSignature),
+        }
+        let claims = object(payload)?;
+        if claims.get("htm").and_then(Value::as_str) != Some(req.method().as_str()) {
+            return Err(ProofProblem::WrongMethod);
+        }
+        let htu = claims.get("htu").and_then(Value::as_str);
+        if !htu.is_some_and(|htu| self.names_request(htu, req)) {
+            return Err(ProofProblem::WrongUri);
+        }
+        let window = self.window.as_secs();
+        let iat = claims
+            .get("iat")
+            .and_then(crate::identity::claims::numeric_date)
+            .ok_or(ProofProblem::Stale)?;
+        if iat.saturating_add(window) < now || iat > now.saturating_add(window) {
+            return Err(ProofProblem::Stale);
+        }
+        let jti = claims
+            .get("jti")
+            .and_then(Value::as_str)
+            .filter(|jti| !jti.is_empty() && jti.len() <= MAX_JTI_LEN)
+            .ok_or(ProofProblem::Replayed)?;
+        let ath = URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()));
+        if claims.get("ath").and_then(Value::as_str) != Some(ath.as_str()) {
+            return Err(ProofProblem::WrongTokenHash);
+        }
+        if let Some(nonces) = &self.nonces
+            && !claims
+                .get("nonce")
+                .and_then(Value::as_str)
+                .is_some_and(|nonce| nonces.accepts(nonce, now))
+        {
+            return Err(ProofProblem::UseNonce);
+        }
+        let mut replay_key = Sha256::new();
+        replay_key.update(key.thumbprint.as_bytes());
+        replay_key.update([0]);
+        replay_key.update(jti.as_bytes());
+        Ok(Proven {
+            thumbprint: key.thumbprint.clone(),
+            replay_key: replay_key.finalize().into(),
+            // Remembered until no clock within the window could call it fresh again.
+            remember_until: iat.saturating_add(2 * window),
+        })
+    }
+
+    /// The key of a proof's protected header (the base64url segment as sent), checked: `typ`
+    /// `dpop+jwt`, an accepted asymmetric `alg`, no `crit`, and a public `jwk` of that
+    /// algorithm, with its RFC 7638 thumbprint.
+    fn proof_key(&self, segment: &str) -> Result<ProofKey, ProofProblem> {
+        let header = object(segment)?;
         let typ = header.get("typ").and_then(Value::as_str);
         if !typ.is_some_and(|t| t.eq_ignore_ascii_case("dpop+jwt")) {
             return Err(ProofProblem::WrongType);
@@ -298,63 +381,25 @@ impl Dpop {
         if key.algorithm != algorithm {
             return Err(ProofProblem::DisallowedAlgorithm);
         }
-        let message_len = header_len(proof, signature.len());
-        let message = proof.get(..message_len).ok_or(ProofProblem::Malformed)?;
-        match jsonwebtoken::crypto::verify(signature, message.as_bytes(), &key.key, algorithm) {
-            Ok(true) => {}
-            _ => return Err(ProofProblem::BadSignature),
-        }
-        let claims = object(payload)?;
-        if claims.get("htm").and_then(Value::as_str) != Some(req.method().as_str()) {
-            return Err(ProofProblem::WrongMethod);
-        }
-        let htu = claims.get("htu").and_then(Value::as_str);
-        let expected = self.expected_uri(req);
-        if !htu
-            .and_then(|htu| Url::parse(htu).ok())
-            .is_some_and(|htu| same_uri(&htu, &expected))
-        {
-            return Err(ProofProblem::WrongUri);
-        }
-        let window = self.window.as_secs();
-        let iat = claims
-            .get("iat")
-            .and_then(crate::identity::claims::numeric_date)
-            .ok_or(ProofProblem::Stale)?;
-        if iat.saturating_add(window) < now || iat > now.saturating_add(window) {
-            return Err(ProofProblem::Stale);
-        }
-        let jti = claims
-            .get("jti")
-            .and_then(Value::as_str)
-            .filter(|jti| !jti.is_empty() && jti.len() <= MAX_JTI_LEN)
-            .ok_or(ProofProblem::Replayed)?;
-        let ath = URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()));
-        if claims.get("ath").and_then(Value::as_str) != Some(ath.as_str()) {
-            return Err(ProofProblem::WrongTokenHash);
-        }
-        if let Some(nonces) = &self.nonces
-            && !claims
-                .get("nonce")
-                .and_then(Value::as_str)
-                .is_some_and(|nonce| nonces.accepts(nonce, now))
-        {
-            return Err(ProofProblem::UseNonce);
-        }
         let thumbprint = serde_json::from_value::<Jwk>(jwk)
             .ok()
             .and_then(|jwk| jwk.thumbprint(ThumbprintHash::SHA256).ok())
             .ok_or(ProofProblem::BadKey)?;
-        let mut replay_key = Sha256::new();
-        replay_key.update(thumbprint.as_bytes());
-        replay_key.update([0]);
-        replay_key.update(jti.as_bytes());
-        Ok(Proven {
+        Ok(ProofKey {
+            key,
+            algorithm,
             thumbprint,
-            replay_key: replay_key.finalize().into(),
-            // Remembered until no clock within the window could call it fresh again.
-            remember_until: iat.saturating_add(2 * window),
         })
+    }
+
+    /// Whether `htu` names `req`: the configured origin followed by the request's path, as
+    /// sent (the common case, a string comparison), or the same URI once normalized.
+    fn names_request(&self, htu: &str, req: &HttpRequest) -> bool {
+        let origin = self.origin.as_str().trim_end_matches('/');
+        if htu.strip_prefix(origin) == Some(req.path()) {
+            return true;
+        }
+        Url::parse(htu).is_ok_and(|htu| same_uri(&htu, &self.expected_uri(req)))
     }
 
     /// The `DPoP` header of `req`: exactly one (RFC 9449 §4.3 counts a second as invalid).
