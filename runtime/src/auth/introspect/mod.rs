@@ -224,3 +224,66 @@ impl fmt::Debug for IntrospectionAuthenticator {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn authenticator() -> IntrospectionAuthenticator {
+        IntrospectionAuthenticator::builder()
+            .endpoint("https://idp.example/introspect")
+            .client_secret_basic("api", "secret")
+            .audience("api")
+            .cache_ttl(Duration::from_secs(60))
+            .inactive_ttl(Duration::from_secs(5))
+            .build()
+            .unwrap()
+    }
+
+    fn said(members: Value) -> Said {
+        Ok(members.as_object().cloned().unwrap())
+    }
+
+    #[test]
+    fn an_active_answer_lives_until_the_earlier_of_exp_and_the_ttl() {
+        let inner = &authenticator().inner;
+        let lifetime = |answer| inner.judge(said(answer), NOW).1.as_secs();
+        let answer = |exp: Option<u64>| {
+            let mut answer = json!({"active": true, "sub": "a", "aud": "api"});
+            if let Some(exp) = exp {
+                answer["exp"] = json!(exp);
+            }
+            answer
+        };
+        assert_eq!(lifetime(answer(Some(NOW + 10))), 10);
+        assert_eq!(lifetime(answer(Some(NOW + 3600))), 60);
+        assert_eq!(lifetime(answer(None)), 60);
+        // Past `exp` but within the leeway: accepted, never remembered.
+        let (identity, lifetime) = inner.judge(said(answer(Some(NOW - 5))), NOW);
+        assert!(identity.is_ok());
+        assert_eq!(lifetime, Duration::ZERO);
+    }
+
+    #[test]
+    fn a_refusing_answer_lives_for_the_inactive_ttl() {
+        let inner = &authenticator().inner;
+        let inactive = inner.judge(Err(TokenProblem::Inactive), NOW);
+        assert_eq!(inactive.0.err(), Some(TokenProblem::Inactive));
+        assert_eq!(inactive.1, Duration::from_secs(5));
+        let elsewhere = json!({"active": true, "sub": "a", "aud": "other", "exp": NOW + 600});
+        let refused = inner.judge(said(elsewhere), NOW);
+        assert_eq!(refused.0.err(), Some(TokenProblem::WrongAudience));
+        assert_eq!(refused.1, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn cache_keys_are_digests_of_the_whole_token() {
+        assert_ne!(cache::key("token-a"), cache::key("token-b"));
+        assert_ne!(cache::key("abc"), cache::key("abcd"));
+        assert_eq!(cache::key("abc"), cache::key("abc"));
+    }
+}
