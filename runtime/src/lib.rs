@@ -85,6 +85,9 @@ pub mod jwt {
 
 // What a newcomer needs, at the root; the rest lives in the modules above.
 pub use auth::{Authenticator, BasicAuthenticator, CredentialScheme, Issuers, IssuersBuilder};
+#[cfg(feature = "introspection")]
+#[cfg_attr(docsrs, doc(cfg(feature = "introspection")))]
+pub use auth::{IntrospectionAuthenticator, IntrospectionAuthenticatorBuilder};
 pub use client::TrustedProxies;
 pub use config::ConfigError;
 pub use guard::extract::{Authenticated, Guarded, MaybeAuthenticated};

@@ -9,13 +9,19 @@
 // counts, so that tests neither wait for each other nor see each other's requests.
 //
 //   POST /admin/tenant            a new tenant: {"issuer": "http://127.0.0.1:PORT/t/N"}
+//   POST /admin/tenant?format=opaque  a tenant whose access tokens are opaque (RFC 7662
+//                                 introspection at /token/introspection, revocation at
+//                                 /token/revocation), introspected by the resource server's
+//                                 clients `api-basic` (client_secret_basic) and `api-post`
+//                                 (client_secret_post), both with the secret `api-secret`
 //
 // Routes of a tenant, under its issuer, besides the provider's own (discovery, /jwks, /token):
 //   POST /admin/rotate            new signing key (new kid); the old one is withdrawn
 //   POST /admin/jwks?mode=M       how /jwks answers: ok | status500 | garbage | huge |
 //                                 hugestream | slow | empty
-//   GET  /admin/stats             {"jwks": N, "discovery": N}: requests to /jwks and to
-//                                 /.well-known/openid-configuration so far
+//   GET  /admin/stats             {"jwks": N, "discovery": N, "introspection": N}: requests to
+//                                 /jwks, /.well-known/openid-configuration and
+//                                 /token/introspection so far
 //   GET  /moved, /loop            a redirect to /jwks, and an endless one
 //   GET  /jose/jwks               public keys of the jose minter, one per algorithm
 //   GET  /jose/token?alg=A&sub=S  a token signed by jose with algorithm A
@@ -48,8 +54,19 @@ async function signingKey(kid) {
 async function makeProvider(tenant) {
   tenant.generation += 1;
   const key = await signingKey(`provider-key-${tenant.generation}`);
+  const opaque = tenant.format === 'opaque';
+  // The resource server's own clients, which may only introspect.
+  const resourceServers = ['client_secret_basic', 'client_secret_post'].map((method) => ({
+    client_id: method === 'client_secret_basic' ? 'api-basic' : 'api-post',
+    client_secret: 'api-secret',
+    grant_types: [],
+    redirect_uris: [],
+    response_types: [],
+    token_endpoint_auth_method: method,
+  }));
   const instance = new Provider(tenant.issuer, {
     clients: [
+      ...(opaque ? resourceServers : []),
       {
         client_id: 'reports-client',
         client_secret: 'reports-secret',
@@ -66,6 +83,8 @@ async function makeProvider(tenant) {
       clientCredentials: { enabled: true },
       // RFC 9449: a token request with a DPoP proof gets a token bound to the proof's key.
       dPoP: { enabled: true },
+      introspection: { enabled: opaque },
+      revocation: { enabled: opaque },
       // RFC 8707: tokens for a resource server are RS256 JWT access tokens (RFC 9068) whose
       // `aud` is the resource and whose `scope` is what the client asked for.
       resourceIndicators: {
@@ -76,8 +95,8 @@ async function makeProvider(tenant) {
           scope: 'read:reports write:reports',
           audience: RESOURCE,
           accessTokenTTL: 300,
-          accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'RS256' } },
+          accessTokenFormat: opaque ? 'opaque' : 'jwt',
+          ...(opaque ? {} : { jwt: { sign: { alg: 'RS256' } } }),
         }),
       },
     },
@@ -145,9 +164,11 @@ function jwksOverride(res, mode, foreign) {
   }
 }
 
-async function newTenant() {
+async function newTenant(format) {
   const name = String(tenants.size + 1);
-  const tenant = { issuer: `${origin}/t/${name}`, generation: 0, mode: 'ok', jwks: 0, discovery: 0 };
+  const tenant = {
+    issuer: `${origin}/t/${name}`, format, generation: 0, mode: 'ok', jwks: 0, discovery: 0, introspection: 0,
+  };
   tenants.set(name, tenant);
   tenant.provider = await makeProvider(tenant);
   return tenant;
@@ -163,7 +184,11 @@ async function tenantRoute(req, res, url, tenant, prefix, path, keys) {
     tenant.mode = url.searchParams.get('mode') ?? 'ok';
     return send(res, 200, { mode: tenant.mode });
   }
-  if (path === '/admin/stats') return send(res, 200, { jwks: tenant.jwks, discovery: tenant.discovery });
+  if (path === '/admin/stats') {
+    const { jwks, discovery, introspection } = tenant;
+    return send(res, 200, { jwks, discovery, introspection });
+  }
+  if (path === '/token/introspection') tenant.introspection += 1;
   if (path === '/moved' || path === '/loop') {
     res.writeHead(302, { location: `${prefix}${path === '/moved' ? '/jwks' : '/loop'}` });
     return res.end();
@@ -267,12 +292,16 @@ async function dpopToken(tenant, scope) {
 }
 
 async function main() {
+  // Stdout carries the port line alone and is closed by the reader after it: the provider's
+  // notices (console.log, console.info) go to the log with everything else.
+  console.log = console.error;
+  console.info = console.error;
   const keys = await joseKeys();
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
       if (req.method === 'POST' && url.pathname === '/admin/tenant') {
-        const tenant = await newTenant();
+        const tenant = await newTenant(url.searchParams.get('format') ?? 'jwt');
         return send(res, 200, { issuer: tenant.issuer });
       }
       const match = /^\/t\/(\d+)(\/.*)?$/.exec(url.pathname);

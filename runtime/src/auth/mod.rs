@@ -4,7 +4,11 @@ pub(crate) mod api_key;
 pub(crate) mod basic;
 pub(crate) mod bearer;
 pub(crate) mod chain;
+#[cfg(any(feature = "jwks", feature = "introspection"))]
+pub(crate) mod fetch;
 mod header;
+#[cfg(feature = "introspection")]
+pub(crate) mod introspect;
 pub(crate) mod issuers;
 pub(crate) mod jwt;
 
@@ -15,6 +19,13 @@ pub use basic::{
     Argon2Users, BasicAuthenticator, StoreError, StoredUser, UserLookup, UserStore, hash_password,
 };
 pub use chain::Enrich;
+#[cfg(feature = "introspection")]
+#[cfg_attr(docsrs, doc(cfg(feature = "introspection")))]
+pub use introspect::{
+    DEFAULT_INACTIVE_TTL, DEFAULT_INTROSPECTION_ENTRIES, DEFAULT_INTROSPECTION_MAX_BODY,
+    DEFAULT_INTROSPECTION_TIMEOUT, DEFAULT_INTROSPECTION_TTL, IntrospectionAuthenticator,
+    IntrospectionAuthenticatorBuilder,
+};
 pub use issuers::{Issuers, IssuersBuilder};
 
 use std::borrow::Cow;
@@ -116,6 +127,12 @@ pub enum CredentialScheme {
     BearerJwt {
         /// The issuer, e.g. `https://sso.example.com/realms/acme`.
         openid_issuer: Option<String>,
+    },
+    /// An opaque token in `Authorization: Bearer`, judged by `issuer`'s introspection
+    /// endpoint (RFC 7662).
+    BearerOpaque {
+        /// The issuer, when one is configured.
+        issuer: Option<String>,
     },
     /// `Authorization: Basic` (RFC 7617).
     Basic,

@@ -132,6 +132,7 @@ fn token_problem(problem: TokenProblem) -> &'static str {
         TokenProblem::UnusableClaims => "unusable_claims",
         TokenProblem::WrongCredentials => "wrong_credentials",
         TokenProblem::KeyBound => "key_bound",
+        TokenProblem::Inactive => "inactive_token",
     }
 }
 

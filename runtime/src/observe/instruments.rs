@@ -19,6 +19,13 @@ pub const JWKS_FETCHES: &str = "route_guard.jwks.fetches";
 /// Histogram, seconds: how long each JWKS refresh took. Label `outcome`.
 pub const JWKS_FETCH_DURATION: &str = "route_guard.jwks.fetch.duration";
 
+/// Counter: one per call to an introspection endpoint (RFC 7662). Label `outcome`: `active`,
+/// `inactive`, or the fault (`timeout`, `connect`, `status`, `too_large`, `invalid`, `error`).
+/// Its cache is counted in [`TOKEN_CACHE_LOOKUPS`].
+pub const INTROSPECTIONS: &str = "route_guard.introspection.calls";
+/// Histogram, seconds: how long each introspection call took. Label `outcome`.
+pub const INTROSPECTION_DURATION: &str = "route_guard.introspection.duration";
+
 /// Histogram bucket bounds, in seconds, that suit both durations: from a cached token's
 /// microseconds to a password hash's tens of milliseconds and a key fetch's seconds. Give them
 /// to the exporter for aggregatable histograms (Prometheus' `set_buckets`) rather than
@@ -49,6 +56,12 @@ pub(crate) fn describe() {
                 "Lookups in the verified-token cache, by result"
             );
             describe_counter!(JWKS_FETCHES, "JWKS refreshes, by outcome");
+            describe_counter!(INTROSPECTIONS, "Token introspection calls, by outcome");
+            describe_histogram!(
+                INTROSPECTION_DURATION,
+                Unit::Seconds,
+                "Time a token introspection call took, by outcome"
+            );
             describe_histogram!(
                 JWKS_FETCH_DURATION,
                 Unit::Seconds,
@@ -150,6 +163,13 @@ pub(crate) fn token_cache(hit: bool) {
 pub(crate) fn jwks_fetch(outcome: &'static str, took: Duration) {
     metrics::counter!(JWKS_FETCHES, "outcome" => outcome).increment(1);
     metrics::histogram!(JWKS_FETCH_DURATION, "outcome" => outcome).record(took);
+}
+
+/// One call to an introspection endpoint: `outcome` is `active`, `inactive` or the fault.
+#[cfg(all(feature = "metrics", feature = "introspection"))]
+pub(crate) fn introspection(outcome: &'static str, took: Duration) {
+    metrics::counter!(INTROSPECTIONS, "outcome" => outcome).increment(1);
+    metrics::histogram!(INTROSPECTION_DURATION, "outcome" => outcome).record(took);
 }
 
 /// The recorder's handles, kept per thread and label set: registering a metric builds its key

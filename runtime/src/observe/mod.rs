@@ -11,9 +11,11 @@
 //! |---|---|---|---|
 //! | `route_guard.authorization.attempts` | counter | `policy`, `result`, `reason`, `error` | decision of a guard |
 //! | `route_guard.authentication.duration` | histogram (s) | `scheme`, `result` | authentication of a request, but a cache hit |
-//! | `route_guard.token_cache.lookups` | counter | `result` (`hit`, `miss`) | lookup in a verified-token cache |
+//! | `route_guard.token_cache.lookups` | counter | `result` (`hit`, `miss`) | lookup in a verified-token cache (JWTs) or introspection cache (opaque tokens) |
 //! | `route_guard.jwks.fetches` | counter | `outcome` | JWKS refresh (discovery included) |
 //! | `route_guard.jwks.fetch.duration` | histogram (s) | `outcome` | JWKS refresh |
+//! | `route_guard.introspection.calls` | counter | `outcome` | call to an introspection endpoint (RFC 7662) |
+//! | `route_guard.introspection.duration` | histogram (s) | `outcome` | call to an introspection endpoint |
 //!
 //! - `policy`: [`Policy::NAME`](crate::Policy::NAME), the handler's path for the guard
 //!   attributes (`my_app::admin`), `route_guard::require_auth` for `#[require_auth]`, where the
@@ -64,8 +66,8 @@ pub(crate) mod instruments;
 
 pub use decision::{Decision, OnDecision, Outcome, Pseudonym};
 pub use instruments::{
-    AUTHENTICATION_DURATION, AUTHORIZATION_ATTEMPTS, DURATION_BUCKETS, JWKS_FETCH_DURATION,
-    JWKS_FETCHES, TOKEN_CACHE_LOOKUPS,
+    AUTHENTICATION_DURATION, AUTHORIZATION_ATTEMPTS, DURATION_BUCKETS, INTROSPECTION_DURATION,
+    INTROSPECTIONS, JWKS_FETCH_DURATION, JWKS_FETCHES, TOKEN_CACHE_LOOKUPS,
 };
 
 use std::panic::AssertUnwindSafe;

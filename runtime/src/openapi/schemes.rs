@@ -78,6 +78,19 @@ fn describe(scheme: &CredentialScheme) -> (String, bool, Value) {
             let definition = json!({ "type": "http", "scheme": "bearer", "bearerFormat": "JWT" });
             ("bearer".to_owned(), false, definition)
         }
+        CredentialScheme::BearerOpaque { issuer } => {
+            let about = match issuer {
+                Some(issuer) => format!(
+                    "An opaque access token from {issuer}, checked at its introspection \
+                     endpoint (RFC 7662)"
+                ),
+                None => "An opaque access token, checked at its issuer's introspection \
+                         endpoint (RFC 7662)"
+                    .to_owned(),
+            };
+            let definition = json!({ "type": "http", "scheme": "bearer", "description": about });
+            ("opaqueBearer".to_owned(), false, definition)
+        }
         CredentialScheme::Basic => {
             let definition = json!({ "type": "http", "scheme": "basic" });
             ("basic".to_owned(), false, definition)

@@ -96,6 +96,9 @@ pub enum TokenProblem {
     /// A token bound to a key (`cnf.jkt`, RFC 9449) sent as a plain bearer token, or sent with
     /// a proof of another key.
     KeyBound,
+    /// The issuer's introspection endpoint says the token is not active (RFC 7662 §2.2):
+    /// revoked, expired, unknown to it, or not a token at all.
+    Inactive,
 }
 
 impl TokenProblem {
@@ -120,6 +123,7 @@ impl TokenProblem {
             TokenProblem::UnusableClaims => "The token claims are not usable",
             TokenProblem::WrongCredentials => "The credentials are not valid",
             TokenProblem::KeyBound => "The access token is bound to another key or to DPoP",
+            TokenProblem::Inactive => "The access token is not active",
         }
     }
 }

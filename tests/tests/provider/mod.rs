@@ -95,13 +95,29 @@ fn spawn() -> Result<Server, String> {
     })
 }
 
+/// The resource server's own clients at an opaque tenant's introspection endpoint, by
+/// authentication method, and their secret.
+pub const INTROSPECTOR_BASIC: &str = "api-basic";
+pub const INTROSPECTOR_POST: &str = "api-post";
+pub const INTROSPECTOR_SECRET: &str = "api-secret";
+
 /// A provider of the calling test's own: a new tenant of the shared process.
 pub async fn start() -> Provider {
+    start_tenant("").await
+}
+
+/// A provider of the calling test's own whose access tokens are opaque: only its introspection
+/// endpoint can read them, and its revocation endpoint withdraws them.
+pub async fn start_opaque() -> Provider {
+    start_tenant("?format=opaque").await
+}
+
+async fn start_tenant(query: &str) -> Provider {
     let server = match server() {
         Ok(server) => server,
         Err(error) => panic!("{error}"),
     };
-    let url = format!("{}/admin/tenant", server.origin);
+    let url = format!("{}/admin/tenant{query}", server.origin);
     let created = send(client().post(&url), &url).await;
     match created["issuer"].as_str() {
         Some(issuer) => Provider {
@@ -201,6 +217,27 @@ impl Provider {
     /// How many times this tenant's discovery document was fetched.
     pub async fn discovery_hits(&self) -> u64 {
         self.stat("discovery").await
+    }
+
+    /// How many times this tenant's introspection endpoint was called.
+    pub async fn introspection_hits(&self) -> u64 {
+        self.stat("introspection").await
+    }
+
+    /// Revokes `token` at the provider's revocation endpoint (RFC 7009).
+    pub async fn revoke(&self, token: &str) {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("token", token);
+        let url = format!("{}/token/revocation", self.base);
+        let response = client()
+            .post(&url)
+            .basic_auth(CLIENT.0, Some(CLIENT.1))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.finish())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert!(response.status().is_success(), "{url}: {response:?}");
     }
 
     async fn stat(&self, name: &str) -> u64 {

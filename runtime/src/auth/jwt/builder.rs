@@ -361,8 +361,8 @@ impl JwtAuthenticatorBuilder {
         #[cfg(feature = "jwks")]
         if let Some(jwks) = &self.extras.jwks {
             let checked = match &jwks.source {
-                super::jwks::Source::Url(url) => super::fetch::check_url(url),
-                super::jwks::Source::Discover(issuer) => super::fetch::discovery_url(issuer),
+                super::jwks::Source::Url(url) => crate::auth::fetch::check_url(url),
+                super::jwks::Source::Discover(issuer) => crate::auth::fetch::discovery_url(issuer),
             };
             return checked.err();
         }

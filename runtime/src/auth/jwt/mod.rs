@@ -4,20 +4,18 @@ mod backend;
 mod builder;
 pub(crate) mod cache;
 pub(crate) mod dpop;
-#[cfg(feature = "jwks")]
-mod fetch;
 mod header;
 mod jwk;
 #[cfg(feature = "jwks")]
 mod jwks;
 mod key;
-mod preset;
+pub(crate) mod preset;
 #[cfg(feature = "testing")]
 pub(crate) use backend::install as install_backend;
-mod registered;
+pub(crate) mod registered;
 #[cfg(feature = "jwks")]
 mod remote;
-mod requirements;
+pub(crate) mod requirements;
 mod rotation;
 mod source;
 mod strict_json;
@@ -306,7 +304,7 @@ enum ScopesClaim {
 
 /// The list of names at `path`. A claim of the wrong shape grants nothing: checks on it then
 /// answer 403, and the token remains good for routes that only need authentication.
-fn names(path: &ClaimPath, claims: &Map<String, Value>) -> Vec<String> {
+pub(crate) fn names(path: &ClaimPath, claims: &Map<String, Value>) -> Vec<String> {
     string_list(path.find(claims)).unwrap_or_else(|_| {
         tracing::debug!(claim = %path, "route-guard: claim has the wrong type; nothing granted from it");
         Vec::new()

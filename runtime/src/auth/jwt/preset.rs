@@ -135,6 +135,30 @@ impl Preset {
     }
 }
 
+impl Preset {
+    /// What an introspection answer takes of this preset: where roles and permissions are,
+    /// its claim rules, and whether it needs an audience. Its `typ` rule has no header to apply
+    /// to, and its scope claim is the JWT's: introspection answers carry RFC 7662's `scope`.
+    #[cfg(feature = "introspection")]
+    pub(crate) fn for_introspection(self) -> PresetClaims {
+        PresetClaims {
+            roles: self.roles,
+            permissions: self.permissions,
+            requirements: self.requirements,
+            audience_required: self.audience_required,
+        }
+    }
+}
+
+/// The parts of a [`Preset`] an introspection answer uses.
+#[cfg(feature = "introspection")]
+pub(crate) struct PresetClaims {
+    pub(crate) roles: Vec<ClaimPath>,
+    pub(crate) permissions: Option<ClaimPath>,
+    pub(crate) requirements: Vec<(ClaimPath, Vec<String>, TokenProblem)>,
+    pub(crate) audience_required: bool,
+}
+
 impl JwtAuthenticatorBuilder {
     /// Reads roles, scopes and permissions where `preset`'s provider puts them, with its token
     /// rules. Later calls to [`roles_claim`](Self::roles_claim) and the like override it.

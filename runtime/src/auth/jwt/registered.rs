@@ -26,6 +26,9 @@ pub(crate) struct RegisteredClaims {
     pub(crate) issuers: Vec<String>,
     /// Accepted `aud` values; empty when the token must carry no audience.
     pub(crate) audiences: Vec<String>,
+    /// Whether `exp` must be present: always in a JWT; an introspection answer may leave it
+    /// out (RFC 7662 §2.2), and is then checked without it.
+    pub(crate) require_exp: bool,
 }
 
 impl RegisteredClaims {
@@ -34,6 +37,7 @@ impl RegisteredClaims {
             leeway: leeway.as_secs(),
             issuers,
             audiences,
+            require_exp: true,
         }
     }
 
@@ -45,8 +49,10 @@ impl RegisteredClaims {
         let nbf = claim("nbf").map(numeric_date);
         let (iss, aud) = (claim("iss"), claim("aud"));
         // Required claims first, in jsonwebtoken's order: exp, then iss and aud when configured.
-        let Some(Some(exp)) = exp else {
-            return Err(TokenProblem::MissingClaim);
+        let exp = match exp {
+            Some(Some(exp)) => Some(exp),
+            None if !self.require_exp => None,
+            _ => return Err(TokenProblem::MissingClaim),
         };
         if !self.issuers.is_empty() && !iss.is_some_and(is_string_or_strings) {
             return Err(TokenProblem::WrongIssuer);
@@ -59,7 +65,7 @@ impl RegisteredClaims {
             return Err(TokenProblem::Malformed);
         }
         // RFC 7519 §4.1.4: the current time must be before `exp` (plus the leeway).
-        if exp.saturating_add(self.leeway) <= now {
+        if exp.is_some_and(|exp| exp.saturating_add(self.leeway) <= now) {
             return Err(TokenProblem::Expired);
         }
         if nbf

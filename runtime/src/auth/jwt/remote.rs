@@ -27,10 +27,10 @@ use reqwest::{Client, Url};
 use tokio::sync::watch;
 
 use super::cache::TokenCache;
-use super::fetch::{self, FetchError};
 use super::jwk::{KeySet, parse_jwks};
 use super::jwks::{Jwks, Source};
 use super::key::JwtKey;
+use crate::auth::fetch::{self, FetchError};
 use crate::config::ConfigError;
 
 /// The algorithms a fetched key may verify: the asymmetric ones. A JWKS is public, so an HMAC

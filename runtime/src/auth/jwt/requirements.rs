@@ -50,7 +50,7 @@ pub(crate) struct Requirement {
 }
 
 impl Requirement {
-    fn holds(&self, claims: &Map<String, Value>) -> bool {
+    pub(crate) fn holds(&self, claims: &Map<String, Value>) -> bool {
         matches!(self.path.find(claims), Some(Value::String(value)) if self.allowed.contains(value))
     }
 }

@@ -114,7 +114,7 @@ const MIN_SHARD_BYTES: u64 = 64 * 1024;
 /// shard's share: a 16 KiB budget split eight ways cached no 3 KiB entry at all, though the
 /// whole budget holds five. Fewer shards for small budgets keep every entry admissible that
 /// the budget could hold.
-fn shards_for(max_bytes: u64) -> usize {
+pub(crate) fn shards_for(max_bytes: u64) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let affordable = usize::try_from(max_bytes / MIN_SHARD_BYTES).unwrap_or(usize::MAX);
     affordable.clamp(1, cores.saturating_mul(4))

@@ -1,12 +1,13 @@
-//! Fetching key material over HTTP, defensively: bounded bodies, timeouts, HTTPS only (plain
-//! HTTP to a loopback address aside, for development and tests), cache lifetimes read from the
-//! provider's headers (RFC 9111 §5.2.2.1).
+//! Talking to an identity provider over HTTP, defensively: bounded bodies, timeouts, HTTPS only
+//! (plain HTTP to a loopback address aside, for development and tests), redirects that never
+//! leave that ground, cache lifetimes read from the provider's headers (RFC 9111 §5.2.2.1).
+//! Used for key sets and discovery (`jwt/remote.rs`) and for token introspection
+//! (`introspect/`).
 
 use std::time::Duration;
 
 use reqwest::header::{AGE, CACHE_CONTROL, HeaderMap};
 use reqwest::{Client, StatusCode, Url};
-use serde::Deserialize;
 
 /// Why a fetch produced nothing usable. Logged, never shown to clients.
 #[derive(Debug)]
@@ -15,16 +16,23 @@ pub(crate) struct FetchError {
     /// `invalid` or `error`.
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) kind: &'static str,
+    /// The answer's status, when the provider answered with one other than 200.
+    #[cfg_attr(not(feature = "introspection"), allow(dead_code))]
+    pub(crate) status: Option<StatusCode>,
     message: String,
 }
 
 impl FetchError {
     fn new(kind: &'static str, message: String) -> Self {
-        FetchError { kind, message }
+        FetchError {
+            kind,
+            status: None,
+            message,
+        }
     }
 
     /// A failed request, by what `reqwest` says went wrong.
-    fn request(url: &Url, error: &reqwest::Error) -> Self {
+    fn request(method: &str, url: &Url, error: &reqwest::Error) -> Self {
         let kind = if error.is_timeout() {
             "timeout"
         } else if error.is_connect() {
@@ -32,7 +40,7 @@ impl FetchError {
         } else {
             "error"
         };
-        FetchError::new(kind, format!("GET {url}: {error}"))
+        FetchError::new(kind, format!("{method} {url}: {error}"))
     }
 }
 
@@ -64,10 +72,12 @@ impl From<FetchError> for String {
 /// A document and how long its provider says it stays fresh.
 pub(crate) struct Fetched {
     pub(crate) body: Vec<u8>,
+    #[cfg_attr(not(feature = "jwks"), allow(dead_code))]
     pub(crate) max_age: Option<Duration>,
 }
 
-/// Checks that `url` may serve key material: `https`, or `http` to a loopback host.
+/// Checks that `url` may serve key material or judge tokens: `https`, or `http` to a loopback
+/// host.
 pub(crate) fn check_url(url: &str) -> Result<Url, String> {
     let parsed = Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
     match parsed.scheme() {
@@ -75,7 +85,7 @@ pub(crate) fn check_url(url: &str) -> Result<Url, String> {
         "http" if is_loopback(&parsed) => Ok(parsed),
         _ => Err(format!(
             "{url:?} must use https (plain http is accepted for loopback addresses only): \
-             keys fetched in clear text can be replaced by anyone on the path"
+             what travels in clear text can be read or replaced by anyone on the path"
         )),
     }
 }
@@ -91,13 +101,13 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// An HTTP client for key material.
+/// An HTTP client for an identity provider.
 pub(crate) fn client(connect_timeout: Duration, timeout: Duration) -> Result<Client, String> {
     Client::builder()
         .connect_timeout(connect_timeout)
         .timeout(timeout)
-        // Fetches are minutes apart and may run on any worker's runtime: a pooled connection
-        // would belong to the runtime that opened it, so none is kept.
+        // Requests may run on any worker's runtime: a pooled connection would belong to the
+        // runtime that opened it (and die with it), so none is kept.
         .pool_max_idle_per_host(0)
         .redirect(redirects())
         .user_agent(concat!("route-guard/", env!("CARGO_PKG_VERSION")))
@@ -125,18 +135,42 @@ pub(crate) async fn get(
     url: &Url,
     max_body: usize,
 ) -> Result<Fetched, FetchError> {
-    let mut response = client
+    let request = client
         .get(url.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::ACCEPT, "application/json");
+    send(request, "GET", url, max_body).await
+}
+
+/// POSTs the form `request` carries to `url`, reading at most `max_body` bytes of a 200 answer.
+#[cfg(feature = "introspection")]
+pub(crate) async fn post(
+    request: reqwest::RequestBuilder,
+    url: &Url,
+    max_body: usize,
+) -> Result<Fetched, FetchError> {
+    let request = request.header(reqwest::header::ACCEPT, "application/json");
+    send(request, "POST", url, max_body).await
+}
+
+/// Sends `request` (a `method` to `url`), reading at most `max_body` bytes of a 200 answer.
+async fn send(
+    request: reqwest::RequestBuilder,
+    method: &str,
+    url: &Url,
+    max_body: usize,
+) -> Result<Fetched, FetchError> {
+    let mut response = request
         .send()
         .await
-        .map_err(|e| FetchError::request(url, &e))?;
+        .map_err(|e| FetchError::request(method, url, &e))?;
     if response.status() != StatusCode::OK {
-        let message = format!("GET {url}: status {}", response.status());
-        return Err(FetchError::new("status", message));
+        let message = format!("{method} {url}: status {}", response.status());
+        let mut error = FetchError::new("status", message);
+        error.status = Some(response.status());
+        return Err(error);
     }
     let too_large = || {
-        let message = format!("GET {url}: body larger than {max_body} bytes");
+        let message = format!("{method} {url}: body larger than {max_body} bytes");
         FetchError::new("too_large", message)
     };
     if response
@@ -150,7 +184,7 @@ pub(crate) async fn get(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| FetchError::request(url, &e))?
+        .map_err(|e| FetchError::request(method, url, &e))?
     {
         if body.len() + chunk.len() > max_body {
             return Err(too_large());
@@ -183,13 +217,6 @@ pub(crate) fn max_age(headers: &HeaderMap) -> Option<Duration> {
     max_age.map(|secs| Duration::from_secs(secs.saturating_sub(age)))
 }
 
-/// The part of an OpenID Provider's metadata the guard needs (OpenID Connect Discovery 1.0 §3).
-#[derive(Deserialize)]
-struct Metadata {
-    issuer: String,
-    jwks_uri: String,
-}
-
 /// The discovery document's address for `issuer` (OpenID Connect Discovery 1.0 §4.1): the
 /// issuer without a trailing `/`, then `/.well-known/openid-configuration`.
 pub(crate) fn discovery_url(issuer: &str) -> Result<Url, String> {
@@ -199,19 +226,40 @@ pub(crate) fn discovery_url(issuer: &str) -> Result<Url, String> {
     ))
 }
 
+/// The authorization server metadata's address for `issuer` (RFC 8414 §3.1): the well-known
+/// suffix goes between the host and the issuer's path.
+#[cfg(feature = "introspection")]
+pub(crate) fn oauth_metadata_url(issuer: &str) -> Result<Url, String> {
+    let mut url = check_url(issuer)?;
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+    Ok(url)
+}
+
 /// Reads a discovery document and returns its `jwks_uri`, after checking that it speaks for
 /// `issuer` exactly (Discovery §4.3: otherwise another issuer's keys could be substituted).
+#[cfg(feature = "jwks")]
 pub(crate) fn jwks_uri(document: &[u8], issuer: &str) -> Result<Url, FetchError> {
-    let metadata: Metadata = serde_json::from_slice(document)
+    endpoint(document, issuer, "jwks_uri")
+}
+
+/// The URL of metadata member `name` (`jwks_uri`, `introspection_endpoint`) in a discovery or
+/// RFC 8414 document, after checking that the document speaks for `issuer` exactly (Discovery
+/// §4.3, RFC 8414 §3.3: otherwise another issuer's endpoints could be substituted).
+pub(crate) fn endpoint(document: &[u8], issuer: &str, name: &str) -> Result<Url, FetchError> {
+    let metadata: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(document)
         .map_err(|e| format!("the discovery document is not usable: {e}"))?;
-    if metadata.issuer != issuer {
+    let named = metadata.get("issuer").and_then(serde_json::Value::as_str);
+    if named != Some(issuer) {
         return Err(format!(
-            "the discovery document names issuer {:?}, not the configured {issuer:?}",
-            metadata.issuer
+            "the discovery document names issuer {named:?}, not the configured {issuer:?}"
         )
         .into());
     }
-    Ok(check_url(&metadata.jwks_uri)?)
+    let Some(url) = metadata.get(name).and_then(serde_json::Value::as_str) else {
+        return Err(format!("the discovery document has no `{name}`").into());
+    };
+    Ok(check_url(url)?)
 }
 
 #[cfg(test)]
@@ -271,6 +319,28 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "introspection")]
+    #[test]
+    fn rfc8414_metadata_sits_between_host_and_path() {
+        let url = |issuer| oauth_metadata_url(issuer).unwrap().to_string();
+        assert_eq!(
+            url("https://idp.example"),
+            "https://idp.example/.well-known/oauth-authorization-server"
+        );
+        assert_eq!(
+            url("https://idp.example/tenant/1/"),
+            "https://idp.example/.well-known/oauth-authorization-server/tenant/1"
+        );
+        assert!(oauth_metadata_url("http://idp.example").is_err());
+        let doc =
+            br#"{"issuer":"https://idp.example","introspection_endpoint":"https://idp.example/i"}"#;
+        let found = endpoint(doc, "https://idp.example", "introspection_endpoint");
+        assert_eq!(found.unwrap().as_str(), "https://idp.example/i");
+        assert!(endpoint(doc, "https://idp.example", "jwks_uri").is_err());
+        assert!(endpoint(doc, "https://evil.example", "introspection_endpoint").is_err());
+    }
+
+    #[cfg(feature = "jwks")]
     #[test]
     fn discovery_must_speak_for_the_configured_issuer() {
         let doc = br#"{"issuer":"https://idp.example","jwks_uri":"https://idp.example/k"}"#;
