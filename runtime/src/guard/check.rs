@@ -125,19 +125,15 @@ fn accepted_schemes<'r>(
         let mut admitted = 0u64;
         for (index, name) in names {
             if admits_scheme(applied.rule, name, guard.role_hierarchy(), network) {
-                admitted |= 1 << index;
+                // A chain holds at most 64 authenticators (`MAX_AUTHENTICATORS`).
+                admitted |= 1u64.checked_shl(index as u32).unwrap_or(0);
             }
         }
-        if admitted == 0 {
+        accepted.0 &= admitted;
+        // None left: this rule, alone or with the ones before, names no scheme the guard has.
+        if accepted.0 == 0 {
             return Err(applied);
         }
-        accepted.0 &= admitted;
-    }
-    if accepted.0 == 0 {
-        return rules
-            .first()
-            .map(|PolicyRef(applied)| applied)
-            .map_or(Ok(accepted), Err);
     }
     Ok(accepted)
 }
