@@ -10,7 +10,9 @@ use actix_web::test::init_service;
 use actix_web::{App, get};
 use common::*;
 use provider::{Provider, RESOURCE};
-use route_guard::{Dpop, Jwks, JwtAuthenticator, Preset, RouteGuard, require_scope};
+use route_guard::{
+    Dpop, IntrospectionAuthenticator, Jwks, JwtAuthenticator, Preset, RouteGuard, require_scope,
+};
 use serde_json::{Value, json};
 
 #[get("/reports")]
@@ -332,4 +334,48 @@ async fn server_nonces_are_asked_for_given_and_then_accepted() {
     call_full(&app, with_proofs(&client.token, &[&forged]))
         .await
         .assert_refused(401, &[BARE_BEARER, &use_nonce], &client.token);
+}
+
+#[actix_web::test]
+async fn an_introspected_token_bound_to_a_key_needs_its_proof_too() {
+    let provider = provider::start_opaque().await;
+    let introspection = IntrospectionAuthenticator::builder()
+        .discover(&provider.base)
+        .client_secret_basic(provider::INTROSPECTOR_BASIC, provider::INTROSPECTOR_SECRET)
+        .audience(RESOURCE)
+        .dpop(allowed())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let guard = RouteGuard::builder(introspection)
+        .realm(REALM)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = init_service(App::new().app_data(guard).service(reports)).await;
+    let client = Client::new(provider).await;
+    assert!(
+        !client.token.contains('.'),
+        "an opaque token: {}",
+        client.token
+    );
+    let proof = client.proof(json!({})).await;
+    call(&app, with_proofs(&client.token, &[&proof]))
+        .await
+        .assert_ok("reports");
+    call_full(&app, with_proofs(&client.token, &[&proof]))
+        .await
+        .assert_refused(
+            401,
+            &[
+                BARE_BEARER,
+                &dpop_error("invalid_dpop_proof", "The DPoP proof was used before"),
+            ],
+            &client.token,
+        );
+    let bound = bearer_error(
+        "invalid_token",
+        "The access token is bound to another key or to DPoP",
+    );
+    call_full(&app, get("/reports").insert_header(bearer(&client.token)))
+        .await
+        .assert_refused(401, &[&bound, &bare_dpop()], &client.token);
 }

@@ -1,6 +1,6 @@
 //! Several issuers on one guard (`route_guard::Issuers`), as a client sees it: two real OpenID
 //! providers (tenants of panva's `oidc-provider`, `tests/oidc/`) whose tokens both pass, each
-//! verified with its own keys only; tokens signed with one issuer's key in another's name
+//! verified with its own keys only; one issuing JWTs and one opaque tokens behind one guard; tokens signed with one issuer's key in another's name
 //! refused; an issuer nobody configured refused without a single fetch; an issuer that cannot
 //! be reached answering 503 for its own tokens while the others work. Tokens not made by the
 //! providers are signed by the `jsonwebtoken` crate, never by route-guard.
@@ -16,8 +16,8 @@ use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use provider::{Provider, RESOURCE};
 use route_guard::{
-    Authenticated, Issuers, Jwks, JwtAuthenticator, JwtKey, Preset, RouteGuard, require_auth,
-    require_scope,
+    Authenticated, IntrospectionAuthenticator, Issuers, Jwks, JwtAuthenticator, JwtKey, Preset,
+    RouteGuard, require_auth, require_scope,
 };
 use serde_json::json;
 
@@ -276,4 +276,85 @@ fn with_claim(token: &str, name: &str, value: serde_json::Value) -> String {
     claims[name] = value;
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
     format!("{}.{payload}.{}", parts[0], parts[2])
+}
+
+#[actix_web::test]
+async fn jwts_of_one_provider_and_opaque_tokens_of_another_share_one_guard() {
+    let (jwts, opaque) = (provider::start().await, provider::start_opaque().await);
+    let introspection = IntrospectionAuthenticator::builder()
+        .discover(&opaque.base)
+        .client_secret_basic(provider::INTROSPECTOR_BASIC, provider::INTROSPECTOR_SECRET)
+        .audience(RESOURCE)
+        .cache_ttl(Duration::from_millis(1500));
+    let issuers = Issuers::builder()
+        .jwt("jwts", provider_issuer(&jwts))
+        .opaque("opaque", introspection)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = init_service(App::new().app_data(guard(issuers)).service(reports)).await;
+    let jwt = jwts.token(Some("read:reports")).await;
+    let reply = call(&app, get("/reports").insert_header(bearer(&jwt))).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.json()["issuer"], "jwts");
+    let token = opaque.token(Some("read:reports")).await;
+    assert!(!token.contains('.'), "an opaque token: {token}");
+    let reply = call(&app, get("/reports").insert_header(bearer(&token))).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.json()["issuer"], "opaque");
+    // A JWT never reaches the introspection endpoint, an opaque token never the JWKS.
+    assert_eq!(opaque.introspection_hits().await, 1);
+    // Revoked at its provider: refused once its cache entry ends.
+    opaque.revoke(&token).await;
+    let mut refused = None;
+    for _ in 0..40 {
+        let reply = call_full(&app, get("/reports").insert_header(bearer(&token))).await;
+        if reply.reply.status != 200 {
+            refused = Some(reply);
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let Some(refused) = refused else {
+        panic!("the revoked opaque token still passes after 4 s");
+    };
+    refused.assert_refused(
+        401,
+        &[&bearer_error(
+            "invalid_token",
+            "The access token is not active",
+        )],
+        &token,
+    );
+    // The JWT provider's tokens go on working.
+    let reply = call(&app, get("/reports").insert_header(bearer(&jwt))).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+#[test]
+fn only_one_issuer_may_take_opaque_tokens() {
+    let introspection = || {
+        IntrospectionAuthenticator::builder()
+            .endpoint("https://sso.example.com/introspect")
+            .client_secret_basic("api", "a secret")
+    };
+    let refused = Issuers::builder()
+        .opaque("a", introspection())
+        .opaque("b", introspection())
+        .build()
+        .map(|_| ());
+    let message = refused.unwrap_err().to_string();
+    assert!(
+        message.contains("only one issuer may take them"),
+        "{message}"
+    );
+    let mismatched = Issuers::builder()
+        .jwt("a", issuer_with_secret(STAFF))
+        .opaque("a", introspection().issuer(PARTNERS.0))
+        .build()
+        .map(|_| ());
+    let message = mismatched.unwrap_err().to_string();
+    assert!(
+        message.contains("in its introspection answers"),
+        "{message}"
+    );
 }

@@ -10,9 +10,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
-use serde_json::Value;
 
 use crate::auth::bearer::{Presented, TokenSource, access_token};
+#[cfg(feature = "introspection")]
+use crate::auth::introspect::{IntrospectionAuthenticator, IntrospectionAuthenticatorBuilder};
 use crate::auth::jwt::{
     DEFAULT_CACHE_ENTRIES, DEFAULT_MAX_TOKEN_LEN, DpopMode, Jws, JwtAuthenticator,
     JwtAuthenticatorBuilder, TokenCache, challenges_with, read_jws,
@@ -84,6 +85,10 @@ pub struct Issuers {
     /// When an issuer accepts DPoP: the algorithms any of them accepts, and whether one still
     /// takes bearer tokens.
     dpop: Option<(Box<str>, bool)>,
+    /// The one issuer whose opaque tokens are introspected (RFC 7662): a token that is not a
+    /// JWS goes there, since it cannot say which issuer it is from.
+    #[cfg(feature = "introspection")]
+    opaque: Option<IntrospectionAuthenticator>,
 }
 
 /// One issuer: its `iss`, and the verifier of its tokens.
@@ -96,6 +101,17 @@ struct Entry {
     owner: Option<u64>,
 }
 
+/// Whether `token` is shaped as a JWS compact serialization (three segments): anything else
+/// is an opaque token.
+fn looks_like_jws(token: &str) -> bool {
+    token.bytes().filter(|&b| b == b'.').count() == 2
+}
+
+/// The `iss` a JWS claims, unverified: for routing only.
+fn claimed_iss<'j>(jws: &'j Jws<'_>) -> Option<&'j str> {
+    jws.claims.as_ref()?.get("iss")?.as_str()
+}
+
 /// How long a client is told to wait when its issuer's configuration is broken.
 const BROKEN_RETRY_AFTER_SECS: u32 = 300;
 
@@ -106,6 +122,8 @@ impl Issuers {
             entries: Vec::new(),
             max_len: DEFAULT_MAX_TOKEN_LEN,
             cache: Some(TokenCache::new(DEFAULT_CACHE_ENTRIES)),
+            #[cfg(feature = "introspection")]
+            opaque: Vec::new(),
         }
     }
 
@@ -124,13 +142,15 @@ impl Issuers {
 
     /// The issuer whose verifier checks `jws`: the one its unverified `iss` names.
     fn verifier(&self, jws: &Jws<'_>) -> Result<&Entry, TokenProblem> {
-        let claims = jws.claims.as_ref().ok_or(TokenProblem::Malformed)?;
-        let Some(Value::String(iss)) = claims.get("iss") else {
+        if jws.claims.is_none() {
+            return Err(TokenProblem::Malformed);
+        }
+        let Some(iss) = claimed_iss(jws) else {
             return Err(TokenProblem::WrongIssuer);
         };
         self.entries
             .iter()
-            .find(|entry| *entry.iss == **iss)
+            .find(|entry| &*entry.iss == iss)
             .ok_or_else(|| {
                 tracing::debug!(iss = %iss, "route-guard: a token names an issuer that is not configured");
                 TokenProblem::WrongIssuer
@@ -149,22 +169,47 @@ impl Authenticator for Issuers {
             let answer = AuthFuture::ready(answer.map_err(Denial::InvalidToken));
             return jwt.bound(req, presented, for_proof, answer);
         }
+        if !looks_like_jws(&token) {
+            #[cfg(feature = "introspection")]
+            if let Some(opaque) = &self.opaque {
+                let answer = opaque.authenticate_token(&token);
+                return crate::auth::jwt::bound(opaque.dpop(), req, presented, for_proof, answer);
+            }
+            return AuthFuture::ready(Err(Denial::InvalidToken(TokenProblem::Malformed)));
+        }
         // Split and parsed once: the chosen verifier goes on from there.
-        let routed = read_jws(&token).and_then(|jws| Ok((self.verifier(&jws)?, jws)));
-        match routed {
-            Ok((entry, jws)) => match &entry.jwt {
-                Ok(jwt) => {
-                    let verified = jwt.authenticate_parsed(&token, jws);
-                    jwt.bound(req, presented, for_proof, verified)
+        let jws = match read_jws(&token) {
+            Ok(jws) => jws,
+            Err(problem) => return AuthFuture::ready(Err(Denial::InvalidToken(problem))),
+        };
+        let entry = match self.verifier(&jws) {
+            Ok(entry) => entry,
+            Err(problem) => {
+                // A JWT of the opaque issuer, which has no keys here: its introspection judges.
+                #[cfg(feature = "introspection")]
+                if let Some(opaque) = &self.opaque
+                    && opaque
+                        .issuer()
+                        .is_some_and(|iss| claimed_iss(&jws) == Some(iss))
+                {
+                    let answer = opaque.authenticate_token(&token);
+                    let dpop = opaque.dpop();
+                    return crate::auth::jwt::bound(dpop, req, presented, for_proof, answer);
                 }
-                Err(reason) => {
-                    tracing::warn!(iss = %entry.iss, %reason, "route-guard: this issuer's keys cannot be fetched; answering 503");
-                    AuthFuture::ready(Err(Denial::Unavailable {
-                        retry_after_secs: BROKEN_RETRY_AFTER_SECS,
-                    }))
-                }
-            },
-            Err(problem) => AuthFuture::ready(Err(Denial::InvalidToken(problem))),
+                return AuthFuture::ready(Err(Denial::InvalidToken(problem)));
+            }
+        };
+        match &entry.jwt {
+            Ok(jwt) => {
+                let verified = jwt.authenticate_parsed(&token, jws);
+                jwt.bound(req, presented, for_proof, verified)
+            }
+            Err(reason) => {
+                tracing::warn!(iss = %entry.iss, %reason, "route-guard: this issuer's keys cannot be fetched; answering 503");
+                AuthFuture::ready(Err(Denial::Unavailable {
+                    retry_after_secs: BROKEN_RETRY_AFTER_SECS,
+                }))
+            }
         }
     }
 
@@ -236,6 +281,8 @@ pub struct IssuersBuilder {
     entries: Vec<(String, JwtAuthenticatorBuilder)>,
     max_len: usize,
     cache: Option<TokenCache>,
+    #[cfg(feature = "introspection")]
+    opaque: Vec<(String, IntrospectionAuthenticatorBuilder)>,
 }
 
 impl IssuersBuilder {
@@ -245,6 +292,23 @@ impl IssuersBuilder {
     /// header only.
     pub fn jwt(mut self, name: impl Into<String>, issuer: JwtAuthenticatorBuilder) -> Self {
         self.entries.push((name.into(), issuer));
+        self
+    }
+
+    /// Adds the issuer `name`'s opaque access tokens, judged by `introspection` (RFC 7662): a
+    /// bearer token that is not a JWS goes there. Only one issuer may take opaque tokens, since
+    /// such a token does not say where it is from. Give an issuer both a [`jwt`](Self::jwt)
+    /// and an `opaque` entry under one name when it hands out both; its introspection then
+    /// expects that issuer's `iss`. A JWT naming an issuer that has only an `opaque` entry is
+    /// introspected too.
+    #[cfg(feature = "introspection")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "introspection")))]
+    pub fn opaque(
+        mut self,
+        name: impl Into<String>,
+        introspection: IntrospectionAuthenticatorBuilder,
+    ) -> Self {
+        self.opaque.push((name.into(), introspection));
         self
     }
 
@@ -268,7 +332,11 @@ impl IssuersBuilder {
 
     /// Checks the configuration and builds each issuer's verifier.
     pub fn build(self) -> Result<Issuers, ConfigError> {
-        if self.entries.is_empty() {
+        #[cfg(feature = "introspection")]
+        let no_opaque = self.opaque.is_empty();
+        #[cfg(not(feature = "introspection"))]
+        let no_opaque = true;
+        if self.entries.is_empty() && no_opaque {
             return Err(ConfigError::new(
                 "Issuers needs at least one issuer: call `.jwt(name, JwtAuthenticator::builder()..)`",
             ));
@@ -334,9 +402,16 @@ impl IssuersBuilder {
             });
             names.push(name);
         }
-        let dpop = dpop_summary(&entries);
+        #[cfg(feature = "introspection")]
+        let opaque = opaque_issuer(self.opaque, &entries, &names)?;
+        #[cfg(feature = "introspection")]
+        let dpop = dpop_summary(&entries, opaque.as_ref().map(|o| o.dpop().map(|d| &**d)));
+        #[cfg(not(feature = "introspection"))]
+        let dpop = dpop_summary(&entries, None);
         Ok(Issuers {
             dpop,
+            #[cfg(feature = "introspection")]
+            opaque,
             entries: entries.into_boxed_slice(),
             source: TokenSource {
                 query: false,
@@ -349,12 +424,16 @@ impl IssuersBuilder {
 
 /// The DPoP challenge of several issuers: every algorithm one of them accepts, and whether some
 /// issuer still takes bearer tokens. `None` when none accepts DPoP.
-fn dpop_summary(entries: &[Entry]) -> Option<(Box<str>, bool)> {
+fn dpop_summary(
+    entries: &[Entry],
+    opaque: Option<Option<&crate::auth::jwt::Dpop>>,
+) -> Option<(Box<str>, bool)> {
     let mut algs: Vec<&str> = Vec::new();
     let mut bearer_too = false;
     let mut any = false;
-    for jwt in entries.iter().filter_map(|entry| entry.jwt.as_ref().ok()) {
-        match jwt.dpop() {
+    let jwts = entries.iter().filter_map(|entry| entry.jwt.as_ref().ok());
+    for dpop in jwts.map(JwtAuthenticator::dpop).chain(opaque) {
+        match dpop {
             Some(dpop) => {
                 any = true;
                 bearer_too |= dpop.mode == DpopMode::Allowed;
@@ -368,6 +447,46 @@ fn dpop_summary(entries: &[Entry]) -> Option<(Box<str>, bool)> {
         }
     }
     any.then(|| (algs.join(" ").into_boxed_str(), bearer_too))
+}
+
+/// The opaque-token issuer, built: at most one, its expected `iss` that of the JWT issuer of
+/// the same name, if there is one.
+#[cfg(feature = "introspection")]
+fn opaque_issuer(
+    opaque: Vec<(String, IntrospectionAuthenticatorBuilder)>,
+    entries: &[Entry],
+    names: &[String],
+) -> Result<Option<IntrospectionAuthenticator>, ConfigError> {
+    let mut opaque = opaque.into_iter();
+    let Some((name, builder)) = opaque.next() else {
+        return Ok(None);
+    };
+    if let Some((other, _)) = opaque.next() {
+        return Err(ConfigError::new(format!(
+            "both `{name}` and `{other}` take opaque tokens; an opaque token does not say which \
+             issuer it is from, so only one issuer may take them"
+        )));
+    }
+    let builder = match names.iter().position(|n| *n == name) {
+        Some(index) => {
+            let iss = entries
+                .get(index)
+                .map(|entry| &*entry.iss)
+                .unwrap_or_default();
+            match builder.expected_issuer() {
+                Some(expected) if expected != iss => {
+                    return Err(ConfigError::new(format!(
+                        "the issuer `{name}` expects {iss:?} in its JWTs but {expected:?} in its \
+                         introspection answers"
+                    )));
+                }
+                Some(_) => builder,
+                None => builder.issuer(iss),
+            }
+        }
+        None => builder,
+    };
+    builder.name(name).build().map(Some)
 }
 
 impl std::fmt::Debug for Issuers {

@@ -101,6 +101,7 @@ pub struct IntrospectionAuthenticatorBuilder {
     settings: Settings,
     cache: Option<(usize, u64)>,
     name: Option<String>,
+    dpop: Option<crate::auth::jwt::Dpop>,
 }
 
 impl fmt::Debug for IntrospectionAuthenticatorBuilder {
@@ -141,6 +142,7 @@ impl IntrospectionAuthenticatorBuilder {
                 DEFAULT_INTROSPECTION_ENTRIES as u64 * 4096,
             )),
             name: None,
+            dpop: None,
         }
     }
 
@@ -202,6 +204,19 @@ impl IntrospectionAuthenticatorBuilder {
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
         self
+    }
+
+    /// Accepts this issuer's tokens bound to a client key (DPoP, RFC 9449), with a proof on
+    /// every request, as [`JwtAuthenticatorBuilder::dpop`](crate::jwt::JwtAuthenticatorBuilder::dpop)
+    /// does for JWTs. Without it, a bound token (`cnf.jkt` in the answer) is refused.
+    pub fn dpop(mut self, dpop: crate::auth::jwt::Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
+    /// The issuer this builder expects in answers, if any: for [`Issuers`](crate::Issuers).
+    pub(crate) fn expected_issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
     }
 
     /// The name rules use for this issuer (`issuer("sso")`) and that its identities report.
@@ -391,6 +406,7 @@ impl IntrospectionAuthenticatorBuilder {
                 name: self.name.map(Into::into),
                 scheme: crate::auth::jwt::scheme_name(),
                 issuer: self.issuer.map(Into::into),
+                dpop: self.dpop.map(Arc::new),
             }),
         })
     }

@@ -23,7 +23,7 @@ pub use self::builder::{
     DEFAULT_INTROSPECTION_TIMEOUT, DEFAULT_INTROSPECTION_TTL, IntrospectionAuthenticatorBuilder,
 };
 use self::call::{Endpoint, Said};
-use crate::auth::bearer::{TokenSource, bearer_token};
+use crate::auth::bearer::{Presented, TokenSource, access_token};
 use crate::auth::jwt::names;
 use crate::auth::jwt::registered::RegisteredClaims;
 use crate::auth::jwt::requirements::{Requirement, all_roles};
@@ -85,6 +85,8 @@ pub(crate) struct Inner {
     name: Option<Arc<str>>,
     scheme: Arc<str>,
     issuer: Option<Box<str>>,
+    /// DPoP for this issuer's opaque tokens, if accepted.
+    dpop: Option<Arc<crate::auth::jwt::Dpop>>,
 }
 
 /// Timeouts and lifetimes.
@@ -125,6 +127,11 @@ impl IntrospectionAuthenticator {
         self.inner.issuer.as_deref()
     }
 
+    /// The DPoP settings of this issuer's tokens, if it accepts DPoP.
+    pub(crate) fn dpop(&self) -> Option<&Arc<crate::auth::jwt::Dpop>> {
+        self.inner.dpop.as_ref()
+    }
+
     /// How many answers the cache holds now.
     #[must_use]
     pub fn cached_answers(&self) -> usize {
@@ -152,13 +159,23 @@ impl Inner {
 
     fn identity(&self, members: Map<String, Value>, now: u64) -> Result<Identity, TokenProblem> {
         self.registered.check(&members, now)?;
-        if members.get("cnf").is_some_and(|cnf| !cnf.is_null()) {
-            // Bound to a key (RFC 8705, RFC 9449): never usable as a plain bearer token.
-            return Err(TokenProblem::KeyBound);
+        // Bound to a key: a DPoP key (`cnf.jkt`) is checked against the request's proof where
+        // the token is used (it is never usable as a plain bearer token); any other binding
+        // (an mTLS certificate, RFC 8705) cannot be checked here, so the token is refused.
+        if let Some(cnf) = members.get("cnf").filter(|cnf| !cnf.is_null()) {
+            let dpop_only = cnf
+                .as_object()
+                .is_some_and(|cnf| cnf.len() == 1 && cnf.get("jkt").is_some_and(Value::is_string));
+            if !dpop_only {
+                return Err(TokenProblem::KeyBound);
+            }
         }
+        // A DPoP token (RFC 9449 §6.2) is bound by `cnf.jkt`, which is checked where it is used.
         match members.get("token_type") {
             None | Some(Value::Null) => {}
             Some(Value::String(kind)) if kind.eq_ignore_ascii_case("bearer") => {}
+            Some(Value::String(kind))
+                if kind.eq_ignore_ascii_case("dpop") && members.get("cnf").is_some() => {}
             Some(_) => return Err(TokenProblem::WrongType),
         }
         let subject = match (members.get("sub"), members.get("client_id")) {
@@ -186,14 +203,33 @@ impl Inner {
 
 impl Authenticator for IntrospectionAuthenticator {
     fn authenticate(&self, req: &HttpRequest) -> AuthFuture {
-        match bearer_token(req, self.inner.source) {
-            Ok(token) => self.authenticate_token(&token),
+        let dpop = self.inner.dpop.as_ref();
+        match access_token(req, self.inner.source, dpop.is_some()) {
+            Ok((presented, token)) => {
+                let verified = self.authenticate_token(&token);
+                let for_proof = (presented == Presented::Dpop).then_some(token);
+                crate::auth::jwt::bound(dpop, req, presented, for_proof, verified)
+            }
             Err(denial) => AuthFuture::ready(Err(denial)),
         }
     }
 
     fn challenge(&self, realm: &str, denial: Denial) -> String {
         bearer_challenge(realm, denial)
+    }
+
+    fn challenges(&self, realm: &str, denial: Denial, req: &HttpRequest) -> Vec<String> {
+        let dpop = self.inner.dpop.as_ref().map(|dpop| {
+            (
+                &*dpop.algs,
+                dpop.mode == crate::auth::jwt::DpopMode::Allowed,
+            )
+        });
+        crate::auth::jwt::challenges_with(realm, denial, req, dpop)
+    }
+
+    fn dpop_nonce(&self, denial: Denial) -> Option<String> {
+        self.inner.dpop.as_ref()?.nonce_for(denial)
     }
 
     fn scheme(&self) -> CredentialScheme {

@@ -499,9 +499,32 @@ impl ReplayStore for MemoryReplay {
     }
 }
 
+/// `verified`, the identity of a token presented as `presented`, as far as that may go under
+/// `dpop`: a bound token only with a proof of its key (`token` is the access token, kept for
+/// the proof's `ath`), never as a bearer token.
+pub(crate) fn bound(
+    dpop: Option<&Arc<Dpop>>,
+    req: &HttpRequest,
+    presented: Presented,
+    token: Option<String>,
+    verified: AuthFuture,
+) -> AuthFuture {
+    match verified.into_ready() {
+        Ok(Ok(identity)) => bind(dpop, req, presented, token.as_deref(), identity),
+        Ok(Err(denial)) => AuthFuture::ready(Err(denial)),
+        Err(pending) => {
+            let (dpop, req) = (dpop.cloned(), req.clone());
+            AuthFuture::new(async move {
+                let identity = pending.await?;
+                bind(dpop.as_ref(), &req, presented, token.as_deref(), identity).await
+            })
+        }
+    }
+}
+
 /// What a verified token may do given how it was presented: a bound token only with a proof of
 /// its key (never as a bearer token), a proof only for a bound token.
-pub(crate) fn bind(
+fn bind(
     dpop: Option<&Arc<Dpop>>,
     req: &HttpRequest,
     presented: Presented,

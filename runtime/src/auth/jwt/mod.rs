@@ -32,6 +32,8 @@ use serde_json::{Map, Value};
 pub use self::builder::JwtAuthenticatorBuilder;
 use self::cache::BoundCache;
 pub use self::cache::{DEFAULT_CACHE_ENTRIES, TokenCache};
+#[cfg(feature = "introspection")]
+pub(crate) use self::dpop::bound;
 pub use self::dpop::{
     DEFAULT_PROOF_WINDOW, Dpop, DpopMode, MEMORY_REPLAY_CAPACITY, MemoryReplay, NONCE_PERIOD,
     ReplayStore, StoreUnavailable,
@@ -337,23 +339,7 @@ impl JwtAuthenticator {
         token: Option<String>,
         verified: AuthFuture,
     ) -> AuthFuture {
-        match verified.into_ready() {
-            Ok(Ok(identity)) => dpop::bind(
-                self.extras.dpop.as_ref(),
-                req,
-                presented,
-                token.as_deref(),
-                identity,
-            ),
-            Ok(Err(denial)) => AuthFuture::ready(Err(denial)),
-            Err(pending) => {
-                let (dpop, req) = (self.extras.dpop.clone(), req.clone());
-                AuthFuture::new(async move {
-                    let identity = pending.await?;
-                    dpop::bind(dpop.as_ref(), &req, presented, token.as_deref(), identity).await
-                })
-            }
-        }
+        dpop::bound(self.extras.dpop.as_ref(), req, presented, token, verified)
     }
 
     /// The DPoP settings, if this issuer accepts DPoP.
