@@ -68,6 +68,7 @@ pub mod observe;
 mod openapi;
 pub mod policy;
 pub mod refusal;
+pub mod store;
 
 /// JWT bearer tokens: keys, a provider's key set, the verified-token cache, provider presets.
 pub mod jwt {

@@ -16,6 +16,7 @@ use crate::metadata::ResourceMetadata;
 use crate::observe::{Observer, OnDecision, scheme_label};
 use crate::refusal::Denial;
 use crate::refusal::render::RenderRefusal;
+use crate::store::{MemoryStore, SharedStore, WhenStoreDown};
 
 /// Configures a [`RouteGuard`]; see [`RouteGuard::builder`].
 #[must_use = "a builder does nothing until `build` is called"]
@@ -32,6 +33,8 @@ pub struct RouteGuardBuilder {
     report_grants: bool,
     pseudonym_key: Option<Vec<u8>>,
     metadata: Option<ResourceMetadata>,
+    store: Option<Arc<dyn SharedStore>>,
+    when_store_down: WhenStoreDown,
 }
 
 impl RouteGuardBuilder {
@@ -49,6 +52,8 @@ impl RouteGuardBuilder {
             report_grants: false,
             pseudonym_key: None,
             metadata: None,
+            store: None,
+            when_store_down: WhenStoreDown::default(),
         }
     }
 }
@@ -231,6 +236,24 @@ impl RouteGuardBuilder {
         self
     }
 
+    /// Shares revocations and replay checks with the application's other instances through
+    /// `store`, such as a [`RedisStore`](crate::store::RedisStore) (feature `redis`); by
+    /// default a [`MemoryStore`], for one instance. Every token is checked against the
+    /// revocations after it is verified, from memory, without a round trip.
+    ///
+    /// Build the guard once and clone it into every worker: each build subscribes anew.
+    pub fn shared_store(mut self, store: impl SharedStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// What revocation checks do while the shared store is down; by default tokens are
+    /// refused with 503 and `Retry-After: 5`. See [`WhenStoreDown`].
+    pub fn when_store_down(mut self, when: WhenStoreDown) -> Self {
+        self.when_store_down = when;
+        self
+    }
+
     /// Checks the configuration and builds the guard.
     pub fn build(self) -> Result<RouteGuard, ConfigError> {
         // The realm is sent inside a quoted-string: printable ASCII without `"` or `\`
@@ -283,6 +306,10 @@ impl RouteGuardBuilder {
             }
             None => None,
         };
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryStore::new()) as Arc<dyn SharedStore>);
+        let (revocations, store) = super::attach(store, self.when_store_down);
         Ok(RouteGuard {
             inner: Arc::new(Inner {
                 chain: Arc::new(chain),
@@ -292,6 +319,8 @@ impl RouteGuardBuilder {
                 renderer: self.renderer,
                 observer,
                 metadata,
+                revocations,
+                store,
             }),
         })
     }

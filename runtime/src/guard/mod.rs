@@ -24,6 +24,7 @@ use crate::metadata::{self, ResourceMetadata};
 use crate::observe::{Observer, scheme_label};
 use crate::refusal::render::{Cause, Panicked, Refusal, RenderRefusal, Rendered};
 use crate::refusal::{Denial, GuardError, Misconfiguration};
+use crate::store::{MemoryStore, Replays, RevocationView, Revocations, SharedStore, WhenStoreDown};
 
 /// The default protection space named in challenges.
 pub const DEFAULT_REALM: &str = "api";
@@ -57,6 +58,10 @@ struct Inner {
     observer: Observer,
     /// Protected-resource metadata, and its URL, which every 401 challenge names.
     metadata: Option<(ResourceMetadata, Box<str>)>,
+    /// Revocations this instance knows, read by every request.
+    revocations: Arc<RevocationView>,
+    /// Where revocations and replay checks are shared.
+    store: Arc<dyn SharedStore>,
 }
 
 impl RouteGuard {
@@ -74,6 +79,7 @@ impl RouteGuard {
         }
         let schemes = Box::new([scheme_label(&challenge)]);
         let name = authenticator.name().into();
+        let (revocations, store) = attach(Arc::new(MemoryStore::new()), WhenStoreDown::default());
         RouteGuard {
             inner: Arc::new(Inner {
                 chain: Arc::new(Chain {
@@ -87,6 +93,8 @@ impl RouteGuard {
                 renderer: None,
                 observer: Observer::new(None, false, None, schemes),
                 metadata: None,
+                revocations,
+                store,
             }),
         }
     }
@@ -252,6 +260,39 @@ impl RouteGuard {
         Some(metadata::service(&config.path(), document))
     }
 
+    /// Revokes tokens and subjects, here and on every instance sharing this guard's store
+    /// ([`RouteGuardBuilder::shared_store`]); call it from the application's logout endpoint.
+    #[must_use]
+    pub fn revocations(&self) -> Revocations {
+        Revocations::new(
+            Arc::clone(&self.inner.revocations),
+            Arc::clone(&self.inner.store),
+        )
+    }
+
+    /// Replay checks (a proof's `jti` seen once per window) on this guard's store, shared
+    /// with every instance that uses the same one.
+    #[must_use]
+    pub fn replays(&self) -> Replays {
+        Replays::new(Arc::clone(&self.inner.store))
+    }
+
+    /// Whether the revocation check may answer 503: the store can be down and the guard
+    /// refuses tokens meanwhile.
+    #[cfg_attr(not(feature = "utoipa"), allow(dead_code))]
+    pub(crate) fn revocations_may_be_unavailable(&self) -> bool {
+        self.inner.store.may_be_unavailable()
+            && matches!(
+                self.inner.revocations.when_down(),
+                WhenStoreDown::Refuse { .. }
+            )
+    }
+
+    /// The revocation check of an authenticated identity.
+    pub(crate) fn revocation_view(&self) -> &RevocationView {
+        &self.inner.revocations
+    }
+
     pub(crate) fn chain(&self) -> &Arc<Chain> {
         &self.inner.chain
     }
@@ -271,6 +312,16 @@ impl RouteGuard {
         // The first authenticator's acceptance is not recorded: it is the common case.
         recorded.or(authenticated.then_some(0))
     }
+}
+
+/// A new view of revocations, kept fresh by `store` from now on.
+pub(crate) fn attach(
+    store: Arc<dyn SharedStore>,
+    when_down: WhenStoreDown,
+) -> (Arc<RevocationView>, Arc<dyn SharedStore>) {
+    let view = Arc::new(RevocationView::new(when_down));
+    store.attach(Arc::clone(&view));
+    (view, store)
 }
 
 impl fmt::Debug for RouteGuard {

@@ -130,6 +130,13 @@ fn settle(
     };
     match answer {
         Ok((identity, index)) => {
+            // After the verified-token cache and the enrichment: a revoked token is refused
+            // however it was verified, from the local view, without a round trip.
+            if let Err(denial) = guard.revocation_view().check(&identity) {
+                measure(guard, started, Some(index), "failure");
+                record_by(index);
+                return Err(guard.reject_by(index, denial, req, None, accepted));
+            }
             measure(guard, started, Some(index), "success");
             if index > 0 {
                 record_by(index);

@@ -112,6 +112,7 @@ fn token_problem(problem: TokenProblem) -> &'static str {
         TokenProblem::MissingClaim => "missing_claim",
         TokenProblem::UnusableClaims => "unusable_claims",
         TokenProblem::WrongCredentials => "wrong_credentials",
+        TokenProblem::Revoked => "revoked_token",
     }
 }
 
@@ -380,6 +381,7 @@ mod tests {
                 TokenProblem::MissingClaim,
                 TokenProblem::UnusableClaims,
                 TokenProblem::WrongCredentials,
+                TokenProblem::Revoked,
             ]
             .map(Denial::InvalidToken),
         );

@@ -21,7 +21,7 @@
 //! - `result` of an attempt: [`Outcome`]: `granted`, `unauthenticated` (401), `forbidden` (403,
 //!   or 404 on a hidden route), `bad_request` (400), `unavailable` (503), `error` (500).
 //! - `reason`: `none` when granted; otherwise `missing_credentials`, `unsupported_scheme`, the
-//!   token's problem (`expired`, `bad_signature`, `wrong_audience`, `wrong_credentials`, …),
+//!   token's problem (`expired`, `bad_signature`, `wrong_audience`, `wrong_credentials`, `revoked_token`, …),
 //!   `duplicate_authorization`, `rule` (the rule refused the caller), `address_rule` (an
 //!   address or country rule refused the connection), `insufficient_scope`, `policy_failed`,
 //!   `no_route_guard`, `no_country_resolver` or `unavailable`.

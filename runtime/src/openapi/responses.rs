@@ -186,7 +186,7 @@ fn unavailable() -> Value {
         "description": "Seconds to wait before trying again.",
     }});
     with_headers(
-        "Service Unavailable: a dependency the credentials are checked against (the key server, the user store) is down.",
+        "Service Unavailable: a dependency the credentials are checked against (the key server, the user store, the shared revocation store) is down.",
         Some(retry_after),
     )
 }

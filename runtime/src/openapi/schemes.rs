@@ -53,7 +53,11 @@ pub(crate) fn schemes(guard: &RouteGuard) -> Vec<Scheme> {
             scopes_only,
             definition,
             challenge: authenticator.challenge(guard.realm(), Denial::MissingCredentials),
-            may_be_unavailable: authenticator.may_be_unavailable(),
+            // A token is also checked against the shared revocations, which refuse it with
+            // 503 while their store is down.
+            may_be_unavailable: authenticator.may_be_unavailable()
+                || (matches!(scheme, CredentialScheme::BearerJwt { .. })
+                    && guard.revocations_may_be_unavailable()),
         });
     }
     found

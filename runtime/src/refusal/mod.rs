@@ -90,6 +90,9 @@ pub enum TokenProblem {
     /// A user name and password, or an API key, that match no known account. Unknown users and
     /// wrong passwords are told apart only in the server log.
     WrongCredentials,
+    /// The token was revoked (by its `jti`, or its subject logged out everywhere after it was
+    /// issued): see [`Revocations`](crate::store::Revocations).
+    Revoked,
 }
 
 impl TokenProblem {
@@ -113,6 +116,7 @@ impl TokenProblem {
             TokenProblem::MissingClaim => "The token lacks a required claim",
             TokenProblem::UnusableClaims => "The token claims are not usable",
             TokenProblem::WrongCredentials => "The credentials are not valid",
+            TokenProblem::Revoked => "The access token was revoked",
         }
     }
 }

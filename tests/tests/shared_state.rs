@@ -1,0 +1,327 @@
+//! Many instances sharing revocations and replay checks through a real Redis server
+//! (`common/redis_server.rs` installs and starts it): two guards, each with its own
+//! `RedisStore`, as two instances behind a load balancer would have. Tokens are minted with
+//! jsonwebtoken directly.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::test::init_service;
+use actix_web::{App, HttpResponse, get};
+use common::redis_server::RedisServer;
+use common::*;
+use route_guard::store::{RedisStore, WhenStoreDown};
+use route_guard::{Authenticated, RouteGuard, TokenCache, require_auth};
+use serde_json::json;
+
+#[get("/me")]
+#[require_auth]
+async fn me(user: Authenticated) -> HttpResponse {
+    HttpResponse::Ok().body(user.subject().to_owned())
+}
+
+/// How long a change may take to reach another instance before a test gives up: generous, for
+/// a busy machine; the benchmark measures the real figure.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+const REVOKED: &str = "The access token was revoked";
+
+async fn store(server: &RedisServer, prefix: &str) -> RedisStore {
+    RedisStore::builder(server.url())
+        .prefix(prefix)
+        .heartbeat(Duration::from_millis(200))
+        .timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// One instance: a guard over `server` (verified tokens cached, as in production).
+async fn instance(server: &RedisServer, prefix: &str, when_down: WhenStoreDown) -> RouteGuard {
+    let jwt = jwt_builder()
+        .cache(TokenCache::new(64))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    RouteGuard::builder(jwt)
+        .realm(REALM)
+        .shared_store(store(server, prefix).await)
+        .when_store_down(when_down)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn app(
+    guard: &RouteGuard,
+) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
+    init_service(App::new().app_data(guard.clone()).service(me)).await
+}
+
+/// Asks `app` for `/me` with `token` until `done` says yes, or panics after [`PATIENCE`].
+async fn poll_until<S>(
+    app: &S,
+    token: &str,
+    what: &str,
+    done: impl Fn(&FullReply) -> bool,
+) -> FullReply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let reply = call_full(app, get("/me").insert_header(bearer(token))).await;
+        if done(&reply) {
+            return reply;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {reply:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn token_with(sub: &str, jti: &str, iat: i64) -> (String, i64) {
+    let exp = now() + 600;
+    let claims = json!({
+        "sub": sub, "iss": ISSUER, "aud": AUDIENCE, "jti": jti, "iat": iat, "exp": exp,
+    });
+    (hs256(&claims), exp)
+}
+
+/// Until the instance's first load from Redis is done, it refuses tokens (fail closed).
+async fn ready<S>(app: &S, token: &str)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    poll_until(app, token, "the instance never became ready", |r| {
+        r.reply.status == 200
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_token_revoked_on_one_instance_is_refused_on_the_other() {
+    let server = RedisServer::start();
+    let (a, b) = (
+        instance(&server, "t1:", WhenStoreDown::default()).await,
+        instance(&server, "t1:", WhenStoreDown::default()).await,
+    );
+    let (app_a, app_b) = (app(&a).await, app(&b).await);
+    let (token, exp) = token_with("alice", "jti-1", now());
+    let (other, _) = token_with("alice", "jti-2", now());
+    ready(&app_a, &token).await;
+    // B has verified and cached the token before the revocation.
+    ready(&app_b, &token).await;
+    a.revocations()
+        .revoke(ISSUER, "jti-1", u64::try_from(exp).unwrap_or(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // At once on A, soon on B, the cache notwithstanding.
+    let on_a = call(&app_a, get("/me").insert_header(bearer(&token))).await;
+    on_a.assert_invalid_token(REVOKED, &token);
+    let on_b = poll_until(&app_b, &token, "B never refused", |r| r.reply.status == 401).await;
+    on_b.reply.assert_invalid_token(REVOKED, &token);
+    // The same subject's other token, and the same jti from another issuer, pass.
+    call(&app_b, get("/me").insert_header(bearer(&other)))
+        .await
+        .assert_ok("alice");
+    // Nothing in Redis holds the token, the jti or the subject; every key has the prefix.
+    let keys = server.cli(&["--scan"]);
+    assert!(keys.lines().all(|k| k.starts_with("t1:")), "{keys}");
+    let members = server.cli(&["ZRANGE", "t1:revoked-tokens", "0", "-1"]);
+    assert_eq!(members.trim().len(), 64, "one digest: {members}");
+    assert!(!members.contains("jti-1") && !members.contains(&token));
+}
+
+#[actix_web::test]
+async fn a_subject_logged_out_everywhere_is_refused_on_every_instance_until_a_new_login() {
+    let server = RedisServer::start();
+    let (a, b) = (
+        instance(&server, "t2:", WhenStoreDown::default()).await,
+        instance(&server, "t2:", WhenStoreDown::default()).await,
+    );
+    let (app_a, app_b) = (app(&a).await, app(&b).await);
+    let (first, _) = token_with("bob", "one", now() - 5);
+    let (second, _) = token_with("bob", "two", now() - 3);
+    let (carol, _) = token_with("carol", "three", now() - 5);
+    ready(&app_a, &first).await;
+    ready(&app_b, &second).await;
+    a.revocations()
+        .revoke_subject(ISSUER, "bob", u64::try_from(now()).unwrap_or(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    for token in [&first, &second] {
+        let refused = poll_until(&app_b, token, "B never refused", |r| r.reply.status == 401).await;
+        refused.reply.assert_invalid_token(REVOKED, token);
+    }
+    call(&app_b, get("/me").insert_header(bearer(&carol)))
+        .await
+        .assert_ok("carol");
+    // A login after the logout is let in.
+    let (fresh, _) = token_with("bob", "four", now() + 1);
+    call(&app_b, get("/me").insert_header(bearer(&fresh)))
+        .await
+        .assert_ok("bob");
+}
+
+#[actix_web::test]
+async fn an_instance_started_later_loads_what_was_revoked_before() {
+    let server = RedisServer::start();
+    let a = instance(&server, "t3:", WhenStoreDown::default()).await;
+    let (token, exp) = token_with("dora", "late", now());
+    a.revocations()
+        .revoke(ISSUER, "late", u64::try_from(exp).unwrap_or(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let c = instance(&server, "t3:", WhenStoreDown::default()).await;
+    let app_c = app(&c).await;
+    // Fail closed until loaded, then refused as revoked: never 200.
+    let reply = poll_until(&app_c, &token, "C never loaded", |r| r.reply.status != 503).await;
+    reply.reply.assert_invalid_token(REVOKED, &token);
+    // Another prefix is another application: not revoked there.
+    let other = instance(&server, "other-app:", WhenStoreDown::default()).await;
+    ready(&app(&other).await, &token).await;
+}
+
+#[actix_web::test]
+async fn a_proof_replayed_to_another_instance_is_refused() {
+    let server = RedisServer::start();
+    let (a, b) = (
+        instance(&server, "t4:", WhenStoreDown::default()).await,
+        instance(&server, "t4:", WhenStoreDown::default()).await,
+    );
+    let window = Duration::from_millis(500);
+    let first = |guard: &RouteGuard, id: &'static str| {
+        let replays = guard.replays();
+        async move { replays.first_use("key-thumbprint", id, window).await }
+    };
+    assert_eq!(first(&a, "proof-1").await, Ok(true));
+    assert_eq!(first(&b, "proof-1").await, Ok(false), "replayed on B");
+    assert_eq!(first(&a, "proof-1").await, Ok(false), "replayed on A");
+    assert_eq!(first(&b, "proof-2").await, Ok(true));
+    let keys = server.cli(&["--scan", "--pattern", "t4:replay:*"]);
+    assert!(
+        !keys.contains("proof") && keys.lines().count() == 2,
+        "{keys}"
+    );
+    // After the window, the identifier is forgotten.
+    actix_web::rt::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(first(&b, "proof-1").await, Ok(true));
+}
+
+#[actix_web::test]
+async fn redis_killed_fails_closed_with_503_and_the_guard_recovers_by_itself() {
+    let mut server = RedisServer::start();
+    let (a, b) = (
+        instance(&server, "t5:", WhenStoreDown::default()).await,
+        instance(&server, "t5:", WhenStoreDown::default()).await,
+    );
+    let lenient = instance(&server, "t5:", WhenStoreDown::UseLastKnown).await;
+    let (app_a, app_b, app_l) = (app(&a).await, app(&b).await, app(&lenient).await);
+    let (token, exp) = token_with("erin", "before", now());
+    let (good, _) = token_with("erin", "good", now());
+    ready(&app_a, &token).await;
+    ready(&app_b, &token).await;
+    ready(&app_l, &token).await;
+    a.revocations()
+        .revoke(ISSUER, "before", u64::try_from(exp).unwrap_or(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    poll_until(&app_b, &token, "B never refused", |r| r.reply.status == 401).await;
+    poll_until(&app_l, &token, "L never refused", |r| r.reply.status == 401).await;
+
+    server.kill();
+    let down = poll_until(&app_b, &good, "B never noticed", |r| r.reply.status == 503).await;
+    down.assert_refused(503, &[], &good);
+    assert_eq!(down.retry_after.as_deref(), Some("5"));
+    // The lenient instance keeps answering from what it knows.
+    call(&app_l, get("/me").insert_header(bearer(&good)))
+        .await
+        .assert_ok("erin");
+    call(&app_l, get("/me").insert_header(bearer(&token)))
+        .await
+        .assert_invalid_token(REVOKED, &token);
+    // A revocation while down is refused here, and reported as not shared.
+    let (during, during_exp) = token_with("erin", "during", now());
+    let revoked = a
+        .revocations()
+        .revoke(ISSUER, "during", u64::try_from(during_exp).unwrap_or(0))
+        .await;
+    assert!(revoked.is_err(), "{revoked:?}");
+
+    server.restart();
+    // Back by itself; what was revoked before the restart stays revoked (the view keeps it,
+    // though the restarted server, without persistence, lost it).
+    poll_until(&app_b, &good, "B never recovered", |r| {
+        r.reply.status == 200
+    })
+    .await;
+    call(&app_b, get("/me").insert_header(bearer(&token)))
+        .await
+        .assert_invalid_token(REVOKED, &token);
+    ready(&app_a, &good).await;
+    call(&app_a, get("/me").insert_header(bearer(&during)))
+        .await
+        .assert_invalid_token(REVOKED, &during);
+    // And revocations propagate again.
+    a.revocations()
+        .revoke(ISSUER, "good", u64::try_from(exp).unwrap_or(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    poll_until(&app_b, &good, "B never refused after recovery", |r| {
+        r.reply.status == 401
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_server_that_stops_answering_fails_closed_until_it_answers_again() {
+    let server = RedisServer::start();
+    let b = instance(&server, "t6:", WhenStoreDown::default()).await;
+    let app_b = app(&b).await;
+    let (token, _) = token_with("fay", "f", now());
+    ready(&app_b, &token).await;
+    server.pause(true);
+    let down = poll_until(&app_b, &token, "never noticed", |r| r.reply.status == 503).await;
+    assert_eq!(down.retry_after.as_deref(), Some("5"));
+    server.pause(false);
+    ready(&app_b, &token).await;
+}
+
+#[actix_web::test]
+async fn garbage_on_the_channel_is_ignored_and_revocations_still_arrive() {
+    let server = RedisServer::start();
+    let (a, b) = (
+        instance(&server, "t7:", WhenStoreDown::default()).await,
+        instance(&server, "t7:", WhenStoreDown::default()).await,
+    );
+    let app_b = app(&b).await;
+    let (token, exp) = token_with("gus", "g", now());
+    ready(&app_b, &token).await;
+    for garbage in ["", "t", "t zz 1", "s 00 x", &"\u{ff}".repeat(10_000)] {
+        server.cli(&["PUBLISH", "t7:revocations", garbage]);
+    }
+    server.cli(&["ZADD", "t7:revoked-tokens", "99999999999", "not-a-digest"]);
+    call(&app_b, get("/me").insert_header(bearer(&token)))
+        .await
+        .assert_ok("gus");
+    a.revocations()
+        .revoke(ISSUER, "g", u64::try_from(exp).unwrap_or(0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    poll_until(&app_b, &token, "B never refused", |r| r.reply.status == 401).await;
+}
+
+#[actix_web::test]
+async fn a_store_that_cannot_connect_is_a_configuration_error() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let down = RedisStore::builder(format!("redis://127.0.0.1:{closed}/"))
+        .timeout(Duration::from_millis(300))
+        .connect()
+        .await;
+    assert!(down.is_err());
+    let bad = RedisStore::builder("http://not-redis").connect().await;
+    assert!(bad.is_err());
+}
