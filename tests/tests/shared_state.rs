@@ -274,6 +274,31 @@ async fn redis_killed_fails_closed_with_503_and_the_guard_recovers_by_itself() {
 }
 
 #[actix_web::test]
+async fn an_idle_subscription_survives_its_heartbeats() {
+    let server = RedisServer::start();
+    let b = instance(&server, "t8:", WhenStoreDown::default()).await;
+    let app_b = app(&b).await;
+    let (token, _) = token_with("hal", "h", now());
+    ready(&app_b, &token).await;
+    // Some ten heartbeats (200 ms) of silence, each answered by a ping.
+    actix_web::rt::time::sleep(Duration::from_millis(2100)).await;
+    let clients = server.cli(&["CLIENT", "LIST"]);
+    let subscriber = clients
+        .lines()
+        .find(|line| line.contains("sub=1"))
+        .unwrap_or_else(|| panic!("no subscriber: {clients}"));
+    let age: u64 = subscriber
+        .split(' ')
+        .find_map(|field| field.strip_prefix("age="))
+        .and_then(|age| age.parse().ok())
+        .unwrap_or(0);
+    assert!(age >= 2, "the subscription was not kept: {subscriber}");
+    call(&app_b, get("/me").insert_header(bearer(&token)))
+        .await
+        .assert_ok("hal");
+}
+
+#[actix_web::test]
 async fn a_server_that_stops_answering_fails_closed_until_it_answers_again() {
     let server = RedisServer::start();
     let b = instance(&server, "t6:", WhenStoreDown::default()).await;

@@ -163,13 +163,14 @@ impl SharedStore for RedisStore {
             let mut backoff = Duration::from_millis(50);
             // Ends when the guard (and its view) is gone.
             while let Some(view) = weak.upgrade() {
-                match inner.follow(&view).await {
-                    Ok(()) => backoff = Duration::from_millis(50),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "route-guard: the Redis subscription failed; revocation view stale");
-                    }
-                }
+                let mut loaded = false;
+                let error = inner.follow(&view, &mut loaded).await;
                 view.set_fresh(false);
+                tracing::warn!(%error, "route-guard: the Redis subscription failed; revocation view stale");
+                if loaded {
+                    // It worked for a while: try again at once.
+                    backoff = Duration::from_millis(50);
+                }
                 drop(view);
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(2));
@@ -248,7 +249,18 @@ impl SharedStore for RedisStore {
 impl Inner {
     /// Subscribes, loads everything, marks the view fresh and applies messages until the
     /// connection fails or stops answering pings.
-    async fn follow(&self, view: &RevocationView) -> Result<(), StoreError> {
+    async fn follow(&self, view: &RevocationView, loaded: &mut bool) -> StoreError {
+        match self.try_follow(view, loaded).await {
+            Ok(never) => match never {},
+            Err(e) => e,
+        }
+    }
+
+    async fn try_follow(
+        &self,
+        view: &RevocationView,
+        loaded: &mut bool,
+    ) -> Result<std::convert::Infallible, StoreError> {
         let timeout =
             |what: &'static str| move |_| StoreError::new(format!("Redis: {what} timed out"));
         let pubsub = tokio::time::timeout(self.timeout, self.client.get_async_pubsub())
@@ -261,11 +273,12 @@ impl Inner {
             .map_err(timeout("subscribing"))?
             .map_err(store_error)?;
         // Subscribed first, so that whatever is published during the load is in the stream.
-        let loaded = tokio::time::timeout(self.timeout, self.load())
+        let everything = tokio::time::timeout(self.timeout, self.load())
             .await
             .map_err(timeout("loading the revocations"))??;
-        view.merge(loaded);
+        view.merge(everything);
         view.set_fresh(true);
+        *loaded = true;
         tracing::info!("route-guard: revocation view loaded from Redis");
         loop {
             match tokio::time::timeout(self.heartbeat, stream.next()).await {
@@ -277,7 +290,8 @@ impl Inner {
                 },
                 Ok(None) => return Err(StoreError::new("Redis: the subscription ended")),
                 Err(_silent) => {
-                    tokio::time::timeout(self.timeout, sink.ping::<String>())
+                    // A subscribed connection answers `["pong", ""]` (RESP2), not `PONG`.
+                    tokio::time::timeout(self.timeout, sink.ping::<redis::Value>())
                         .await
                         .map_err(timeout("a ping"))?
                         .map_err(store_error)?;
