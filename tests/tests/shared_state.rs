@@ -12,7 +12,7 @@ use actix_web::test::init_service;
 use actix_web::{App, HttpResponse, get};
 use common::redis_server::RedisServer;
 use common::*;
-use route_guard::store::{RedisStore, WhenStoreDown};
+use route_guard::store::{Lockout, RedisStore, WhenStoreDown};
 use route_guard::{Authenticated, RouteGuard, TokenCache, require_auth};
 use serde_json::json;
 
@@ -349,4 +349,158 @@ async fn a_store_that_cannot_connect_is_a_configuration_error() {
     assert!(down.is_err());
     let bad = RedisStore::builder("http://not-redis").connect().await;
     assert!(bad.is_err());
+}
+
+/// An instance taking Basic logins (`ops` / `a long ops password`) and API keys, locking a
+/// user name or an address after three failures in a minute.
+async fn login_instance(server: &RedisServer, prefix: &str) -> RouteGuard {
+    let keys = route_guard::ApiKeyAuthenticator::builder()
+        .key(
+            "a long random key for the nightly export job",
+            "export",
+            ["exporter"],
+        )
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    RouteGuard::builder(basic_users("ops", "a long ops password", &["ops"]))
+        .or(keys)
+        .realm(REALM)
+        .shared_store(store(server, prefix).await)
+        .lockout(Lockout::after(3).within(Duration::from_secs(60)))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn login(user: &str, password: &str, peer: &str) -> actix_web::test::TestRequest {
+    from_peer(peer, "/me").insert_header(basic(user, password))
+}
+
+const BASIC: &str = r#"Basic realm="test", charset="UTF-8""#;
+
+#[actix_web::test]
+async fn failed_logins_are_counted_across_instances_and_lock_known_and_unknown_users_alike() {
+    let server = RedisServer::start();
+    let (a, b) = (
+        login_instance(&server, "t9:").await,
+        login_instance(&server, "t9:").await,
+    );
+    let (app_a, app_b) = (app(&a).await, app(&b).await);
+    let ok = call(&app_a, login("ops", "a long ops password", "10.0.0.1:1")).await;
+    ok.assert_ok("ops");
+    // Three failures for `ops` and three for `ghost` (who does not exist), spread over both
+    // instances and over addresses, so that only the user names reach the limit.
+    for (n, app) in [&app_a, &app_b, &app_a].into_iter().enumerate() {
+        for user in ["ops", "ghost"] {
+            let peer = format!("10.0.1.{n}:1");
+            let wrong = call_full(app, login(user, "wrong password", &peer)).await;
+            assert_eq!(wrong.reply.status, 401, "{wrong:?}");
+            assert_eq!(wrong.challenges.first().map(String::as_str), Some(BASIC));
+        }
+    }
+    // Now refused before the password is checked, on both instances, the right one included,
+    // the same for both users.
+    let mut answers = Vec::new();
+    for (app, user, password) in [
+        (&app_b, "ops", "a long ops password"),
+        (&app_a, "ops", "a long ops password"),
+        (&app_b, "ghost", "anything"),
+    ] {
+        let locked = poll_login(app, || login(user, password, "10.0.2.1:1")).await;
+        locked.assert_refused(429, &[], password);
+        let seconds: u64 = locked
+            .retry_after
+            .as_deref()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        assert!((1..=60).contains(&seconds), "{locked:?}");
+        answers.push((
+            locked.reply.status,
+            locked.challenges.clone(),
+            locked.reply.body.clone(),
+        ));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    // Nothing in Redis names the users.
+    let keys = keys_of(&server, "t9:");
+    assert!(
+        keys.iter()
+            .all(|k| !k.contains("ops") && !k.contains("ghost")),
+        "{keys:?}"
+    );
+}
+
+#[actix_web::test]
+async fn failures_from_one_address_lock_that_address_for_every_name_and_api_keys() {
+    let server = RedisServer::start();
+    let (a, b) = (
+        login_instance(&server, "t10:").await,
+        login_instance(&server, "t10:").await,
+    );
+    let (app_a, app_b) = (app(&a).await, app(&b).await);
+    for (user, app) in [("u1", &app_a), ("u2", &app_b), ("u3", &app_a)] {
+        let wrong = call(app, login(user, "wrong", "192.0.2.7:1")).await;
+        assert_eq!(wrong.status, 401, "{wrong:?}");
+    }
+    let locked = poll_login(&app_b, || {
+        login("ops", "a long ops password", "192.0.2.7:9")
+    })
+    .await;
+    assert_eq!(locked.reply.status, 429);
+    let key = from_peer("192.0.2.7:9", "/me")
+        .insert_header(("X-API-Key", "a long random key for the nightly export job"));
+    let by_key = call_full(&app_a, key).await;
+    assert_eq!(
+        (by_key.reply.status, by_key.retry_after.is_some()),
+        (429, true)
+    );
+    // Elsewhere, the same user logs in.
+    call(&app_a, login("ops", "a long ops password", "192.0.2.8:1"))
+        .await
+        .assert_ok("ops");
+}
+
+#[actix_web::test]
+async fn with_redis_down_known_locks_hold_and_logins_are_not_refused() {
+    let mut server = RedisServer::start();
+    let a = login_instance(&server, "t11:").await;
+    let app_a = app(&a).await;
+    for _ in 0..3 {
+        call(&app_a, login("ghost", "wrong", "198.51.100.1:1")).await;
+    }
+    poll_login(&app_a, || login("ghost", "x", "198.51.100.2:1")).await;
+    server.kill();
+    // Let the instance notice.
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    let still = call_full(&app_a, login("ghost", "x", "198.51.100.2:1")).await;
+    assert_eq!(still.reply.status, 429, "{still:?}");
+    // Basic logins do not depend on the store: no 503.
+    call(
+        &app_a,
+        login("ops", "a long ops password", "198.51.100.3:1"),
+    )
+    .await
+    .assert_ok("ops");
+    let wrong = call(&app_a, login("ops", "wrong", "198.51.100.3:1")).await;
+    assert_eq!(wrong.status, 401);
+}
+
+/// The answer to `make()`'s request once it is 429, within [`PATIENCE`].
+async fn poll_login<S>(app: &S, make: impl Fn() -> actix_web::test::TestRequest) -> FullReply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let reply = call_full(app, make()).await;
+        if reply.reply.status == 429 {
+            return reply;
+        }
+        assert!(Instant::now() < deadline, "never locked: {reply:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn keys_of(server: &RedisServer, prefix: &str) -> Vec<String> {
+    let keys = server.cli(&["--scan", "--pattern", &format!("{prefix}*")]);
+    keys.lines().map(str::to_owned).collect()
 }

@@ -16,7 +16,7 @@ use crate::metadata::ResourceMetadata;
 use crate::observe::{Observer, OnDecision, scheme_label};
 use crate::refusal::Denial;
 use crate::refusal::render::RenderRefusal;
-use crate::store::{MemoryStore, SharedStore, WhenStoreDown};
+use crate::store::{Lockout, MemoryStore, SharedStore, WhenStoreDown};
 
 /// Configures a [`RouteGuard`]; see [`RouteGuard::builder`].
 #[must_use = "a builder does nothing until `build` is called"]
@@ -35,6 +35,7 @@ pub struct RouteGuardBuilder {
     metadata: Option<ResourceMetadata>,
     store: Option<Arc<dyn SharedStore>>,
     when_store_down: WhenStoreDown,
+    lockout: Option<Lockout>,
 }
 
 impl RouteGuardBuilder {
@@ -54,6 +55,7 @@ impl RouteGuardBuilder {
             metadata: None,
             store: None,
             when_store_down: WhenStoreDown::default(),
+            lockout: None,
         }
     }
 }
@@ -254,6 +256,27 @@ impl RouteGuardBuilder {
         self
     }
 
+    /// Throttles failed logins of the Basic and API-key authenticators: past
+    /// `lockout`'s limit, a user name or client address gets 429 with `Retry-After` before any
+    /// password is checked, on every instance sharing the [`shared_store`](Self::shared_store).
+    /// Off by default; see [`Lockout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use route_guard::store::Lockout;
+    /// use route_guard::{Argon2Users, BasicAuthenticator, RouteGuard, hash_password};
+    ///
+    /// let users = Argon2Users::new().user("ops", &hash_password("a long ops password")?, ["ops"])?;
+    /// let guard = RouteGuard::builder(BasicAuthenticator::new(users)?)
+    ///     .lockout(Lockout::after(5).within(Duration::from_secs(600)))
+    ///     .build()?;
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    pub fn lockout(mut self, lockout: Lockout) -> Self {
+        self.lockout = Some(lockout);
+        self
+    }
+
     /// Checks the configuration and builds the guard.
     pub fn build(self) -> Result<RouteGuard, ConfigError> {
         // The realm is sent inside a quoted-string: printable ASCII without `"` or `\`
@@ -310,6 +333,9 @@ impl RouteGuardBuilder {
             .store
             .unwrap_or_else(|| Arc::new(MemoryStore::new()) as Arc<dyn SharedStore>);
         let (revocations, store) = super::attach(store, self.when_store_down);
+        let lockout = self
+            .lockout
+            .map(|lockout| super::Throttle::new(lockout, &chain));
         Ok(RouteGuard {
             inner: Arc::new(Inner {
                 chain: Arc::new(chain),
@@ -321,6 +347,7 @@ impl RouteGuardBuilder {
                 metadata,
                 revocations,
                 store,
+                lockout,
             }),
         })
     }

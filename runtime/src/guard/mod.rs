@@ -17,6 +17,7 @@ use actix_web::web::Data;
 use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::auth::Authenticator;
+use crate::auth::CredentialScheme;
 use crate::auth::chain::{Accepted, Chain};
 use crate::client::NetworkConfig;
 use crate::identity::hierarchy::RoleHierarchy;
@@ -24,7 +25,10 @@ use crate::metadata::{self, ResourceMetadata};
 use crate::observe::{Observer, scheme_label};
 use crate::refusal::render::{Cause, Panicked, Refusal, RenderRefusal, Rendered};
 use crate::refusal::{Denial, GuardError, Misconfiguration};
-use crate::store::{MemoryStore, Replays, RevocationView, Revocations, SharedStore, WhenStoreDown};
+use crate::store::{
+    EntryDigest, Lockout, MemoryStore, Replays, Revocation, RevocationView, Revocations,
+    SharedStore, WhenStoreDown, now_secs,
+};
 
 /// The default protection space named in challenges.
 pub const DEFAULT_REALM: &str = "api";
@@ -62,6 +66,41 @@ struct Inner {
     revocations: Arc<RevocationView>,
     /// Where revocations and replay checks are shared.
     store: Arc<dyn SharedStore>,
+    /// Failed-login throttling, if configured.
+    lockout: Option<Throttle>,
+}
+
+/// [`Lockout`] and the authenticators it counts the failures of.
+pub(crate) struct Throttle {
+    lockout: Lockout,
+    /// Basic and API-key authenticators: their index, name, and the header an API key is in.
+    counted: Box<[(usize, Arc<str>, Counted)]>,
+}
+
+enum Counted {
+    Basic,
+    ApiKey(actix_web::http::header::HeaderName),
+}
+
+impl Throttle {
+    /// The throttle over `chain`'s Basic and API-key authenticators.
+    pub(crate) fn new(lockout: Lockout, chain: &Chain) -> Self {
+        let all = chain.authenticators.iter().zip(chain.names.iter());
+        let counted = all
+            .enumerate()
+            .filter_map(|(index, (authenticator, name))| {
+                let kind = match authenticator.scheme() {
+                    CredentialScheme::Basic => Counted::Basic,
+                    CredentialScheme::ApiKeyHeader(header) => {
+                        Counted::ApiKey(actix_web::http::header::HeaderName::try_from(header).ok()?)
+                    }
+                    _ => return None,
+                };
+                Some((index, Arc::clone(name), kind))
+            })
+            .collect();
+        Throttle { lockout, counted }
+    }
 }
 
 impl RouteGuard {
@@ -95,6 +134,7 @@ impl RouteGuard {
                 metadata: None,
                 revocations,
                 store,
+                lockout: None,
             }),
         }
     }
@@ -215,7 +255,8 @@ impl RouteGuard {
             | Denial::NotFound
             | Denial::Misconfigured(_)
             | Denial::PolicyFailed
-            | Denial::Unavailable { .. } => Vec::new(),
+            | Denial::Unavailable { .. }
+            | Denial::TooManyAttempts { .. } => Vec::new(),
         };
         let Some(renderer) = self.inner.renderer.as_deref() else {
             return GuardError::with_challenges(denial, challenges);
@@ -224,7 +265,8 @@ impl RouteGuard {
             Denial::MissingCredentials
             | Denial::UnsupportedScheme
             | Denial::InvalidToken(_)
-            | Denial::InvalidRequest(_) => Cause::Credentials,
+            | Denial::InvalidRequest(_)
+            | Denial::TooManyAttempts { .. } => Cause::Credentials,
             Denial::Forbidden
             | Denial::NotFound
             | Denial::InsufficientScope(_)
@@ -286,6 +328,77 @@ impl RouteGuard {
                 self.inner.revocations.when_down(),
                 WhenStoreDown::Refuse { .. }
             )
+    }
+
+    /// The user name and client address failed logins of `req` are counted by: empty unless a
+    /// lockout is configured and the request carries Basic or API-key credentials the route
+    /// accepts.
+    pub(crate) fn lockout_keys(&self, req: &HttpRequest, accepted: Accepted) -> Vec<EntryDigest> {
+        let Some(throttle) = &self.inner.lockout else {
+            return Vec::new();
+        };
+        let mut keys = Vec::new();
+        let mut presented = false;
+        for (index, name, kind) in throttle.counted.iter() {
+            if !accepted.has(*index) {
+                continue;
+            }
+            match kind {
+                Counted::Basic => {
+                    if let Some(user) = crate::auth::basic::user_name(req) {
+                        keys.push(EntryDigest::of("lockout-user", name, &user));
+                        presented = true;
+                    }
+                }
+                Counted::ApiKey(header) => presented |= req.headers().contains_key(header),
+            }
+        }
+        if presented && let Ok(address) = self.inner.network.proxies.client(req) {
+            keys.push(EntryDigest::of("lockout-address", "", &address.to_string()));
+        }
+        keys
+    }
+
+    /// Whether authenticator `index` is one whose failures are counted.
+    pub(crate) fn counts_failures_of(&self, index: usize) -> bool {
+        self.inner
+            .lockout
+            .as_ref()
+            .is_some_and(|t| t.counted.iter().any(|(i, _, _)| *i == index))
+    }
+
+    /// Counts one failed login for each of `keys` in the background, and locks those that
+    /// reach the limit, here at once and on every instance through the store.
+    pub(crate) fn count_failures(&self, keys: Vec<EntryDigest>) {
+        let Some(throttle) = &self.inner.lockout else {
+            return;
+        };
+        let Lockout { failures, window } = throttle.lockout;
+        let (store, view) = (
+            Arc::clone(&self.inner.store),
+            Arc::clone(&self.inner.revocations),
+        );
+        actix_web::rt::spawn(async move {
+            for key in keys {
+                match store.count_failure(key, window).await {
+                    Ok((count, left)) if count >= failures => {
+                        let lock = Revocation::Lock {
+                            digest: key,
+                            until: now_secs() + left.as_secs().max(1),
+                        };
+                        view.apply(lock);
+                        tracing::warn!(count, "route-guard: too many failed logins; locked");
+                        if let Err(error) = store.publish(lock).await {
+                            tracing::warn!(%error, "route-guard: a login lock was not shared");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "route-guard: a failed login was not counted");
+                    }
+                }
+            }
+        });
     }
 
     /// The revocation check of an authenticated identity.

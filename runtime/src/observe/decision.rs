@@ -25,6 +25,8 @@ pub enum Outcome {
     BadRequest,
     /// 503: a dependency the guard needs is down.
     Unavailable,
+    /// 429: too many failed logins for the user name or the client address.
+    Throttled,
     /// 500: the server is misconfigured or a predicate failed.
     Error,
 }
@@ -43,6 +45,7 @@ impl Outcome {
                 Outcome::Forbidden
             }
             Denial::Unavailable { .. } => Outcome::Unavailable,
+            Denial::TooManyAttempts { .. } => Outcome::Throttled,
             Denial::Misconfigured(_) | Denial::PolicyFailed => Outcome::Error,
         }
     }
@@ -57,6 +60,7 @@ impl Outcome {
             Outcome::Forbidden => "forbidden",
             Outcome::BadRequest => "bad_request",
             Outcome::Unavailable => "unavailable",
+            Outcome::Throttled => "throttled",
             Outcome::Error => "error",
         }
     }
@@ -92,6 +96,7 @@ pub(crate) fn reason(denial: Option<Denial>, cause: Option<Cause>) -> &'static s
         Denial::Misconfigured(Misconfiguration::NoCountryResolver) => "no_country_resolver",
         Denial::Misconfigured(Misconfiguration::NoSuchScheme) => "no_such_scheme",
         Denial::Unavailable { .. } => "unavailable",
+        Denial::TooManyAttempts { .. } => "too_many_attempts",
     }
 }
 
@@ -361,6 +366,9 @@ mod tests {
             Denial::Misconfigured(Misconfiguration::NoRouteGuard),
             Denial::Misconfigured(Misconfiguration::NoCountryResolver),
             Denial::Unavailable {
+                retry_after_secs: 1,
+            },
+            Denial::TooManyAttempts {
                 retry_after_secs: 1,
             },
         ];

@@ -115,6 +115,9 @@ impl Refusals<'_> {
                 ),
             );
         }
+        if answers.credentials && self.schemes.iter().any(|s| s.throttled) {
+            add("429", throttled());
+        }
         if answers.credentials && self.schemes.iter().any(|s| s.may_be_unavailable) {
             add("503", unavailable());
         }
@@ -178,6 +181,17 @@ fn with_headers(description: &str, headers: Option<Value>) -> Value {
         fields.insert("headers".to_owned(), headers);
     }
     response
+}
+
+fn throttled() -> Value {
+    let retry_after = json!({ "Retry-After": {
+        "schema": { "type": "integer", "format": "int32" },
+        "description": "Seconds until the lock ends.",
+    }});
+    with_headers(
+        "Too Many Requests: too many failed logins for this user name or from this address; no password is checked until the lock ends.",
+        Some(retry_after),
+    )
 }
 
 fn unavailable() -> Value {

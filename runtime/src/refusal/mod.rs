@@ -53,6 +53,13 @@ pub enum Denial {
         /// Seconds the client should wait before retrying.
         retry_after_secs: u32,
     },
+    /// Too many failed logins for this user name or from this client address: 429 with
+    /// `Retry-After` (RFC 6585 §4), answered before the password is checked, the same for
+    /// known and unknown users. See [`Lockout`](crate::store::Lockout).
+    TooManyAttempts {
+        /// Seconds until the lock ends.
+        retry_after_secs: u32,
+    },
 }
 
 /// Why presented credentials could not be used.
@@ -190,6 +197,7 @@ impl Denial {
             Denial::NotFound => StatusCode::NOT_FOUND,
             Denial::Misconfigured(_) | Denial::PolicyFailed => StatusCode::INTERNAL_SERVER_ERROR,
             Denial::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Denial::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -215,6 +223,7 @@ impl Denial {
             Denial::Unavailable { .. } => {
                 "The server cannot check credentials right now; retry later."
             }
+            Denial::TooManyAttempts { .. } => "Too many failed logins; retry later.",
         }
     }
 }
@@ -241,6 +250,10 @@ impl fmt::Display for Denial {
                     "credentials cannot be checked now; retry in {retry_after_secs} s"
                 )
             }
+            Denial::TooManyAttempts { retry_after_secs } => write!(
+                f,
+                "too many failed logins for this user or address; locked for {retry_after_secs} s"
+            ),
             Denial::Misconfigured(Misconfiguration::NoRouteGuard) => f.write_str(
                 "no RouteGuard registered: add `.app_data(RouteGuard::new(..))` to the App",
             ),
@@ -341,7 +354,9 @@ impl ResponseError for GuardError {
         for challenge in &self.challenges {
             response.append_header((header::WWW_AUTHENTICATE, challenge.clone()));
         }
-        if let Denial::Unavailable { retry_after_secs } = self.denial {
+        if let Denial::Unavailable { retry_after_secs }
+        | Denial::TooManyAttempts { retry_after_secs } = self.denial
+        {
             response.insert_header((header::RETRY_AFTER, retry_after_secs));
         }
         match &self.rendered {

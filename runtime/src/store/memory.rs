@@ -13,6 +13,13 @@ use super::{EntryDigest, Revocation, RevocationView, SharedStore, StoreFuture};
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     seen: Mutex<Seen>,
+    failures: Mutex<Failures>,
+}
+
+#[derive(Debug, Default)]
+struct Failures {
+    counts: HashMap<EntryDigest, (u32, Instant)>,
+    sweep_at: usize,
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +64,22 @@ impl SharedStore for MemoryStore {
             }
         };
         async move { Ok(first) }.boxed()
+    }
+
+    fn count_failure(&self, key: EntryDigest, window: Duration) -> StoreFuture<(u32, Duration)> {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        if failures.counts.len() >= failures.sweep_at {
+            failures.counts.retain(|_, (_, end)| *end > now);
+            failures.sweep_at = (failures.counts.len() * 2).max(1024);
+        }
+        let slot = failures.counts.entry(key).or_insert((0, now + window));
+        if slot.1 <= now {
+            *slot = (0, now + window);
+        }
+        slot.0 = slot.0.saturating_add(1);
+        let answer = (slot.0, slot.1 - now);
+        async move { Ok(answer) }.boxed()
     }
 
     fn may_be_unavailable(&self) -> bool {

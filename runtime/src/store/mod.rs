@@ -79,8 +79,9 @@ impl fmt::Debug for EntryDigest {
     }
 }
 
-/// One revocation, as stores carry it between instances.
+/// One revocation (or login lock), as stores carry it between instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Revocation {
     /// One token, by (`iss`, `jti`), until it expires.
     Token {
@@ -95,6 +96,15 @@ pub enum Revocation {
         digest: EntryDigest,
         /// Tokens whose `iat` is earlier are refused (seconds since the epoch).
         not_before: u64,
+    },
+    /// Logins locked after too many failures ([`Lockout`]), for a user name or a client
+    /// address.
+    Lock {
+        /// [`EntryDigest::of`]`("lockout-user", authenticator, name)` or
+        /// `("lockout-address", "", address)`.
+        digest: EntryDigest,
+        /// When the lock ends (seconds since the epoch).
+        until: u64,
     },
 }
 
@@ -137,6 +147,11 @@ pub trait SharedStore: Send + Sync + 'static {
     /// proofs (a DPoP proof's `jti`).
     fn first_use(&self, key: EntryDigest, window: Duration) -> StoreFuture<bool>;
 
+    /// Counts one failed login for `key` in a window of `window` that starts with the first
+    /// failure, across every instance; answers the count so far and the time left in the
+    /// window.
+    fn count_failure(&self, key: EntryDigest, window: Duration) -> StoreFuture<(u32, Duration)>;
+
     /// Whether the store can be down, leaving the view stale (true unless it lives in this
     /// process); the OpenAPI documents then list 503 for token routes.
     fn may_be_unavailable(&self) -> bool {
@@ -165,6 +180,43 @@ impl Default for WhenStoreDown {
         WhenStoreDown::Refuse {
             retry_after_secs: 5,
         }
+    }
+}
+
+/// Failed-login throttling for Basic and API keys
+/// ([`RouteGuardBuilder::lockout`](crate::RouteGuardBuilder::lockout)).
+///
+/// Failures are counted per user name (Basic) and per client address (the one
+/// [`TrustedProxies`](crate::TrustedProxies) finds), across every instance sharing the store.
+/// Once either count reaches `failures` within `window`, that name or address gets 429 Too
+/// Many Requests with `Retry-After` until the window ends, before any password is checked,
+/// whether the user exists or not.
+///
+/// While the store is down, locks already known keep applying, and new failures are not
+/// counted: locking every login out instead would let whoever can take the store down lock
+/// everyone out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    pub(crate) failures: u32,
+    pub(crate) window: Duration,
+}
+
+impl Lockout {
+    /// Locks after `failures` failed logins (at least 1) within 15 minutes.
+    #[must_use]
+    pub fn after(failures: u32) -> Self {
+        Lockout {
+            failures: failures.max(1),
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+
+    /// Counts failures within `window` (at least one second) from the first one, and locks
+    /// until it ends.
+    #[must_use]
+    pub fn within(mut self, window: Duration) -> Self {
+        self.window = window.max(Duration::from_secs(1));
+        self
     }
 }
 

@@ -8,7 +8,9 @@
 //! | `<prefix>revoked-tokens` | sorted set | digest of (`iss`, `jti`), scored by the token's `exp` |
 //! | `<prefix>revoked-subjects` | sorted set | `<digest of (iss, sub)>:<not before>`, scored by the cut-off |
 //! | `<prefix>replay:<digest>` | string with a TTL | `1`, for a proof's window |
-//! | `<prefix>revocations` | pub/sub channel | `t <digest> <exp>` or `s <digest> <not before>` |
+//! | `<prefix>failures:<digest>` | counter with a TTL | failed logins of a user name or address in the window |
+//! | `<prefix>locks` | sorted set | digest of a locked user name or address, scored by the lock's end |
+//! | `<prefix>revocations` | pub/sub channel | `t <digest> <exp>`, `s <digest> <not before>` or `l <digest> <until>` |
 //!
 //! Each write drops the entries that expired. Every instance subscribes to the channel, then
 //! loads both sets in full, on start and after every reconnection, so that a message missed
@@ -81,6 +83,8 @@ impl RedisStoreBuilder {
                 client,
                 manager,
                 tokens: format!("{}revoked-tokens", self.prefix),
+                locks: format!("{}locks", self.prefix),
+                failures: format!("{}failures:", self.prefix),
                 subjects: format!("{}revoked-subjects", self.prefix),
                 channel: format!("{}revocations", self.prefix),
                 replay: format!("{}replay:", self.prefix),
@@ -122,6 +126,8 @@ struct Inner {
     client: redis::Client,
     manager: ConnectionManager,
     tokens: String,
+    locks: String,
+    failures: String,
     subjects: String,
     channel: String,
     replay: String,
@@ -186,18 +192,12 @@ impl SharedStore for RedisStore {
             pipe.atomic();
             let message = match revocation {
                 Revocation::Token { digest, expires_at } => {
-                    pipe.cmd("ZADD")
-                        .arg(&inner.tokens)
-                        .arg("GT")
-                        .arg(expires_at)
-                        .arg(digest.to_hex())
-                        .ignore();
-                    pipe.cmd("ZREMRANGEBYSCORE")
-                        .arg(&inner.tokens)
-                        .arg("-inf")
-                        .arg(format!("({now}"))
-                        .ignore();
+                    scored(&mut pipe, &inner.tokens, expires_at, digest, now);
                     format!("t {} {expires_at}", digest.to_hex())
+                }
+                Revocation::Lock { digest, until } => {
+                    scored(&mut pipe, &inner.locks, until, digest, now);
+                    format!("l {} {until}", digest.to_hex())
                 }
                 Revocation::Subject { digest, not_before } => {
                     pipe.cmd("ZADD")
@@ -226,6 +226,10 @@ impl SharedStore for RedisStore {
         .boxed()
     }
 
+    fn count_failure(&self, key: EntryDigest, window: Duration) -> StoreFuture<(u32, Duration)> {
+        RedisStore::count(Arc::clone(&self.inner), key, window)
+    }
+
     fn first_use(&self, key: EntryDigest, window: Duration) -> StoreFuture<bool> {
         let inner = Arc::clone(&self.inner);
         async move {
@@ -241,6 +245,41 @@ impl SharedStore for RedisStore {
                 .await
                 .map_err(store_error)?;
             Ok(set.is_some())
+        }
+        .boxed()
+    }
+}
+
+impl RedisStore {
+    fn count(
+        inner: Arc<Inner>,
+        key: EntryDigest,
+        window: Duration,
+    ) -> StoreFuture<(u32, Duration)> {
+        async move {
+            let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+            let name = format!("{}{}", inner.failures, key.to_hex());
+            let mut connection = inner.manager.clone();
+            // The window starts with the first failure: the key is created with its TTL,
+            // and INCR keeps it.
+            let (count, left): (u32, i64) = redis::pipe()
+                .atomic()
+                .cmd("SET")
+                .arg(&name)
+                .arg(0)
+                .arg("NX")
+                .arg("PX")
+                .arg(millis)
+                .ignore()
+                .cmd("INCR")
+                .arg(&name)
+                .cmd("PTTL")
+                .arg(&name)
+                .query_async(&mut connection)
+                .await
+                .map_err(store_error)?;
+            let left = u64::try_from(left).map_or(window, Duration::from_millis);
+            Ok((count, left))
         }
         .boxed()
     }
@@ -304,9 +343,15 @@ impl Inner {
     async fn load(&self) -> Result<Vec<Revocation>, StoreError> {
         let now = now_secs();
         let mut connection = self.manager.clone();
-        let (tokens, subjects): (Vec<(String, u64)>, Vec<String>) = redis::pipe()
+        type Scored = Vec<(String, u64)>;
+        let (tokens, locks, subjects): (Scored, Scored, Vec<String>) = redis::pipe()
             .cmd("ZRANGEBYSCORE")
             .arg(&self.tokens)
+            .arg(now)
+            .arg("+inf")
+            .arg("WITHSCORES")
+            .cmd("ZRANGEBYSCORE")
+            .arg(&self.locks)
             .arg(now)
             .arg("+inf")
             .arg("WITHSCORES")
@@ -317,7 +362,12 @@ impl Inner {
             .query_async(&mut connection)
             .await
             .map_err(store_error)?;
-        let mut out = Vec::with_capacity(tokens.len() + subjects.len());
+        let mut out = Vec::with_capacity(tokens.len() + locks.len() + subjects.len());
+        for (member, until) in locks {
+            if let Some(digest) = EntryDigest::from_hex(&member) {
+                out.push(Revocation::Lock { digest, until });
+            }
+        }
         for (member, expires_at) in tokens {
             if let Some(digest) = EntryDigest::from_hex(&member) {
                 out.push(Revocation::Token { digest, expires_at });
@@ -336,6 +386,21 @@ impl Inner {
         }
         Ok(out)
     }
+}
+
+/// Adds `digest` to the sorted set `set` until `at`, and drops the entries that ended.
+fn scored(pipe: &mut redis::Pipeline, set: &str, at: u64, digest: EntryDigest, now: u64) {
+    pipe.cmd("ZADD")
+        .arg(set)
+        .arg("GT")
+        .arg(at)
+        .arg(digest.to_hex())
+        .ignore();
+    pipe.cmd("ZREMRANGEBYSCORE")
+        .arg(set)
+        .arg("-inf")
+        .arg(format!("({now}"))
+        .ignore();
 }
 
 /// A message of the revocation channel; `None` for anything else.
@@ -357,6 +422,7 @@ fn parse(payload: &[u8]) -> Option<Revocation> {
             digest,
             not_before: at,
         }),
+        "l" => Some(Revocation::Lock { digest, until: at }),
         _ => None,
     }
 }

@@ -16,6 +16,8 @@ pub struct RevocationView {
     /// How many entries there are, read without the lock: with none, a request costs an
     /// atomic load.
     count: AtomicUsize,
+    /// How many login locks there are, read without the lock.
+    locks: AtomicUsize,
     fresh: AtomicBool,
     when_down: WhenStoreDown,
 }
@@ -26,6 +28,8 @@ struct Entries {
     tokens: HashMap<EntryDigest, u64>,
     /// Subjects and the `iat` their tokens must reach.
     subjects: HashMap<EntryDigest, u64>,
+    /// Locked user names and addresses, and when their locks end.
+    locks: HashMap<EntryDigest, u64>,
     /// When expired tokens were last dropped.
     pruned_at: u64,
 }
@@ -38,6 +42,7 @@ impl RevocationView {
         RevocationView {
             entries: RwLock::new(Entries::default()),
             count: AtomicUsize::new(0),
+            locks: AtomicUsize::new(0),
             fresh: AtomicBool::new(false),
             when_down,
         }
@@ -64,6 +69,11 @@ impl RevocationView {
                     let slot = entries.subjects.entry(digest).or_insert(not_before);
                     *slot = (*slot).max(not_before);
                 }
+                Revocation::Lock { digest, until } if until >= now => {
+                    let slot = entries.locks.entry(digest).or_insert(until);
+                    *slot = (*slot).max(until);
+                }
+                Revocation::Lock { .. } => {}
             }
         }
         if entries.pruned_at < now {
@@ -71,11 +81,13 @@ impl RevocationView {
             entries.tokens.retain(|_, exp| *exp >= now);
             let horizon = now.saturating_sub(SUBJECT_RETENTION_SECS);
             entries.subjects.retain(|_, at| *at >= horizon);
+            entries.locks.retain(|_, until| *until >= now);
         }
         self.count.store(
             entries.tokens.len() + entries.subjects.len(),
             Ordering::Release,
         );
+        self.locks.store(entries.locks.len(), Ordering::Release);
     }
 
     /// Says whether the store vouches that the view holds every revocation (it is connected
@@ -100,6 +112,20 @@ impl RevocationView {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The seconds left on the longest lock among `keys`, if any is locked.
+    pub(crate) fn locked(&self, keys: &[EntryDigest]) -> Option<u32> {
+        if self.locks.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let now = now_secs();
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        keys.iter()
+            .filter_map(|key| entries.locks.get(key))
+            .filter(|until| **until >= now)
+            .map(|until| u32::try_from(until - now).unwrap_or(u32::MAX).max(1))
+            .max()
     }
 
     /// What the check does while the view is stale.
