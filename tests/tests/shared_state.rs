@@ -457,6 +457,14 @@ async fn failures_from_one_address_lock_that_address_for_every_name_and_api_keys
     call(&app_a, login("ops", "a long ops password", "192.0.2.8:1"))
         .await
         .assert_ok("ops");
+    // Redis names neither the users nor the address.
+    let mut seen = keys_of(&server, "t10:");
+    seen.push(server.cli(&["ZRANGE", "t10:locks", "0", "-1"]));
+    assert!(
+        seen.iter()
+            .all(|k| !k.contains("192.0.2.7") && !k.contains("u1") && !k.contains("ops")),
+        "{seen:?}"
+    );
 }
 
 #[actix_web::test]
@@ -482,6 +490,9 @@ async fn with_redis_down_known_locks_hold_and_logins_are_not_refused() {
     .assert_ok("ops");
     let wrong = call(&app_a, login("ops", "wrong", "198.51.100.3:1")).await;
     assert_eq!(wrong.status, 401);
+    let key = from_peer("198.51.100.4:1", "/me")
+        .insert_header(("X-API-Key", "a long random key for the nightly export job"));
+    call(&app_a, key).await.assert_ok("export");
 }
 
 /// The answer to `make()`'s request once it is 429, within [`PATIENCE`].
