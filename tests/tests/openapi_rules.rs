@@ -71,6 +71,8 @@ async fn plain(user: MaybeAuthenticated) -> String {
 }
 
 /// The API key's job only, or any scheme with the role `ops`; issuers are conditions.
+// Only documented: the tests read its operation, no app serves it.
+#[allow(dead_code)]
 #[require(any(
     all(scheme("api_key"), role("exporter")),
     all(role("ops"), issuer("staff"))

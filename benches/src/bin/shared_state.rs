@@ -172,9 +172,7 @@ fn main() -> std::io::Result<()> {
             run(propagation(url, rounds))
         }
         _ => {
-            eprintln!(
-                "usage: shared_state token | serve ADDR REDIS_URL | propagation REDIS_URL N"
-            );
+            eprintln!("usage: shared_state token | serve ADDR REDIS_URL | propagation REDIS_URL N");
             std::process::exit(2);
         }
     }

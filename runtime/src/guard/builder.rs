@@ -239,7 +239,7 @@ impl RouteGuardBuilder {
     }
 
     /// Shares revocations and replay checks with the application's other instances through
-    /// `store`, such as a [`RedisStore`](crate::store::RedisStore) (feature `redis`); by
+    /// `store`, such as a `RedisStore` (feature `redis`); by
     /// default a [`MemoryStore`], for one instance. Every token is checked against the
     /// revocations after it is verified, from memory, without a round trip.
     ///

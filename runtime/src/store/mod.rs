@@ -4,7 +4,7 @@
 //! A guard keeps a local view of the revocations ([`RevocationView`]) that every request reads
 //! without a network round trip. A [`SharedStore`] keeps that view fresh and carries what one
 //! instance revokes to the others: [`MemoryStore`] (the default: one instance, nothing to
-//! configure) or, with the `redis` feature, [`RedisStore`] (pub/sub, a full reload on every
+//! configure) or, with the `redis` feature, `RedisStore` (pub/sub, a full reload on every
 //! (re)connection, so that a missed message leaves no hole).
 //!
 //! While the view cannot be trusted to be fresh (the store is down), tokens are refused with
@@ -20,6 +20,7 @@ mod view;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::{RedisStore, RedisStoreBuilder};
 pub use view::RevocationView;
 
@@ -130,7 +131,7 @@ impl std::error::Error for StoreError {}
 /// What a store's asynchronous operations return.
 pub type StoreFuture<T> = BoxFuture<'static, Result<T, StoreError>>;
 
-/// Where the state instances share lives: [`MemoryStore`], [`RedisStore`] (feature `redis`), or
+/// Where the state instances share lives: [`MemoryStore`], `RedisStore` (feature `redis`), or
 /// the application's own.
 pub trait SharedStore: Send + Sync + 'static {
     /// Keeps `view` fresh from now on: loads every revocation the store holds, applies those
@@ -220,8 +221,8 @@ impl Lockout {
     }
 }
 
-/// Revokes tokens and subjects for every instance: [`RouteGuard::revocations`]
-/// (crate::RouteGuard::revocations). Cheap to clone.
+/// Revokes tokens and subjects for every instance:
+/// [`RouteGuard::revocations`](crate::RouteGuard::revocations). Cheap to clone.
 ///
 /// ```no_run
 /// use actix_web::{HttpRequest, HttpResponse, post};
@@ -311,8 +312,8 @@ impl fmt::Debug for Revocations {
     }
 }
 
-/// Remembers proofs' identifiers across every instance: [`RouteGuard::replays`]
-/// (crate::RouteGuard::replays). Cheap to clone.
+/// Remembers proofs' identifiers across every instance:
+/// [`RouteGuard::replays`](crate::RouteGuard::replays). Cheap to clone.
 #[derive(Clone)]
 pub struct Replays {
     store: Arc<dyn SharedStore>,
