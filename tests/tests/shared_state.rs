@@ -351,6 +351,28 @@ async fn a_store_that_cannot_connect_is_a_configuration_error() {
     assert!(bad.is_err());
 }
 
+#[actix_web::test]
+async fn a_server_that_speaks_garbage_is_refused_without_hanging() {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buffer = [0u8; 512];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n\x00\xff garbage");
+        }
+    });
+    let started = Instant::now();
+    let garbage = RedisStore::builder(format!("redis://127.0.0.1:{port}/"))
+        .timeout(Duration::from_millis(300))
+        .connect()
+        .await;
+    assert!(garbage.is_err());
+    assert!(started.elapsed() < PATIENCE, "took {:?}", started.elapsed());
+}
+
 /// An instance taking Basic logins (`ops` / `a long ops password`) and API keys, locking a
 /// user name or an address after three failures in a minute.
 async fn login_instance(server: &RedisServer, prefix: &str) -> RouteGuard {
