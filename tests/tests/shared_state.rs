@@ -299,6 +299,32 @@ async fn an_idle_subscription_survives_its_heartbeats() {
 }
 
 #[actix_web::test]
+async fn a_guard_dropped_closes_its_subscription() {
+    let server = RedisServer::start();
+    let subscribers = || {
+        let clients = server.cli(&["CLIENT", "LIST"]);
+        clients
+            .lines()
+            .filter(|line| line.contains("sub=1"))
+            .count()
+    };
+    let guard = instance(&server, "t12:", WhenStoreDown::default()).await;
+    let deadline = Instant::now() + PATIENCE;
+    while subscribers() != 1 {
+        assert!(Instant::now() < deadline, "never subscribed");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(guard);
+    while subscribers() != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the subscription outlived its guard"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_web::test]
 async fn a_server_that_stops_answering_fails_closed_until_it_answers_again() {
     let server = RedisServer::start();
     let b = instance(&server, "t6:", WhenStoreDown::default()).await;

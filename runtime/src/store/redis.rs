@@ -16,7 +16,7 @@
 //! loads both sets in full, on start and after every reconnection, so that a message missed
 //! while disconnected leaves no hole; until that load is done, the view is stale.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::{FutureExt as _, StreamExt as _};
@@ -74,6 +74,9 @@ impl RedisStoreBuilder {
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(2));
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            ConfigError::new("RedisStore::connect must run on a Tokio runtime (actix-web's)")
+        })?;
         let manager = client
             .get_connection_manager_with_config(config)
             .await
@@ -90,6 +93,7 @@ impl RedisStoreBuilder {
                 replay: format!("{}replay:", self.prefix),
                 timeout: self.timeout,
                 heartbeat: self.heartbeat,
+                runtime,
             }),
         })
     }
@@ -133,6 +137,8 @@ struct Inner {
     replay: String,
     timeout: Duration,
     heartbeat: Duration,
+    /// The runtime that connected, for a guard built outside one.
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -165,12 +171,19 @@ impl SharedStore for RedisStore {
         let inner = Arc::clone(&self.inner);
         let weak = Arc::downgrade(&view);
         drop(view);
-        tokio::spawn(async move {
+        // On the runtime building the guard, else on the one that connected the store: a
+        // guard built outside any runtime still gets its subscription.
+        let runtime =
+            tokio::runtime::Handle::try_current().unwrap_or_else(|_| inner.runtime.clone());
+        runtime.spawn(async move {
             let mut backoff = Duration::from_millis(50);
-            // Ends when the guard (and its view) is gone.
-            while let Some(view) = weak.upgrade() {
+            // The task holds the view weakly: it ends when the guard is gone.
+            loop {
                 let mut loaded = false;
-                let error = inner.follow(&view, &mut loaded).await;
+                let Err(error) = inner.follow(&weak, &mut loaded).await else {
+                    break; // The guard is gone.
+                };
+                let Some(view) = weak.upgrade() else { break };
                 view.set_fresh(false);
                 tracing::warn!(%error, "route-guard: the Redis subscription failed; revocation view stale");
                 if loaded {
@@ -287,19 +300,12 @@ impl RedisStore {
 
 impl Inner {
     /// Subscribes, loads everything, marks the view fresh and applies messages until the
-    /// connection fails or stops answering pings.
-    async fn follow(&self, view: &RevocationView, loaded: &mut bool) -> StoreError {
-        match self.try_follow(view, loaded).await {
-            Ok(never) => match never {},
-            Err(e) => e,
-        }
-    }
-
-    async fn try_follow(
+    /// connection fails or stops answering pings (an error), or the view is gone (`Ok`).
+    async fn follow(
         &self,
-        view: &RevocationView,
+        view: &Weak<RevocationView>,
         loaded: &mut bool,
-    ) -> Result<std::convert::Infallible, StoreError> {
+    ) -> Result<(), StoreError> {
         let timeout =
             |what: &'static str| move |_| StoreError::new(format!("Redis: {what} timed out"));
         let pubsub = tokio::time::timeout(self.timeout, self.client.get_async_pubsub())
@@ -315,12 +321,20 @@ impl Inner {
         let everything = tokio::time::timeout(self.timeout, self.load())
             .await
             .map_err(timeout("loading the revocations"))??;
-        view.merge(everything);
-        view.set_fresh(true);
+        let Some(strong) = view.upgrade() else {
+            return Ok(());
+        };
+        strong.merge(everything);
+        strong.set_fresh(true);
+        drop(strong);
         *loaded = true;
         tracing::info!("route-guard: revocation view loaded from Redis");
         loop {
-            match tokio::time::timeout(self.heartbeat, stream.next()).await {
+            let event = tokio::time::timeout(self.heartbeat, stream.next()).await;
+            let Some(view) = view.upgrade() else {
+                return Ok(());
+            };
+            match event {
                 Ok(Some(message)) => match parse(message.get_payload_bytes()) {
                     Some(revocation) => view.apply(revocation),
                     None => tracing::warn!(
