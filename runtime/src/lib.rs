@@ -68,13 +68,14 @@ pub mod observe;
 mod openapi;
 pub mod policy;
 pub mod refusal;
+pub mod store;
 
 /// JWT bearer tokens: keys, a provider's key set, the verified-token cache, provider presets.
 pub mod jwt {
     pub use crate::auth::jwt::{
         DEFAULT_CACHE_ENTRIES, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, DEFAULT_PROOF_WINDOW, Dpop,
-        DpopMode, JwtAuthenticator, JwtAuthenticatorBuilder, JwtKey, MEMORY_REPLAY_CAPACITY,
-        MemoryReplay, NONCE_PERIOD, Preset, ReplayStore, StoreUnavailable, TokenCache, TokenType,
+        DpopMode, JwtAuthenticator, JwtAuthenticatorBuilder, JwtKey, NONCE_PERIOD, Preset,
+        TokenCache, TokenType,
     };
     #[cfg(feature = "jwks")]
     #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]

@@ -12,11 +12,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "guard",
         &[
             "auth", "client", "config", "identity", "metadata", "observe", "policy", "refusal",
+            "store",
         ],
     ),
-    ("auth", &["config", "identity", "observe", "refusal"]),
+    (
+        "auth",
+        &["config", "identity", "observe", "refusal", "store"],
+    ),
     ("observe", &["client", "config", "identity", "refusal"]),
     ("metadata", &["config"]),
+    ("store", &["config", "identity", "refusal"]),
     ("policy", &["client", "identity", "refusal"]),
     ("client", &["config"]),
     ("identity", &["config"]),

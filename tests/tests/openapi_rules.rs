@@ -341,3 +341,61 @@ async fn documented_handlers_still_guard() {
         .insert_header(common::bearer("not.a.token"));
     assert_eq!(common::call(&app, forged).await.status, 401);
 }
+
+#[test]
+fn a_lockout_documents_429_on_routes_that_take_its_credentials() {
+    let keys = ApiKeyAuthenticator::builder()
+        .key(
+            "a long random key for the nightly export job",
+            "job",
+            ["exporter"],
+        )
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let guard = RouteGuard::builder(jwt())
+        .or(keys)
+        .lockout(route_guard::store::Lockout::after(5))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let doc = documented(&guard);
+    let split_op = operation(&doc, "/split", "get");
+    assert_eq!(statuses(split_op), ["200", "400", "401", "403", "429"]);
+    let locked = &split_op["responses"]["429"];
+    assert_eq!(
+        locked["headers"]["Retry-After"]["schema"]["type"],
+        json!("integer")
+    );
+    common::pypi::validate_openapi(&doc, "lockout").unwrap_or_else(|e| panic!("invalid: {e}"));
+}
+
+#[actix_web::test]
+async fn a_shared_store_that_can_be_down_documents_503_on_token_routes() {
+    let server = common::redis_server::RedisServer::start();
+    let store = route_guard::store::RedisStore::builder(server.url())
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let guard = RouteGuard::builder(jwt())
+        .shared_store(store)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let doc = documented(&guard);
+    let split_op = operation(&doc, "/split", "get");
+    assert_eq!(statuses(split_op), ["200", "400", "401", "403", "503"]);
+    // Unless the guard answers from its last view while the store is down.
+    let lenient = RouteGuard::builder(jwt())
+        .shared_store(
+            route_guard::store::RedisStore::builder(server.url())
+                .connect()
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+        .when_store_down(route_guard::store::WhenStoreDown::UseLastKnown)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let doc = documented(&lenient);
+    assert_eq!(
+        statuses(operation(&doc, "/split", "get")),
+        ["200", "400", "401", "403"]
+    );
+}

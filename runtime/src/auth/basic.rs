@@ -301,6 +301,12 @@ async fn run_blocking(work: impl FnOnce() -> bool + Send + 'static) -> bool {
     }
 }
 
+/// The user name a request's `Authorization: Basic` presents, if it presents one: what failed
+/// logins are counted by, before the password is checked.
+pub(crate) fn user_name(req: &HttpRequest) -> Option<String> {
+    credentials(req).ok().map(|(user, _)| user)
+}
+
 /// The user name and password of `Authorization: Basic`, or why there are none.
 fn credentials(req: &HttpRequest) -> Result<(String, String), Denial> {
     let value = authorization(req)?.ok_or(Denial::MissingCredentials)?;

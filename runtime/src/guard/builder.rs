@@ -16,6 +16,7 @@ use crate::metadata::ResourceMetadata;
 use crate::observe::{Observer, OnDecision, scheme_label};
 use crate::refusal::Denial;
 use crate::refusal::render::RenderRefusal;
+use crate::store::{Lockout, MemoryStore, SharedStore, WhenStoreDown};
 
 /// Configures a [`RouteGuard`]; see [`RouteGuard::builder`].
 #[must_use = "a builder does nothing until `build` is called"]
@@ -32,6 +33,9 @@ pub struct RouteGuardBuilder {
     report_grants: bool,
     pseudonym_key: Option<Vec<u8>>,
     metadata: Option<ResourceMetadata>,
+    store: Option<Arc<dyn SharedStore>>,
+    when_store_down: WhenStoreDown,
+    lockout: Option<Lockout>,
 }
 
 impl RouteGuardBuilder {
@@ -49,6 +53,9 @@ impl RouteGuardBuilder {
             report_grants: false,
             pseudonym_key: None,
             metadata: None,
+            store: None,
+            when_store_down: WhenStoreDown::default(),
+            lockout: None,
         }
     }
 }
@@ -231,6 +238,45 @@ impl RouteGuardBuilder {
         self
     }
 
+    /// Shares revocations and replay checks with the application's other instances through
+    /// `store`, such as a `RedisStore` (feature `redis`); by
+    /// default a [`MemoryStore`], for one instance. Every token is checked against the
+    /// revocations after it is verified, from memory, without a round trip.
+    ///
+    /// Build the guard once and clone it into every worker: each build subscribes anew.
+    pub fn shared_store(mut self, store: impl SharedStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// What revocation checks do while the shared store is down; by default tokens are
+    /// refused with 503 and `Retry-After: 5`. See [`WhenStoreDown`].
+    pub fn when_store_down(mut self, when: WhenStoreDown) -> Self {
+        self.when_store_down = when;
+        self
+    }
+
+    /// Throttles failed logins of the Basic and API-key authenticators: past
+    /// `lockout`'s limit, a user name or client address gets 429 with `Retry-After` before any
+    /// password is checked, on every instance sharing the [`shared_store`](Self::shared_store).
+    /// Off by default; see [`Lockout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use route_guard::store::Lockout;
+    /// use route_guard::{Argon2Users, BasicAuthenticator, RouteGuard, hash_password};
+    ///
+    /// let users = Argon2Users::new().user("ops", &hash_password("a long ops password")?, ["ops"])?;
+    /// let guard = RouteGuard::builder(BasicAuthenticator::new(users)?)
+    ///     .lockout(Lockout::after(5).within(Duration::from_secs(600)))
+    ///     .build()?;
+    /// # Ok::<(), route_guard::ConfigError>(())
+    /// ```
+    pub fn lockout(mut self, lockout: Lockout) -> Self {
+        self.lockout = Some(lockout);
+        self
+    }
+
     /// Checks the configuration and builds the guard.
     pub fn build(self) -> Result<RouteGuard, ConfigError> {
         // The realm is sent inside a quoted-string: printable ASCII without `"` or `\`
@@ -283,6 +329,13 @@ impl RouteGuardBuilder {
             }
             None => None,
         };
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryStore::new()) as Arc<dyn SharedStore>);
+        let (revocations, store) = super::attach(store, self.when_store_down);
+        let lockout = self
+            .lockout
+            .map(|lockout| super::Throttle::new(lockout, &chain));
         Ok(RouteGuard {
             inner: Arc::new(Inner {
                 chain: Arc::new(chain),
@@ -292,6 +345,9 @@ impl RouteGuardBuilder {
                 renderer: self.renderer,
                 observer,
                 metadata,
+                revocations,
+                store,
+                lockout,
             }),
         })
     }

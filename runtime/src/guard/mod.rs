@@ -17,6 +17,7 @@ use actix_web::web::Data;
 use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::auth::Authenticator;
+use crate::auth::CredentialScheme;
 use crate::auth::chain::{Accepted, Chain};
 use crate::client::NetworkConfig;
 use crate::identity::hierarchy::RoleHierarchy;
@@ -24,6 +25,10 @@ use crate::metadata::{self, ResourceMetadata};
 use crate::observe::{Observer, scheme_label};
 use crate::refusal::render::{Cause, Panicked, Refusal, RenderRefusal, Rendered};
 use crate::refusal::{Denial, GuardError, Misconfiguration};
+use crate::store::{
+    EntryDigest, Lockout, MemoryStore, Replays, Revocation, RevocationView, Revocations,
+    SharedStore, WhenStoreDown, now_secs,
+};
 
 /// The default protection space named in challenges.
 pub const DEFAULT_REALM: &str = "api";
@@ -57,6 +62,45 @@ struct Inner {
     observer: Observer,
     /// Protected-resource metadata, and its URL, which every 401 challenge names.
     metadata: Option<(ResourceMetadata, Box<str>)>,
+    /// Revocations this instance knows, read by every request.
+    revocations: Arc<RevocationView>,
+    /// Where revocations and replay checks are shared.
+    store: Arc<dyn SharedStore>,
+    /// Failed-login throttling, if configured.
+    lockout: Option<Throttle>,
+}
+
+/// [`Lockout`] and the authenticators it counts the failures of.
+pub(crate) struct Throttle {
+    lockout: Lockout,
+    /// Basic and API-key authenticators: their index, name, and the header an API key is in.
+    counted: Box<[(usize, Arc<str>, Counted)]>,
+}
+
+enum Counted {
+    Basic,
+    ApiKey(actix_web::http::header::HeaderName),
+}
+
+impl Throttle {
+    /// The throttle over `chain`'s Basic and API-key authenticators.
+    pub(crate) fn new(lockout: Lockout, chain: &Chain) -> Self {
+        let all = chain.authenticators.iter().zip(chain.names.iter());
+        let counted = all
+            .enumerate()
+            .filter_map(|(index, (authenticator, name))| {
+                let kind = match authenticator.scheme() {
+                    CredentialScheme::Basic => Counted::Basic,
+                    CredentialScheme::ApiKeyHeader(header) => {
+                        Counted::ApiKey(actix_web::http::header::HeaderName::try_from(header).ok()?)
+                    }
+                    _ => return None,
+                };
+                Some((index, Arc::clone(name), kind))
+            })
+            .collect();
+        Throttle { lockout, counted }
+    }
 }
 
 impl RouteGuard {
@@ -74,6 +118,7 @@ impl RouteGuard {
         }
         let schemes = Box::new([scheme_label(&challenge)]);
         let name = authenticator.name().into();
+        let (revocations, store) = attach(Arc::new(MemoryStore::new()), WhenStoreDown::default());
         RouteGuard {
             inner: Arc::new(Inner {
                 chain: Arc::new(Chain {
@@ -87,6 +132,9 @@ impl RouteGuard {
                 renderer: None,
                 observer: Observer::new(None, false, None, schemes),
                 metadata: None,
+                revocations,
+                store,
+                lockout: None,
             }),
         }
     }
@@ -212,7 +260,8 @@ impl RouteGuard {
             | Denial::NotFound
             | Denial::Misconfigured(_)
             | Denial::PolicyFailed
-            | Denial::Unavailable { .. } => Vec::new(),
+            | Denial::Unavailable { .. }
+            | Denial::TooManyAttempts { .. } => Vec::new(),
         };
         // A proof without the current nonce gets one (RFC 9449 §8).
         let nonce = match denial {
@@ -229,7 +278,8 @@ impl RouteGuard {
             | Denial::UnsupportedScheme
             | Denial::InvalidToken(_)
             | Denial::InvalidProof(_)
-            | Denial::InvalidRequest(_) => Cause::Credentials,
+            | Denial::InvalidRequest(_)
+            | Denial::TooManyAttempts { .. } => Cause::Credentials,
             Denial::Forbidden
             | Denial::NotFound
             | Denial::InsufficientScope(_)
@@ -271,6 +321,110 @@ impl RouteGuard {
         Some(metadata::service(&config.path(), document))
     }
 
+    /// Revokes tokens and subjects, here and on every instance sharing this guard's store
+    /// ([`RouteGuardBuilder::shared_store`]); call it from the application's logout endpoint.
+    #[must_use]
+    pub fn revocations(&self) -> Revocations {
+        Revocations::new(
+            Arc::clone(&self.inner.revocations),
+            Arc::clone(&self.inner.store),
+        )
+    }
+
+    /// Replay checks (a proof's `jti` seen once per window) on this guard's store, shared
+    /// with every instance that uses the same one.
+    #[must_use]
+    pub fn replays(&self) -> Replays {
+        Replays::new(Arc::clone(&self.inner.store))
+    }
+
+    /// Whether the revocation check may answer 503: the store can be down and the guard
+    /// refuses tokens meanwhile.
+    #[cfg_attr(not(feature = "utoipa"), allow(dead_code))]
+    pub(crate) fn revocations_may_be_unavailable(&self) -> bool {
+        self.inner.store.may_be_unavailable()
+            && matches!(
+                self.inner.revocations.when_down(),
+                WhenStoreDown::Refuse { .. }
+            )
+    }
+
+    /// The user name and client address failed logins of `req` are counted by: empty unless a
+    /// lockout is configured and the request carries Basic or API-key credentials the route
+    /// accepts.
+    pub(crate) fn lockout_keys(&self, req: &HttpRequest, accepted: Accepted) -> Vec<EntryDigest> {
+        let Some(throttle) = &self.inner.lockout else {
+            return Vec::new();
+        };
+        let mut keys = Vec::new();
+        let mut presented = false;
+        for (index, name, kind) in throttle.counted.iter() {
+            if !accepted.has(*index) {
+                continue;
+            }
+            match kind {
+                Counted::Basic => {
+                    if let Some(user) = crate::auth::basic::user_name(req) {
+                        keys.push(EntryDigest::of("lockout-user", name, &user));
+                        presented = true;
+                    }
+                }
+                Counted::ApiKey(header) => presented |= req.headers().contains_key(header),
+            }
+        }
+        if presented && let Ok(address) = self.inner.network.proxies.client(req) {
+            keys.push(EntryDigest::of("lockout-address", "", &address.to_string()));
+        }
+        keys
+    }
+
+    /// Whether authenticator `index` is one whose failures are counted.
+    pub(crate) fn counts_failures_of(&self, index: usize) -> bool {
+        self.inner
+            .lockout
+            .as_ref()
+            .is_some_and(|t| t.counted.iter().any(|(i, _, _)| *i == index))
+    }
+
+    /// Counts one failed login for each of `keys` in the background, and locks those that
+    /// reach the limit, here at once and on every instance through the store.
+    pub(crate) fn count_failures(&self, keys: Vec<EntryDigest>) {
+        let Some(throttle) = &self.inner.lockout else {
+            return;
+        };
+        let Lockout { failures, window } = throttle.lockout;
+        let (store, view) = (
+            Arc::clone(&self.inner.store),
+            Arc::clone(&self.inner.revocations),
+        );
+        actix_web::rt::spawn(async move {
+            for key in keys {
+                match store.count_failure(key, window).await {
+                    Ok((count, left)) if count >= failures => {
+                        let lock = Revocation::Lock {
+                            digest: key,
+                            until: now_secs() + left.as_secs().max(1),
+                        };
+                        view.apply(lock);
+                        tracing::warn!(count, "route-guard: too many failed logins; locked");
+                        if let Err(error) = store.publish(lock).await {
+                            tracing::warn!(%error, "route-guard: a login lock was not shared");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, "route-guard: a failed login was not counted");
+                    }
+                }
+            }
+        });
+    }
+
+    /// The revocation check of an authenticated identity.
+    pub(crate) fn revocation_view(&self) -> &RevocationView {
+        &self.inner.revocations
+    }
+
     pub(crate) fn chain(&self) -> &Arc<Chain> {
         &self.inner.chain
     }
@@ -290,6 +444,16 @@ impl RouteGuard {
         // The first authenticator's acceptance is not recorded: it is the common case.
         recorded.or(authenticated.then_some(0))
     }
+}
+
+/// A new view of revocations, kept fresh by `store` from now on.
+pub(crate) fn attach(
+    store: Arc<dyn SharedStore>,
+    when_down: WhenStoreDown,
+) -> (Arc<RevocationView>, Arc<dyn SharedStore>) {
+    let view = Arc::new(RevocationView::new(when_down));
+    store.attach(Arc::clone(&view));
+    (view, store)
 }
 
 impl fmt::Debug for RouteGuard {

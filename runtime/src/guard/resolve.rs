@@ -8,7 +8,7 @@ use futures_util::future::{FutureExt as _, LocalBoxFuture, Shared, WeakShared};
 use super::RouteGuard;
 use crate::auth::chain::{Accepted, Answer, Refused, Started};
 use crate::identity::Identity;
-use crate::refusal::GuardError;
+use crate::refusal::{Denial, GuardError, TokenProblem};
 
 /// The outcome a route's extractors share.
 pub(crate) type Outcome = Result<Arc<Identity>, GuardError>;
@@ -71,6 +71,15 @@ pub(crate) fn resolve(
         }
     }
     let accepted = accepted.unwrap_or(Accepted::ALL);
+    // Failed-login throttling, before any password is checked, whoever the user is.
+    let lockout_keys = guard.lockout_keys(req, accepted);
+    if let Some(retry_after_secs) = guard.revocation_view().locked(&lockout_keys) {
+        tracing::info!("route-guard: login refused: too many failed attempts");
+        let denial = Denial::TooManyAttempts { retry_after_secs };
+        let outcome = Err(guard.reject_by(usize::MAX, denial, req, None, accepted));
+        record(req, key, accepted, Stored::Done(outcome.clone()));
+        return Resolution::Done(outcome);
+    }
     let started = Clock::start();
     match guard.chain().authenticate(req, accepted) {
         Started::Now(answer) => {
@@ -130,6 +139,13 @@ fn settle(
     };
     match answer {
         Ok((identity, index)) => {
+            // After the verified-token cache and the enrichment: a revoked token is refused
+            // however it was verified, from the local view, without a round trip.
+            if let Err(denial) = guard.revocation_view().check(&identity) {
+                measure(guard, started, Some(index), "failure");
+                record_by(index);
+                return Err(guard.reject_by(index, denial, req, None, accepted));
+            }
             measure(guard, started, Some(index), "success");
             if index > 0 {
                 record_by(index);
@@ -145,6 +161,11 @@ fn settle(
             );
             if let Some(index) = by {
                 record_by(index);
+                if denial == Denial::InvalidToken(TokenProblem::WrongCredentials)
+                    && guard.counts_failures_of(index)
+                {
+                    guard.count_failures(guard.lockout_keys(req, accepted));
+                }
             }
             Err(guard.reject_by(by.unwrap_or(usize::MAX), denial, req, None, accepted))
         }

@@ -25,6 +25,8 @@ pub enum Outcome {
     BadRequest,
     /// 503: a dependency the guard needs is down.
     Unavailable,
+    /// 429: too many failed logins for the user name or the client address.
+    Throttled,
     /// 500: the server is misconfigured or a predicate failed.
     Error,
 }
@@ -44,6 +46,7 @@ impl Outcome {
                 Outcome::Forbidden
             }
             Denial::Unavailable { .. } => Outcome::Unavailable,
+            Denial::TooManyAttempts { .. } => Outcome::Throttled,
             Denial::Misconfigured(_) | Denial::PolicyFailed => Outcome::Error,
         }
     }
@@ -58,6 +61,7 @@ impl Outcome {
             Outcome::Forbidden => "forbidden",
             Outcome::BadRequest => "bad_request",
             Outcome::Unavailable => "unavailable",
+            Outcome::Throttled => "throttled",
             Outcome::Error => "error",
         }
     }
@@ -94,6 +98,7 @@ pub(crate) fn reason(denial: Option<Denial>, cause: Option<Cause>) -> &'static s
         Denial::Misconfigured(Misconfiguration::NoCountryResolver) => "no_country_resolver",
         Denial::Misconfigured(Misconfiguration::NoSuchScheme) => "no_such_scheme",
         Denial::Unavailable { .. } => "unavailable",
+        Denial::TooManyAttempts { .. } => "too_many_attempts",
     }
 }
 
@@ -133,6 +138,7 @@ fn token_problem(problem: TokenProblem) -> &'static str {
         TokenProblem::WrongCredentials => "wrong_credentials",
         TokenProblem::KeyBound => "key_bound",
         TokenProblem::Inactive => "inactive_token",
+        TokenProblem::Revoked => "revoked_token",
     }
 }
 
@@ -383,6 +389,9 @@ mod tests {
             Denial::Unavailable {
                 retry_after_secs: 1,
             },
+            Denial::TooManyAttempts {
+                retry_after_secs: 1,
+            },
         ];
         denials.extend(
             [
@@ -401,6 +410,7 @@ mod tests {
                 TokenProblem::MissingClaim,
                 TokenProblem::UnusableClaims,
                 TokenProblem::WrongCredentials,
+                TokenProblem::Revoked,
             ]
             .map(Denial::InvalidToken),
         );

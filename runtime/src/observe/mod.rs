@@ -21,12 +21,12 @@
 //!   attributes (`my_app::admin`), `route_guard::require_auth` for `#[require_auth]`, where the
 //!   rule is written for `rule!`. The policy that refused, or the route's first one when granted.
 //! - `result` of an attempt: [`Outcome`]: `granted`, `unauthenticated` (401), `forbidden` (403,
-//!   or 404 on a hidden route), `bad_request` (400), `unavailable` (503), `error` (500).
+//!   or 404 on a hidden route), `bad_request` (400), `throttled` (429), `unavailable` (503), `error` (500).
 //! - `reason`: `none` when granted; otherwise `missing_credentials`, `unsupported_scheme`, the
-//!   token's problem (`expired`, `bad_signature`, `wrong_audience`, `wrong_credentials`, …),
+//!   token's problem (`expired`, `bad_signature`, `wrong_audience`, `wrong_credentials`, `revoked_token`, …),
 //!   `duplicate_authorization`, `rule` (the rule refused the caller), `address_rule` (an
 //!   address or country rule refused the connection), `insufficient_scope`, `policy_failed`,
-//!   `no_route_guard`, `no_country_resolver` or `unavailable`.
+//!   `no_route_guard`, `no_country_resolver`, `too_many_attempts` or `unavailable`.
 //! - `error`: the OAuth `error` code the client received (`invalid_token`, `invalid_request`,
 //!   `insufficient_scope`) or `none`.
 //! - `scheme`: `bearer`, `basic`, `apikey`, `custom` (an authenticator of the application's own),

@@ -115,6 +115,9 @@ impl Refusals<'_> {
                 ),
             );
         }
+        if answers.credentials && self.schemes.iter().any(|s| s.throttled) {
+            add("429", throttled());
+        }
         if answers.credentials && self.schemes.iter().any(|s| s.may_be_unavailable) {
             add("503", unavailable());
         }
@@ -180,13 +183,24 @@ fn with_headers(description: &str, headers: Option<Value>) -> Value {
     response
 }
 
+fn throttled() -> Value {
+    let retry_after = json!({ "Retry-After": {
+        "schema": { "type": "integer", "format": "int32" },
+        "description": "Seconds until the lock ends.",
+    }});
+    with_headers(
+        "Too Many Requests: too many failed logins for this user name or from this address; no password is checked until the lock ends.",
+        Some(retry_after),
+    )
+}
+
 fn unavailable() -> Value {
     let retry_after = json!({ "Retry-After": {
         "schema": { "type": "integer", "format": "int32" },
         "description": "Seconds to wait before trying again.",
     }});
     with_headers(
-        "Service Unavailable: a dependency the credentials are checked against (the key server, the user store) is down.",
+        "Service Unavailable: a dependency the credentials are checked against (the key server, the user store, the shared revocation store) is down.",
         Some(retry_after),
     )
 }

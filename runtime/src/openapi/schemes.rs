@@ -20,13 +20,16 @@ pub(crate) struct Scheme {
     /// Its bare challenge, as a 401 carries it.
     pub(crate) challenge: String,
     pub(crate) may_be_unavailable: bool,
+    /// Its failed logins are counted, and may lock a user or an address out (429).
+    pub(crate) throttled: bool,
 }
 
 /// The guard's authenticators, in the order they are asked.
 pub(crate) fn schemes(guard: &RouteGuard) -> Vec<Scheme> {
     let mut found: Vec<Scheme> = Vec::new();
     let chain = guard.chain();
-    for (authenticator, chain_name) in chain.authenticators.iter().zip(chain.names.iter()) {
+    let all = chain.authenticators.iter().zip(chain.names.iter());
+    for (index, (authenticator, chain_name)) in all.enumerate() {
         let scheme = authenticator.scheme();
         let (base, scopes_only, definition) = describe(&scheme);
         let Ok(definition) = serde_json::from_value::<SecurityScheme>(definition) else {
@@ -53,7 +56,12 @@ pub(crate) fn schemes(guard: &RouteGuard) -> Vec<Scheme> {
             scopes_only,
             definition,
             challenge: authenticator.challenge(guard.realm(), Denial::MissingCredentials),
-            may_be_unavailable: authenticator.may_be_unavailable(),
+            // A token is also checked against the shared revocations, which refuse it with
+            // 503 while their store is down.
+            may_be_unavailable: authenticator.may_be_unavailable()
+                || (matches!(scheme, CredentialScheme::BearerJwt { .. })
+                    && guard.revocations_may_be_unavailable()),
+            throttled: guard.counts_failures_of(index),
         });
     }
     found

@@ -56,6 +56,13 @@ pub enum Denial {
         /// Seconds the client should wait before retrying.
         retry_after_secs: u32,
     },
+    /// Too many failed logins for this user name or from this client address: 429 with
+    /// `Retry-After` (RFC 6585 §4), answered before the password is checked, the same for
+    /// known and unknown users. See [`Lockout`](crate::store::Lockout).
+    TooManyAttempts {
+        /// Seconds until the lock ends.
+        retry_after_secs: u32,
+    },
 }
 
 /// Why presented credentials could not be used.
@@ -99,6 +106,9 @@ pub enum TokenProblem {
     /// The issuer's introspection endpoint says the token is not active (RFC 7662 §2.2):
     /// revoked, expired, unknown to it, or not a token at all.
     Inactive,
+    /// The token was revoked (by its `jti`, or its subject logged out everywhere after it was
+    /// issued): see [`Revocations`](crate::store::Revocations).
+    Revoked,
 }
 
 impl TokenProblem {
@@ -124,6 +134,7 @@ impl TokenProblem {
             TokenProblem::WrongCredentials => "The credentials are not valid",
             TokenProblem::KeyBound => "The access token is bound to another key or to DPoP",
             TokenProblem::Inactive => "The access token is not active",
+            TokenProblem::Revoked => "The access token was revoked",
         }
     }
 }
@@ -250,6 +261,7 @@ impl Denial {
             Denial::NotFound => StatusCode::NOT_FOUND,
             Denial::Misconfigured(_) | Denial::PolicyFailed => StatusCode::INTERNAL_SERVER_ERROR,
             Denial::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Denial::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -277,6 +289,7 @@ impl Denial {
             Denial::Unavailable { .. } => {
                 "The server cannot check credentials right now; retry later."
             }
+            Denial::TooManyAttempts { .. } => "Too many failed logins; retry later.",
         }
     }
 }
@@ -304,6 +317,10 @@ impl fmt::Display for Denial {
                     "credentials cannot be checked now; retry in {retry_after_secs} s"
                 )
             }
+            Denial::TooManyAttempts { retry_after_secs } => write!(
+                f,
+                "too many failed logins for this user or address; locked for {retry_after_secs} s"
+            ),
             Denial::Misconfigured(Misconfiguration::NoRouteGuard) => f.write_str(
                 "no RouteGuard registered: add `.app_data(RouteGuard::new(..))` to the App",
             ),
@@ -427,7 +444,9 @@ impl ResponseError for GuardError {
         for challenge in &self.challenges {
             response.append_header((header::WWW_AUTHENTICATE, challenge.clone()));
         }
-        if let Denial::Unavailable { retry_after_secs } = self.denial {
+        if let Denial::Unavailable { retry_after_secs }
+        | Denial::TooManyAttempts { retry_after_secs } = self.denial
+        {
             response.insert_header((header::RETRY_AFTER, retry_after_secs));
         }
         if let Some(nonce) = self.extras.as_ref().and_then(|e| e.dpop_nonce.as_ref()) {

@@ -3,6 +3,7 @@
 
 pub mod npm;
 pub mod pypi;
+pub mod redis_server;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

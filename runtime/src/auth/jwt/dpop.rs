@@ -4,13 +4,12 @@
 //! The verified-token cache may keep the token's verification; a proof is verified on every
 //! request, and its `jti` checked against the replay store.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::HttpRequest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use futures_util::future::BoxFuture;
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::{Jwk, ThumbprintHash};
 use serde_json::{Map, Value};
@@ -23,6 +22,7 @@ use crate::auth::bearer::Presented;
 use crate::config::ConfigError;
 use crate::identity::Identity;
 use crate::refusal::{Denial, ProofProblem, TokenProblem};
+use crate::store::{EntryDigest, MemoryStore, SharedStore};
 
 /// The default window a proof's `iat` must fall in, either side of now, and for which its
 /// `jti` is remembered.
@@ -69,7 +69,7 @@ pub struct Dpop {
     /// The accepted algorithms, space-separated, as the challenge's `algs` names them.
     pub(crate) algs: Box<str>,
     window: Duration,
-    replay: Arc<dyn ReplayStore>,
+    replay: Arc<dyn SharedStore>,
     nonces: Option<Nonces>,
     /// The keys of recent proofs, by their protected header as sent: a client signs every proof
     /// with one key, so its header (`typ`, `alg`, `jwk`) repeats, and reading the key and its
@@ -185,7 +185,7 @@ impl Dpop {
             algorithms: ASYMMETRIC.to_vec(),
             algs: algs(&ASYMMETRIC),
             window: DEFAULT_PROOF_WINDOW,
-            replay: Arc::new(MemoryReplay::default()),
+            replay: Arc::new(MemoryStore::new()),
             nonces: None,
             keys: Arc::new(quick_cache::sync::Cache::new(PROOF_KEYS)),
         })
@@ -220,8 +220,12 @@ impl Dpop {
     }
 
     /// Where used `jti`s are remembered: in memory by default, which is right for one
-    /// instance; share a store between instances so a proof replayed to another is refused.
-    pub fn replay_store(mut self, store: impl ReplayStore) -> Dpop {
+    /// instance. Give every instance the store they share (a clone of the
+    /// [`RedisStore`](crate::store::RedisStore) given to
+    /// [`RouteGuardBuilder::shared_store`](crate::RouteGuardBuilder::shared_store)) so that a
+    /// proof replayed to another instance is refused too. Only a digest of the key and `jti`
+    /// is stored.
+    pub fn replay_store(mut self, store: impl SharedStore) -> Dpop {
         self.replay = Arc::new(store);
         self
     }
@@ -336,15 +340,9 @@ impl Dpop {
         {
             return Err(ProofProblem::UseNonce);
         }
-        let mut replay_key = Sha256::new();
-        replay_key.update(key.thumbprint.as_bytes());
-        replay_key.update([0]);
-        replay_key.update(jti.as_bytes());
         Ok(Proven {
             thumbprint: key.thumbprint.clone(),
-            replay_key: replay_key.finalize().into(),
-            // Remembered until no clock within the window could call it fresh again.
-            remember_until: iat.saturating_add(2 * window),
+            replay_key: EntryDigest::of("dpop", &key.thumbprint, jti),
         })
     }
 
@@ -445,58 +443,8 @@ fn algs(algorithms: &[Algorithm]) -> Box<str> {
 /// A proof that passed every check but the replay.
 struct Proven {
     thumbprint: String,
-    replay_key: [u8; 32],
-    remember_until: u64,
-}
-
-/// The replay store could not answer (a shared store that is down).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoreUnavailable;
-
-/// Remembers proof `jti`s, so that each proof is used once (RFC 9449 §11.1). The default is in
-/// memory; implement it over a shared store (Redis, a database) so that several instances
-/// refuse a proof any of them has seen.
-pub trait ReplayStore: Send + Sync + 'static {
-    /// Remembers `key` until `until` (seconds since the epoch) and answers whether this is its
-    /// first use, atomically: of two concurrent calls with one key, one answers `true`.
-    fn first_use(
-        &self,
-        key: [u8; 32],
-        until: u64,
-    ) -> BoxFuture<'static, Result<bool, StoreUnavailable>>;
-}
-
-/// The most proofs the in-memory store remembers at once; past it, new proofs are refused
-/// with 503 until older ones expire, rather than forgotten early.
-pub const MEMORY_REPLAY_CAPACITY: usize = 1_000_000;
-
-/// Proof `jti`s remembered in this process.
-#[derive(Default)]
-pub struct MemoryReplay {
-    seen: Mutex<hashbrown::HashMap<[u8; 32], u64, foldhash::fast::RandomState>>,
-}
-
-impl ReplayStore for MemoryReplay {
-    fn first_use(
-        &self,
-        key: [u8; 32],
-        until: u64,
-    ) -> BoxFuture<'static, Result<bool, StoreUnavailable>> {
-        let now = jsonwebtoken::get_current_timestamp();
-        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        if seen.len() >= MEMORY_REPLAY_CAPACITY / 2 {
-            seen.retain(|_, expires| *expires > now);
-        }
-        let answer = match seen.get(&key) {
-            Some(expires) if *expires > now => Ok(false),
-            _ if seen.len() >= MEMORY_REPLAY_CAPACITY => Err(StoreUnavailable),
-            _ => {
-                seen.insert(key, until);
-                Ok(true)
-            }
-        };
-        Box::pin(std::future::ready(answer))
-    }
+    /// The proof's key thumbprint and `jti`, digested.
+    replay_key: EntryDigest,
 }
 
 /// `verified`, the identity of a token presented as `presented`, as far as that may go under
@@ -565,15 +513,14 @@ fn bind(
     if proven.thumbprint != jkt {
         return refuse(Denial::InvalidToken(TokenProblem::KeyBound));
     }
-    let first = dpop
-        .replay
-        .first_use(proven.replay_key, proven.remember_until);
+    // Remembered until no clock within the window could call the proof fresh again.
+    let first = dpop.replay.first_use(proven.replay_key, 2 * dpop.window);
     AuthFuture::new(async move {
         match first.await {
             Ok(true) => Ok(identity),
             Ok(false) => Err(Denial::InvalidProof(ProofProblem::Replayed)),
-            Err(StoreUnavailable) => {
-                tracing::warn!("route-guard: the DPoP replay store cannot answer; answering 503");
+            Err(error) => {
+                tracing::warn!(%error, "route-guard: the DPoP replay store cannot answer; answering 503");
                 Err(Denial::Unavailable {
                     retry_after_secs: STORE_RETRY_AFTER_SECS,
                 })
@@ -585,19 +532,6 @@ fn bind(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_jti_is_accepted_once_until_it_expires() {
-        let store = MemoryReplay::default();
-        let now = jsonwebtoken::get_current_timestamp();
-        let first = |key, until| futures_util::FutureExt::now_or_never(store.first_use(key, until));
-        assert_eq!(first([1; 32], now + 60), Some(Ok(true)));
-        assert_eq!(first([1; 32], now + 60), Some(Ok(false)));
-        assert_eq!(first([2; 32], now + 60), Some(Ok(true)));
-        // An expired entry no longer counts.
-        assert_eq!(first([3; 32], now.saturating_sub(1)), Some(Ok(true)));
-        assert_eq!(first([3; 32], now + 60), Some(Ok(true)));
-    }
 
     #[test]
     fn only_asymmetric_algorithms_sign_proofs() {

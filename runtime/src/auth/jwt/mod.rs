@@ -34,10 +34,7 @@ use self::cache::BoundCache;
 pub use self::cache::{DEFAULT_CACHE_ENTRIES, TokenCache};
 #[cfg(feature = "introspection")]
 pub(crate) use self::dpop::bound;
-pub use self::dpop::{
-    DEFAULT_PROOF_WINDOW, Dpop, DpopMode, MEMORY_REPLAY_CAPACITY, MemoryReplay, NONCE_PERIOD,
-    ReplayStore, StoreUnavailable,
-};
+pub use self::dpop::{DEFAULT_PROOF_WINDOW, Dpop, DpopMode, NONCE_PERIOD};
 use self::header::Header;
 pub(crate) use self::header::{Jws, read_jws};
 #[cfg(feature = "jwks")]
