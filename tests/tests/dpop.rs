@@ -1,15 +1,18 @@
 //! Sender-constrained tokens (DPoP, RFC 9449) against real software: panva's `oidc-provider`
 //! (`tests/oidc/`, its DPoP feature on) issues a token bound to a key pair its client side
 //! (panva's `jose`) made, and jose signs every proof, good and bad; never route-guard. Each
-//! case asserts the status and the exact challenges a client sees.
+//! case asserts the status and the exact challenges a client sees. Two instances sharing a
+//! real Redis server (`common/redis_server.rs`) refuse a proof replayed from one to the other.
 
 mod common;
 mod provider;
 
 use actix_web::test::init_service;
 use actix_web::{App, get};
+use common::redis_server::RedisServer;
 use common::*;
 use provider::{Provider, RESOURCE};
+use route_guard::store::RedisStore;
 use route_guard::{
     Dpop, IntrospectionAuthenticator, Jwks, JwtAuthenticator, Preset, RouteGuard, require_scope,
 };
@@ -378,4 +381,52 @@ async fn an_introspected_token_bound_to_a_key_needs_its_proof_too() {
     call_full(&app, get("/reports").insert_header(bearer(&client.token)))
         .await
         .assert_refused(401, &[&bound, &bare_dpop()], &client.token);
+}
+
+#[actix_web::test]
+async fn a_proof_used_on_one_instance_is_refused_on_another() {
+    let server = RedisServer::start();
+    let client = Client::new(provider::start().await).await;
+    let mut apps = Vec::new();
+    for _ in 0..2 {
+        let store = RedisStore::builder(server.url())
+            .prefix("dpop-test:")
+            .connect()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dpop = allowed().replay_store(store);
+        apps.push(
+            init_service(
+                App::new()
+                    .app_data(guard(&client.provider, dpop))
+                    .service(reports),
+            )
+            .await,
+        );
+    }
+    let proof = client.proof(json!({})).await;
+    call(&apps[0], with_proofs(&client.token, &[&proof]))
+        .await
+        .assert_ok("reports");
+    call_full(&apps[1], with_proofs(&client.token, &[&proof]))
+        .await
+        .assert_refused(
+            401,
+            &[
+                BARE_BEARER,
+                &dpop_error("invalid_dpop_proof", "The DPoP proof was used before"),
+            ],
+            &client.token,
+        );
+    let fresh = client.proof(json!({})).await;
+    call(&apps[1], with_proofs(&client.token, &[&fresh]))
+        .await
+        .assert_ok("reports");
+    // Only digests are stored.
+    let keys = server.cli(&["--scan", "--pattern", "dpop-test:*"]);
+    assert!(!keys.is_empty(), "the replay check wrote nothing to Redis");
+    assert!(
+        !keys.contains(&client.token) && !keys.contains("proof"),
+        "{keys}"
+    );
 }
