@@ -93,25 +93,13 @@ impl Signer {
         &self.encoding
     }
 
-    /// `claims`, signed with this key.
-    ///
-    /// # Panics
-    /// If signing fails, which the fixture keys never do.
-    #[must_use]
-    pub fn sign(&self, claims: &Value) -> String {
-        jsonwebtoken::encode(&Header::new(self.algorithm), claims, &self.encoding)
-            .expect("fixture token signs")
-    }
-
     /// A token for `sub` with `roles`, valid for an hour, as an identity provider issues it.
     ///
     /// # Panics
     /// If signing fails, which the fixture keys never do.
     #[must_use]
     pub fn token(&self, sub: &str, roles: &[&str]) -> String {
-        let claims = claims(sub, roles);
-        jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.encoding)
-            .expect("fixture token signs")
+        self.sign(&claims(sub, roles))
     }
 
     /// A token carrying exactly `claims`.

@@ -4,7 +4,10 @@
 //! - `/rg/admin`: `#[require_role("admin")]` with the verified-token cache (the default);
 //! - `/rg-nocache/admin`: the same handler, every request verified;
 //! - `/peer/{hs256,rs256,es256,eddsa}/admin`: actix-web-httpauth + jsonwebtoken +
-//!   actix-web-grants' `#[protect("admin")]`, wired as actix-web-grants' JWT example.
+//!   actix-web-grants' `#[protect("admin")]`, wired as actix-web-grants' JWT example;
+//! - `/reports`: the same rule for DPoP-bound tokens (RFC 9449), each request with a fresh
+//!   EdDSA proof; `load_server dpop-proofs N` prints the bound token, then N proofs, one a
+//!   line, for `benches/dpop_load.sh`.
 //!
 //! route-guard's authenticator holds all four keys; the token's algorithm picks the key, as an
 //! identity provider's JWKS would. `load_server tokens` prints one admin token per algorithm
@@ -16,6 +19,7 @@
 use actix_web::{App, HttpServer, get, web};
 use actix_web_httpauth::middleware::HttpAuthentication;
 use route_guard::{RouteGuard, TokenCache, require_role};
+use route_guard_benches::dpop::{DpopClient, PATH};
 use route_guard_benches::peer::{PeerVerifier, validator};
 use route_guard_benches::{ALGORITHMS, authenticator, signer};
 
@@ -27,6 +31,11 @@ async fn unguarded() -> &'static str {
 #[get("/admin")]
 #[require_role("admin")]
 async fn guarded() -> &'static str {
+    "ok"
+}
+
+#[require_role("admin")]
+async fn guarded_dpop() -> &'static str {
     "ok"
 }
 
@@ -43,7 +52,17 @@ fn print_tokens() {
     }
 }
 
+/// The bound token and `count` proofs of it, one a line.
+fn print_proofs(count: usize) {
+    let client = DpopClient::new(jsonwebtoken::Algorithm::EdDSA, count);
+    println!("{}", client.token);
+    for proof in &client.proofs {
+        println!("{proof}");
+    }
+}
+
 async fn serve(addr: &str) -> std::io::Result<()> {
+    let dpop = RouteGuard::new(DpopClient::new(jsonwebtoken::Algorithm::EdDSA, 0).authenticator());
     let signers: Vec<_> = ALGORITHMS.into_iter().map(signer).collect();
     let keys = || signers.iter().map(|s| s.key.clone());
     let cached = RouteGuard::new(authenticator(keys(), Some(TokenCache::new(10_000))));
@@ -97,6 +116,11 @@ async fn serve(addr: &str) -> std::io::Result<()> {
                     .app_data(uncached.clone())
                     .service(guarded),
             );
+        app = app.service(
+            web::resource(PATH)
+                .app_data(dpop.clone())
+                .route(web::get().to(guarded_dpop)),
+        );
         for (path, verifier) in &peers {
             let auth = HttpAuthentication::bearer(validator(verifier.clone()));
             app = app.service(web::scope(path).wrap(auth).service(peer));
@@ -121,10 +145,17 @@ fn main() -> std::io::Result<()> {
             print_tokens();
             Ok(())
         }
+        ["dpop-proofs", count] => {
+            print_proofs(count.parse().unwrap_or(0));
+            Ok(())
+        }
         ["serve"] => actix_web::rt::System::new().block_on(serve("127.0.0.1:8089")),
         ["serve", addr] => actix_web::rt::System::new().block_on(serve(addr)),
         _ => {
-            eprintln!("usage: load_server tokens | load_server serve [127.0.0.1:PORT]");
+            eprintln!(
+                "usage: load_server tokens | load_server dpop-proofs N | \
+                 load_server serve [127.0.0.1:PORT]"
+            );
             std::process::exit(2);
         }
     }
