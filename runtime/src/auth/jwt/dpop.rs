@@ -220,8 +220,8 @@ impl Dpop {
     }
 
     /// Where used `jti`s are remembered: in memory by default, which is right for one
-    /// instance. Give every instance the store they share (a clone of the
-    /// [`RedisStore`](crate::store::RedisStore) given to
+    /// instance. Give every instance the store they share (a clone of the `RedisStore`, feature
+    /// `redis`, given to
     /// [`RouteGuardBuilder::shared_store`](crate::RouteGuardBuilder::shared_store)) so that a
     /// proof replayed to another instance is refused too. Only a digest of the key and `jti`
     /// is stored.
