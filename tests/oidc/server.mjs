@@ -25,8 +25,9 @@
 //   GET  /moved, /loop            a redirect to /jwks, and an endless one
 //   GET  /jose/jwks               public keys of the jose minter, one per algorithm
 //   GET  /jose/token?alg=A&sub=S  a token signed by jose with algorithm A
-//   POST /jose/dpop-token?scope=S a DPoP-bound access token (RFC 9449) from this tenant's token
-//                                 endpoint, for a key pair jose makes: {access_token, jwk}
+//   POST /jose/dpop-token?scope=S&alg=A  a DPoP-bound access token (RFC 9449) from this
+//                                 tenant's token endpoint, for a key pair jose makes with
+//                                 algorithm A (ES256 by default): {access_token, jwk}
 //   POST /jose/dpop-proof         a DPoP proof jose signs, as the JSON body says (see dpopProof)
 
 import http from 'node:http';
@@ -78,6 +79,10 @@ async function makeProvider(tenant) {
     ],
     jwks: { keys: [key] },
     scopes: ['openid', 'read:reports', 'write:reports'],
+    // DPoP proofs of every family the guard advertises, not only the default ES256 and EdDSA.
+    enabledJWA: {
+      dPoPSigningAlgValues: ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'],
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -201,7 +206,8 @@ async function tenantRoute(req, res, url, tenant, prefix, path, keys) {
     return send(res, 200, token, 'text/plain');
   }
   if (req.method === 'POST' && path === '/jose/dpop-token') {
-    return send(res, 200, await dpopToken(tenant, url.searchParams.get('scope')));
+    const alg = url.searchParams.get('alg') ?? 'ES256';
+    return send(res, 200, await dpopToken(tenant, url.searchParams.get('scope'), alg));
   }
   if (req.method === 'POST' && path === '/jose/dpop-proof') {
     return send(res, 200, await dpopProof(JSON.parse(await body(req))), 'text/plain');
@@ -270,9 +276,9 @@ async function dpopProof(spec) {
 }
 
 // A client with a key pair of its own gets a DPoP-bound token from the tenant's token endpoint.
-async function dpopToken(tenant, scope) {
-  const { privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
-  const jwk = { ...(await jose.exportJWK(privateKey)), alg: 'ES256' };
+async function dpopToken(tenant, scope, alg) {
+  const { privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await jose.exportJWK(privateKey)), alg };
   const endpoint = `${tenant.issuer}/token`;
   const proof = await dpopProof({ jwk, htm: 'POST', htu: endpoint });
   const form = new URLSearchParams({ grant_type: 'client_credentials' });

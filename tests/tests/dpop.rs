@@ -430,3 +430,31 @@ async fn a_proof_used_on_one_instance_is_refused_on_another() {
         "{keys}"
     );
 }
+
+#[actix_web::test]
+async fn proofs_of_every_advertised_family_pass() {
+    let provider = provider::start().await;
+    let app = init_service(
+        App::new()
+            .app_data(guard(&provider, allowed()))
+            .service(reports),
+    )
+    .await;
+    // An RSA key without `alg` in the proof's `jwk`: the proof's `alg` says PS256, not RS256.
+    for alg in ["PS256", "RS256", "EdDSA", "ES384"] {
+        let (token, _, jwk) = provider.dpop_token_signed("read:reports", alg).await;
+        let mut public = jwk.clone();
+        if let Some(members) = public.as_object_mut() {
+            for private in ["d", "p", "q", "dp", "dq", "qi", "alg"] {
+                members.remove(private);
+            }
+        }
+        let spec = json!({
+            "jwk": jwk, "header_jwk": public, "htm": "GET", "htu": HTU, "access_token": token,
+        });
+        let proof = provider.dpop_proof(&spec).await;
+        call(&app, with_proofs(&token, &[&proof]))
+            .await
+            .assert_ok("reports");
+    }
+}

@@ -14,12 +14,19 @@ use actix_web::{App, HttpResponse, get};
 use common::*;
 use route_guard::observe::Decision;
 use route_guard::store::Lockout;
-use route_guard::{Authenticated, RouteGuard, TrustedProxies, require_auth};
+use route_guard::{Authenticated, RouteGuard, TrustedProxies, require, require_auth};
 
 #[get("/me")]
 #[require_auth]
 async fn me(user: Authenticated) -> HttpResponse {
     HttpResponse::Ok().body(user.subject().to_owned())
+}
+
+/// A route that does not exist for anyone it does not admit.
+#[get("/hidden")]
+#[require(authenticated, hide)]
+async fn hidden() -> &'static str {
+    "hidden"
 }
 
 const PASSWORD: &str = "a long ops password";
@@ -40,7 +47,7 @@ fn guard(reasons: Arc<Mutex<Vec<(String, String)>>>) -> RouteGuard {
 async fn app(
     guard: RouteGuard,
 ) -> impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error> {
-    init_service(App::new().app_data(guard).service(me)).await
+    init_service(App::new().app_data(guard).service(me).service(hidden)).await
 }
 
 /// A login through the trusted proxy 10.0.0.1 for the client `client`.
@@ -147,4 +154,23 @@ async fn without_a_lockout_failures_are_only_refused() {
     )
     .await
     .assert_ok("ops");
+}
+
+#[actix_web::test]
+async fn a_hidden_route_stays_404_when_its_caller_is_locked_out() {
+    let app = app(guard(Arc::default())).await;
+    for _ in 0..3 {
+        let reply = call(
+            &app,
+            via_proxy("203.0.113.9", "ops", "wrong").uri("/hidden"),
+        )
+        .await;
+        reply.assert_hidden();
+        settle().await;
+    }
+    // Locked now: a 429 would tell the route exists; it answers as a missing route does.
+    let locked = via_proxy("203.0.113.9", "ops", PASSWORD).uri("/hidden");
+    call(&app, locked).await.assert_hidden();
+    let unlocked = via_proxy("198.51.100.1", "someone", "x").uri("/me");
+    assert_eq!(call(&app, unlocked).await.status, 401);
 }

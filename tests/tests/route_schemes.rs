@@ -127,11 +127,20 @@ macro_rules! app {
                 .service(
                     web::scope("/internal")
                         .wrap(GuardScope::new(rule!(scheme("scraper"))))
-                        .route("/dump", web::get().to(|| async { "dump" })),
+                        .route("/dump", web::get().to(|| async { "dump" }))
+                        .service(internal_me),
                 ),
         )
         .await
     };
+}
+
+/// Inside the scraper-only scope, a route whose own guard names no scheme: the scope's
+/// identity is the one it sees.
+#[get("/me")]
+#[require_auth]
+async fn internal_me(user: Authenticated) -> String {
+    format!("{} by {}", user.subject(), user.scheme().unwrap_or("?"))
 }
 
 const BEARER: &str = r#"Bearer realm="test""#;
@@ -247,6 +256,12 @@ async fn a_guarded_scope_names_its_scheme_too() {
         .assert_refused(401, &[BASIC], &ann);
     let scraper = get("/internal/dump").insert_header(basic("prometheus", PASSWORD));
     call(&app, scraper).await.assert_ok("dump");
+    // The route's own guard takes every scheme; it keeps the identity the scope accepted.
+    let scraper = get("/internal/me").insert_header(basic("prometheus", PASSWORD));
+    call(&app, scraper).await.assert_ok("prometheus by scraper");
+    call_full(&app, get("/internal/me").insert_header(bearer(&ann)))
+        .await
+        .assert_refused(401, &[BASIC], &ann);
 }
 
 #[test]

@@ -215,3 +215,24 @@ async fn a_guarded_scope_asks_for_its_step_up() {
         .await
         .assert_ok("panel");
 }
+
+#[actix_web::test]
+async fn a_password_login_that_falls_short_is_forbidden_not_asked_to_step_up() {
+    // A password cannot be stepped up at an authorization server: 403, as any rule refuses.
+    let guard =
+        route_guard::RouteGuard::builder(jwt_builder().build().unwrap_or_else(|e| panic!("{e}")))
+            .or(basic_users("ops", "a long ops password", &[]))
+            .realm(REALM)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+    let app = init_service(App::new().app_data(guard).service(transfer).service(recent)).await;
+    for path in ["/transfer", "/recent"] {
+        let ops = get(path).insert_header(basic("ops", "a long ops password"));
+        call(&app, ops).await.assert_forbidden();
+    }
+    // A token still is, in the scheme that accepted it alone.
+    let pwd = login(&[], Some("pwd"), Some(10));
+    call_full(&app, get("/transfer").insert_header(bearer(&pwd)))
+        .await
+        .assert_refused(401, &[&step_up(Some("mfa"), None)], &pwd);
+}

@@ -231,12 +231,19 @@ impl Authenticator for Issuers {
         })
     }
 
-    /// The nonce of the issuer the request's token names, if it asks for nonces.
-    fn dpop_nonce(&self, denial: Denial) -> Option<String> {
-        self.entries
-            .iter()
-            .filter_map(|entry| entry.jwt.as_ref().ok())
-            .find_map(|jwt| jwt.dpop()?.nonce_for(denial))
+    /// The nonce of the issuer the request's token names (the opaque issuer's for a token that
+    /// is not a JWS), if that issuer asks for nonces.
+    fn dpop_nonce(&self, denial: Denial, req: &HttpRequest) -> Option<String> {
+        let (_, token) = access_token(req, self.source, true).ok()?;
+        if !looks_like_jws(&token) {
+            #[cfg(feature = "introspection")]
+            return self.opaque.as_ref()?.dpop()?.nonce_for(denial);
+            #[cfg(not(feature = "introspection"))]
+            return None;
+        }
+        let jws = read_jws(&token).ok()?;
+        let entry = self.verifier(&jws).ok()?;
+        entry.jwt.as_ref().ok()?.dpop()?.nonce_for(denial)
     }
 
     fn name(&self) -> Cow<'static, str> {

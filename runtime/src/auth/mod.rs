@@ -71,10 +71,10 @@ pub trait Authenticator: Send + Sync + 'static {
         vec![self.challenge(realm, denial)]
     }
 
-    /// A `DPoP-Nonce` to send with `denial` (RFC 9449 §8), for an authenticator that asks
-    /// DPoP proofs for server nonces. By default none.
-    fn dpop_nonce(&self, denial: Denial) -> Option<String> {
-        let _ = denial;
+    /// A `DPoP-Nonce` to send with `denial` on `req` (RFC 9449 §8), for an authenticator that
+    /// asks DPoP proofs for server nonces. By default none.
+    fn dpop_nonce(&self, denial: Denial, req: &HttpRequest) -> Option<String> {
+        let _ = (denial, req);
         None
     }
 

@@ -59,8 +59,7 @@ pub(crate) fn check(req: &HttpRequest, rules: &[PolicyRef]) -> CheckFuture {
     }
     let accepted = match accepted_schemes(guard, rules, network.as_ref()) {
         Ok(accepted) => accepted,
-        Err(applied) => {
-            let denial = Denial::Misconfigured(Misconfiguration::NoSuchScheme);
+        Err((applied, denial)) => {
             return ready(report.conclude(applied, None, Verdict::Veto(denial)));
         }
     };
@@ -112,13 +111,14 @@ fn by_address(report: &Report<'_>, rules: &[PolicyRef], network: &Network) -> Op
 }
 
 /// The authenticators that can satisfy every one of `rules`: all of them unless a rule names
-/// schemes. `Err`: a rule no authenticator of the guard can satisfy (a `scheme(..)` naming
-/// none of them), a misconfiguration.
+/// schemes. `Err`: a rule no authenticator can satisfy, with the refusal: 403 when it is the
+/// client's address that leaves none, 500 when no address could (a `scheme(..)` naming no
+/// authenticator of the guard, a misconfiguration).
 fn accepted_schemes<'r>(
     guard: &RouteGuard,
     rules: &'r [PolicyRef],
     network: Option<&Network>,
-) -> Result<Accepted, &'r Applied> {
+) -> Result<Accepted, (&'r Applied, Denial)> {
     let mut accepted = Accepted::ALL;
     for PolicyRef(applied) in rules.iter().filter(|PolicyRef(a)| a.schemes) {
         let names = guard.chain().names.iter().enumerate();
@@ -130,9 +130,19 @@ fn accepted_schemes<'r>(
             }
         }
         accepted.0 &= admitted;
-        // None left: this rule, alone or with the ones before, names no scheme the guard has.
+        // None left: this rule, alone or with the ones before, leaves no scheme the guard has.
         if accepted.0 == 0 {
-            return Err(applied);
+            let names = &guard.chain().names;
+            let unknown = applied
+                .rule
+                .schemes_named()
+                .any(|wanted| !names.iter().any(|name| **name == *wanted));
+            let denial = if unknown {
+                Denial::Misconfigured(Misconfiguration::NoSuchScheme)
+            } else {
+                Denial::Forbidden
+            };
+            return Err((applied, denial));
         }
     }
     Ok(accepted)
@@ -237,7 +247,11 @@ impl Report<'_> {
     fn hidden(&self, rules: &[PolicyRef], error: GuardError) -> GuardError {
         let credentials = matches!(
             error.denial(),
-            Denial::MissingCredentials | Denial::UnsupportedScheme | Denial::InvalidToken(_)
+            Denial::MissingCredentials
+                | Denial::UnsupportedScheme
+                | Denial::InvalidToken(_)
+                | Denial::InvalidProof(_)
+                | Denial::TooManyAttempts { .. }
         );
         if credentials && rules.iter().any(|PolicyRef(applied)| applied.hide) {
             self.guard.reject(self.req, Denial::NotFound)
@@ -268,7 +282,13 @@ impl Report<'_> {
             }
             Verdict::MissingScope => forbidden,
             // A hidden route names nothing it needs, a stronger login included.
-            Verdict::StepUp if !applied.hide && applied.step_up.asks_anything() => {
+            // Only a token's issuer can be asked for a stronger login: a password or key that
+            // falls short is refused as any rule refuses.
+            Verdict::StepUp
+                if !applied.hide
+                    && applied.step_up.asks_anything()
+                    && identity.is_some_and(|id| id.claims().contains_key("iss")) =>
+            {
                 Denial::InsufficientUserAuthentication(applied.step_up)
             }
             Verdict::StepUp => forbidden,

@@ -268,7 +268,7 @@ impl RouteGuard {
             Denial::InvalidProof(_) => self.inner.chain.authenticators.get(by),
             _ => None,
         }
-        .and_then(|authenticator| authenticator.dpop_nonce(denial))
+        .and_then(|authenticator| authenticator.dpop_nonce(denial, req))
         .and_then(|nonce| HeaderValue::try_from(nonce).ok());
         let Some(renderer) = self.inner.renderer.as_deref() else {
             return GuardError::with_challenges(denial, challenges).with_dpop_nonce(nonce);

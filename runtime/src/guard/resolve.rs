@@ -59,9 +59,16 @@ pub(crate) fn resolve(
     let key = guard.key();
     if let Some(resolved) = req.extensions().get::<Resolved>()
         && resolved.guard == key
-        && accepted.is_none_or(|accepted| accepted == resolved.accepted)
     {
+        // Another guard of the route (a `GuardScope` around it) asked with other schemes: its
+        // identity holds here too if the authenticator that accepted it is one this route
+        // takes; the same credentials are never verified twice for one request.
+        let same = accepted.is_none_or(|accepted| accepted == resolved.accepted);
+        let reusable = same
+            || matches!(&resolved.state, Stored::Done(Ok(_)))
+                && accepted.is_some_and(|accepted| accepted.has(accepted_by(req, key)));
         match &resolved.state {
+            _ if !reusable => {}
             Stored::Done(outcome) => return Resolution::Done(outcome.clone()),
             Stored::Pending(weak) => {
                 if let Some(shared) = weak.upgrade() {
@@ -103,6 +110,15 @@ pub(crate) fn resolve(
             Resolution::Pending(shared)
         }
     }
+}
+
+/// The index of the authenticator of guard `key` that accepted the request's credentials: the
+/// recorded one, or the first (whose acceptance is not recorded).
+fn accepted_by(req: &HttpRequest, key: usize) -> usize {
+    req.extensions()
+        .get::<AuthenticatedBy>()
+        .filter(|by| by.guard == key)
+        .map_or(0, |by| by.index)
 }
 
 fn record(req: &HttpRequest, guard: usize, accepted: Accepted, state: Stored) {

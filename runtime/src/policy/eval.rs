@@ -103,7 +103,8 @@ fn logged_in_within(identity: &Identity, seconds: u32) -> bool {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    now.saturating_sub(auth_time) <= u64::from(seconds)
+    // A login in the future (beyond a minute of clock skew) is no login this rule can trust.
+    auth_time <= now.saturating_add(60) && now.saturating_sub(auth_time) <= u64::from(seconds)
 }
 
 /// Whether `identity` holds `role`, directly or through a role that includes it.
@@ -163,6 +164,24 @@ impl Rule {
     #[must_use]
     pub const fn has_predicate(&self) -> bool {
         self.any_leaf(Leaves::Predicates)
+    }
+
+    /// The scheme names this rule's `scheme(..)` leaves name, wherever they are.
+    pub(crate) fn schemes_named(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let mut found = Vec::new();
+        self.collect_schemes(&mut found);
+        found.into_iter()
+    }
+
+    fn collect_schemes(&self, found: &mut Vec<&'static str>) {
+        match self {
+            Rule::Scheme(name) => found.push(name),
+            Rule::Not(rule) => rule.collect_schemes(found),
+            Rule::Any(rules) | Rule::All(rules) => {
+                rules.iter().for_each(|rule| rule.collect_schemes(found));
+            }
+            _ => {}
+        }
     }
 
     /// Whether this rule names the schemes it accepts.

@@ -137,7 +137,12 @@ impl RevocationView {
     /// `exp` claim: Basic, API keys) pass.
     pub(crate) fn check(&self, identity: &Identity) -> Result<(), Denial> {
         let claims = identity.claims();
-        if !claims.get("exp").is_some_and(serde_json::Value::is_number) {
+        // Passwords and API keys have no token claims; a token has some of these, whether a
+        // JWT or an introspection answer (where `exp` is optional, RFC 7662 §2.2).
+        if !["exp", "iss", "jti", "iat"]
+            .iter()
+            .any(|name| claims.contains_key(*name))
+        {
             return Ok(());
         }
         if !self.is_fresh()

@@ -176,7 +176,16 @@ impl Provider {
     /// A DPoP-bound access token (RFC 9449) with `scope`, for a key pair the provider's side
     /// (jose) makes: the token, its type as the token endpoint says it, and the private JWK.
     pub async fn dpop_token(&self, scope: &str) -> (String, String, serde_json::Value) {
-        let url = format!("{}/jose/dpop-token?scope={scope}", self.base);
+        self.dpop_token_signed(scope, "ES256").await
+    }
+
+    /// [`dpop_token`](Self::dpop_token) for a key pair of algorithm `alg`.
+    pub async fn dpop_token_signed(
+        &self,
+        scope: &str,
+        alg: &str,
+    ) -> (String, String, serde_json::Value) {
+        let url = format!("{}/jose/dpop-token?scope={scope}&alg={alg}", self.base);
         let answer = send(client().post(&url), &url).await;
         let token = answer["access_token"]
             .as_str()

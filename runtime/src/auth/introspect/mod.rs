@@ -228,7 +228,7 @@ impl Authenticator for IntrospectionAuthenticator {
         crate::auth::jwt::challenges_with(realm, denial, req, dpop)
     }
 
-    fn dpop_nonce(&self, denial: Denial) -> Option<String> {
+    fn dpop_nonce(&self, denial: Denial, _req: &HttpRequest) -> Option<String> {
         self.inner.dpop.as_ref()?.nonce_for(denial)
     }
 

@@ -34,6 +34,9 @@ const MAX_PROOF_LEN: usize = 8 * 1024;
 /// The longest `jti` accepted.
 const MAX_JTI_LEN: usize = 256;
 
+/// What a spent `jti` is remembered beyond twice the proof window.
+const REPLAY_MARGIN: Duration = Duration::from_secs(5);
+
 /// How long a client is told to wait when the replay store cannot answer.
 const STORE_RETRY_AFTER_SECS: u32 = 5;
 
@@ -212,10 +215,10 @@ impl Dpop {
         Ok(self)
     }
 
-    /// How far a proof's `iat` may be from now, either way; its `jti` is remembered that long
-    /// and twice over. Default 60 seconds.
+    /// How far a proof's `iat` may be from now, either way (from 1 second to 1 hour); its `jti`
+    /// is remembered for as long as the proof could pass. Default 60 seconds.
     pub fn proof_window(mut self, window: Duration) -> Dpop {
-        self.window = window.max(Duration::from_secs(1));
+        self.window = window.clamp(Duration::from_secs(1), Duration::from_secs(3600));
         self
     }
 
@@ -375,7 +378,7 @@ impl Dpop {
             return Err(ProofProblem::BadKey);
         }
         let jwk = Value::Object(jwk.clone());
-        let key = super::jwk::key_from_value(&jwk).map_err(|_| ProofProblem::BadKey)?;
+        let key = super::jwk::key_from_value(&jwk, algorithm).map_err(|_| ProofProblem::BadKey)?;
         if key.algorithm != algorithm {
             return Err(ProofProblem::DisallowedAlgorithm);
         }
@@ -513,8 +516,11 @@ fn bind(
     if proven.thumbprint != jkt {
         return refuse(Denial::InvalidToken(TokenProblem::KeyBound));
     }
-    // Remembered until no clock within the window could call the proof fresh again.
-    let first = dpop.replay.first_use(proven.replay_key, 2 * dpop.window);
+    // Remembered until no clock within the window could call the proof fresh again: both
+    // sides of `iat`, plus the seconds the whole-second comparison rounds away and some skew
+    // between instances sharing the store.
+    let remember = 2 * dpop.window + REPLAY_MARGIN;
+    let first = dpop.replay.first_use(proven.replay_key, remember);
     AuthFuture::new(async move {
         match first.await {
             Ok(true) => Ok(identity),

@@ -109,10 +109,14 @@ pub(crate) fn parse_jwks(document: &[u8]) -> Result<Vec<JwtKey>, String> {
     Ok(keys)
 }
 
-/// A JWK given as a JSON value (a DPoP proof's `jwk` header) as a verification key, with the
-/// same checks as a JWKS key.
-pub(crate) fn key_from_value(value: &Value) -> Result<JwtKey, String> {
-    let raw = RawJwk::deserialize(value).map_err(|e| e.to_string())?;
+/// A JWK given as a JSON value (a DPoP proof's `jwk` header) as a verification key for
+/// `algorithm` (the proof's `alg`, when the JWK names none), with the same checks as a JWKS
+/// key: an RSA key without `alg` is then a PS256 or RS384 key as the proof says, not RS256.
+pub(crate) fn key_from_value(value: &Value, algorithm: Algorithm) -> Result<JwtKey, String> {
+    let mut raw = RawJwk::deserialize(value).map_err(|e| e.to_string())?;
+    if raw.alg.is_none() {
+        raw.alg = Some(format!("{algorithm:?}"));
+    }
     key_from_jwk(&raw)
 }
 

@@ -393,7 +393,7 @@ impl Authenticator for JwtAuthenticator {
         challenges_with(realm, denial, req, dpop)
     }
 
-    fn dpop_nonce(&self, denial: Denial) -> Option<String> {
+    fn dpop_nonce(&self, denial: Denial, _req: &HttpRequest) -> Option<String> {
         self.dpop()?.nonce_for(denial)
     }
 
