@@ -49,11 +49,16 @@ impl DpopClient {
         header.typ = Some("dpop+jwt".into());
         header.jwk = Some(public);
         let now = jsonwebtoken::get_current_timestamp();
+        // Unique across runs too: a server that saw an earlier pool's proofs must not take
+        // these for replays.
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let proofs = (0..count)
             .map(|i| {
                 let claims = json!({
                     "htm": "GET", "htu": format!("{ORIGIN}{PATH}"), "iat": now,
-                    "jti": format!("proof-{i:06}"), "ath": ath,
+                    "jti": format!("proof-{run}-{i:06}"), "ath": ath,
                 });
                 jsonwebtoken::encode(&header, &claims, signer.encoding()).expect("a proof")
             })
