@@ -13,7 +13,6 @@ use std::time::Duration;
 use actix_web::test::init_service;
 use actix_web::{App, HttpResponse, get};
 use common::*;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use provider::{Provider, RESOURCE};
 use route_guard::{
     Authenticated, IntrospectionAuthenticator, Issuers, Jwks, JwtAuthenticator, JwtKey, Preset,
@@ -133,30 +132,6 @@ async fn an_issuer_nobody_configured_is_refused_without_a_fetch() {
     assert_eq!((counts(&a).await, counts(&b).await), before);
 }
 
-const STAFF: (&str, &[u8]) = (
-    "https://sso.example.com/realms/staff",
-    b"the staff issuer's secret: 32 bytes or more of it",
-);
-const PARTNERS: (&str, &[u8]) = (
-    "https://partners.example.net",
-    b"the partners' issuer's secret, long enough as well",
-);
-
-fn issuer_with_secret((iss, secret): (&str, &[u8])) -> route_guard::jwt::JwtAuthenticatorBuilder {
-    JwtAuthenticator::builder()
-        .key(JwtKey::hs256(secret).unwrap_or_else(|e| panic!("{e}")))
-        .issuer(iss)
-        .audience(AUDIENCE)
-}
-
-fn signed(iss: &str, secret: &[u8], sub: &str) -> String {
-    sign(
-        &Header::new(Algorithm::HS256),
-        &json!({ "iss": iss, "sub": sub, "aud": AUDIENCE, "exp": now() + 600 }),
-        &EncodingKey::from_secret(secret),
-    )
-}
-
 #[actix_web::test]
 async fn one_issuers_key_never_vouches_for_another() {
     let issuers = Issuers::builder()
@@ -171,7 +146,7 @@ async fn one_issuers_key_never_vouches_for_another() {
         (PARTNERS, STAFF, None),
         (STAFF, PARTNERS, None),
     ] {
-        let token = signed(iss, secret, "ann");
+        let token = issued_by((iss, secret), "ann", &[]);
         let reply = call_full(&app, get("/me").insert_header(bearer(&token))).await;
         match expected {
             Some(name) => {

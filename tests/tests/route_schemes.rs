@@ -10,10 +10,9 @@ use actix_web::test::init_service;
 use actix_web::web;
 use actix_web::{App, HttpResponse, get};
 use common::*;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use route_guard::{
-    Argon2Users, Authenticated, BasicAuthenticator, GuardScope, Issuers, JwtAuthenticator, JwtKey,
-    RouteGuard, hash_password, require, require_auth, rule,
+    Argon2Users, Authenticated, BasicAuthenticator, GuardScope, Issuers, RouteGuard, hash_password,
+    require, require_auth, rule,
 };
 use serde_json::json;
 
@@ -70,34 +69,10 @@ async fn open(user: Authenticated) -> String {
     format!("{} by {}", user.subject(), user.scheme().unwrap_or("?"))
 }
 
-const STAFF: (&str, &[u8]) = (
-    "https://sso.example.com/realms/staff",
-    b"the staff issuer's secret: 32 bytes or more of it",
-);
-const PARTNERS: (&str, &[u8]) = (
-    "https://partners.example.net",
-    b"the partners' issuer's secret, long enough as well",
-);
-
-fn issuer((iss, secret): (&str, &[u8])) -> route_guard::jwt::JwtAuthenticatorBuilder {
-    JwtAuthenticator::builder()
-        .key(JwtKey::hs256(secret).unwrap_or_else(|e| panic!("{e}")))
-        .issuer(iss)
-        .audience(AUDIENCE)
-}
-
-fn token((iss, secret): (&str, &[u8]), sub: &str, roles: &[&str]) -> String {
-    sign(
-        &Header::new(Algorithm::HS256),
-        &json!({ "iss": iss, "sub": sub, "aud": AUDIENCE, "exp": now() + 600, "roles": roles }),
-        &EncodingKey::from_secret(secret),
-    )
-}
-
 fn guard() -> RouteGuard {
     let issuers = Issuers::builder()
-        .jwt("staff", issuer(STAFF))
-        .jwt("partners", issuer(PARTNERS))
+        .jwt("staff", issuer_with_secret(STAFF))
+        .jwt("partners", issuer_with_secret(PARTNERS))
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
     let hash = hash_password("scrape scrape scrape").unwrap_or_else(|e| panic!("{e}"));
@@ -158,7 +133,7 @@ async fn a_bearer_only_route_challenges_bearer_only_and_never_asks_basic() {
     call_full(&app, scraper)
         .await
         .assert_refused(401, &[BEARER], PASSWORD);
-    let ann = token(PARTNERS, "ann", &[]);
+    let ann = issued_by(PARTNERS, "ann", &[]);
     let reply = call(&app, get("/me").insert_header(bearer(&ann))).await;
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(
@@ -174,7 +149,7 @@ async fn a_scraper_only_route_takes_basic_alone() {
         .await
         .assert_refused(401, &[BASIC], "");
     // A token carrying the same role name does not pass for the scraper.
-    let holder = token(STAFF, "mallory", &["metrics"]);
+    let holder = issued_by(STAFF, "mallory", &["metrics"]);
     call_full(&app, get("/metrics").insert_header(bearer(&holder)))
         .await
         .assert_refused(401, &[BASIC], &holder);
@@ -194,11 +169,11 @@ async fn a_route_taking_either_scheme_challenges_both() {
         .assert_refused(401, &[BEARER, BASIC], "");
     let scraper = get("/status").insert_header(basic("prometheus", PASSWORD));
     call(&app, scraper).await.assert_ok("status");
-    let holder = token(STAFF, "ann", &["metrics"]);
+    let holder = issued_by(STAFF, "ann", &["metrics"]);
     call(&app, get("/status").insert_header(bearer(&holder)))
         .await
         .assert_ok("status");
-    let without = token(STAFF, "bob", &[]);
+    let without = issued_by(STAFF, "bob", &[]);
     call(&app, get("/status").insert_header(bearer(&without)))
         .await
         .assert_forbidden();
@@ -207,11 +182,11 @@ async fn a_route_taking_either_scheme_challenges_both() {
 #[actix_web::test]
 async fn an_issuer_rule_admits_that_issuers_tokens_only() {
     let app = app!();
-    let ann = token(STAFF, "ann", &[]);
+    let ann = issued_by(STAFF, "ann", &[]);
     call(&app, get("/staff").insert_header(bearer(&ann)))
         .await
         .assert_ok("staff ann");
-    let eve = token(PARTNERS, "eve", &[]);
+    let eve = issued_by(PARTNERS, "eve", &[]);
     call(&app, get("/staff").insert_header(bearer(&eve)))
         .await
         .assert_forbidden();
@@ -227,7 +202,7 @@ async fn authenticated_admits_any_accepted_login_and_says_how() {
         call_full(&app, get(path))
             .await
             .assert_refused(401, &[BEARER, BASIC], "");
-        let ann = token(STAFF, "ann", &[]);
+        let ann = issued_by(STAFF, "ann", &[]);
         call(&app, get(path).insert_header(bearer(&ann)))
             .await
             .assert_ok("ann by bearer");
@@ -239,7 +214,7 @@ async fn authenticated_admits_any_accepted_login_and_says_how() {
 #[actix_web::test]
 async fn a_scheme_no_authenticator_has_is_a_server_error() {
     let app = app!();
-    let ann = token(STAFF, "ann", &[]);
+    let ann = issued_by(STAFF, "ann", &[]);
     let reply = call_full(&app, get("/kerberos").insert_header(bearer(&ann))).await;
     reply.assert_refused(500, &[], &ann);
 }
@@ -250,7 +225,7 @@ async fn a_guarded_scope_names_its_scheme_too() {
     call_full(&app, get("/internal/dump"))
         .await
         .assert_refused(401, &[BASIC], "");
-    let ann = token(STAFF, "ann", &[]);
+    let ann = issued_by(STAFF, "ann", &[]);
     call_full(&app, get("/internal/dump").insert_header(bearer(&ann)))
         .await
         .assert_refused(401, &[BASIC], &ann);

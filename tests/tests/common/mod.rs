@@ -390,3 +390,31 @@ pub fn basic_users(user: &str, password: &str, roles: &[&str]) -> route_guard::B
         .expect("the hash is valid");
     route_guard::BasicAuthenticator::new(users).expect("config is valid")
 }
+
+/// Two token issuers of one's own, each with its own HS256 secret: `(iss, secret)`.
+pub const STAFF: (&str, &[u8]) = (
+    "https://sso.example.com/realms/staff",
+    b"the staff issuer's secret: 32 bytes or more of it",
+);
+/// See [`STAFF`].
+pub const PARTNERS: (&str, &[u8]) = (
+    "https://partners.example.net",
+    b"the partners' issuer's secret, long enough as well",
+);
+
+/// A verifier of `issuer`'s tokens alone: its secret, its `iss`, [`AUDIENCE`].
+pub fn issuer_with_secret((iss, secret): (&str, &[u8])) -> JwtAuthenticatorBuilder {
+    JwtAuthenticator::builder()
+        .key(JwtKey::hs256(secret).expect("the secret is long enough"))
+        .issuer(iss)
+        .audience(AUDIENCE)
+}
+
+/// A token of `issuer` (see [`STAFF`]) for `sub` with `roles`, signed by jsonwebtoken.
+pub fn issued_by((iss, secret): (&str, &[u8]), sub: &str, roles: &[&str]) -> String {
+    sign(
+        &Header::new(Algorithm::HS256),
+        &json!({ "iss": iss, "sub": sub, "aud": AUDIENCE, "exp": now() + 600, "roles": roles }),
+        &EncodingKey::from_secret(secret),
+    )
+}
