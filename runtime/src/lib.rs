@@ -160,6 +160,7 @@ pub mod __private {
     pub use crate::identity::Identity;
     pub use crate::identity::role::{RoleName, role_name};
     pub use crate::policy::PolicyRef;
+    pub use crate::policy::encoded as enc;
     pub use crate::policy::predicate::call_predicate;
     pub use crate::policy::{Policy, Predicate, PredicateFuture, Rule};
     // Not behind `utoipa`: the macros are built for the host, and cargo may resolve their

@@ -4,6 +4,8 @@
 //! a request pays for a walk over static data and nothing else: no parsing, no allocation.
 //! Only rules that call an application [`Predicate`] need to await anything.
 
+#[doc(hidden)]
+pub mod encoded;
 mod eval;
 pub(crate) mod predicate;
 
