@@ -57,6 +57,9 @@ fn document(
     own: Option<&Args>,
     function: &handler::Handler,
 ) -> Option<syn::Result<TokenStream>> {
+    if !openapi::below_utoipa(function) {
+        return None;
+    }
     let siblings = siblings::siblings(function);
     let guards: Vec<Option<&Args>> = std::iter::once(own).chain(guard_args(&siblings)).collect();
     let entries = openapi::entries(&guards);

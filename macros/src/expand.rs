@@ -1,16 +1,17 @@
 //! Turning a checked handler and rule into the guarded handler.
 //!
 //! ```text
-//! #[require_role("admin")]                   #[doc(hidden)] struct __route_guard_policy_admin_0;
-//! async fn admin(db: Data<Db>) -> R { .. } → impl Policy for __route_guard_policy_admin_0 {
-//!                                                const RULE: Rule = Rule::Role("admin");
-//!                                                const NAME: &str = "my_app::admin";
-//!                                            }
-//!                                            async fn admin(
-//!                                                Guarded { extracted: (db,), .. }:
-//!                                                    Guarded<(__route_guard_policy_admin_0,), (Data<Db>,)>,
+//! #[require_role("admin")]                   async fn admin(
+//! async fn admin(db: Data<Db>) -> R { .. } →     Guarded { extracted: (db,), .. }:
+//!                                                    Guarded<(Keyed<Role<"admin">, ..>,), (Data<Db>,)>,
 //!                                            ) -> R { .. }
 //! ```
+//!
+//! The policy is the rule spelled as a type (`policy::typed`, shown here with the strings
+//! abbreviated), so every handler with the same rule names the same one. A rule with a
+//! predicate or a typed role has no such spelling and gets a marker type of its own, emitted
+//! beside the handler: `struct __route_guard_policy_admin_0;` with an `impl Policy` holding
+//! the `Rule` constant.
 //!
 //! The body and return type stay as written, and so do the parameters' patterns and types:
 //! they move into the one guard extractor, which extracts them only after the guard passed.
@@ -26,23 +27,36 @@ use syn::{FnArg, Type};
 use crate::exports;
 use crate::handler::{Handler, earlier_guard};
 use crate::policy::check::{declared_kinds, env_var};
-use crate::policy::tokens::{RuleTokens, rule_tokens};
+use crate::policy::tokens::{Requirements, RuleTokens, rule_tokens};
+use crate::policy::typed;
 use crate::policy::{Expr, Kind};
 
-/// The guarded handler: `function` guarded by a marker type that carries the rule. `span` is
-/// the attribute's, where errors in generated code should point.
+/// The guarded handler: `function` guarded by the policy type of `expr`, the same type for
+/// every handler with the same rule, or, for a rule that has no spelling as a type, a marker
+/// of its own. `span` is the attribute's, where errors in generated code should point.
 pub(crate) fn guarded_handler(
     mut function: Handler,
     expr: &Expr,
     hide: bool,
     span: Span,
 ) -> TokenStream {
-    let index = earlier_guard(&mut function).map_or(0, |policies| policies.elems.len());
-    let marker = format_ident!("__route_guard_policy_{}_{}", function.sig.ident, index);
-    let handler = function.sig.ident.to_string();
-    let name = quote_spanned!(span=> ::core::concat!(::core::module_path!(), "::", #handler));
-    let mut output = policy_items(&marker, &function.vis, expr, hide, &name, span);
-    guard(function, marker.into_token_stream(), span, &mut output);
+    let mut output = track_declarations(&declared_kinds(expr), span).unwrap_or_default();
+    let policy = typed::policy_type(expr, hide, span).unwrap_or_else(|| {
+        let index = earlier_guard(&mut function).map_or(0, |policies| policies.elems.len());
+        let marker = format_ident!("__route_guard_policy_{}_{}", function.sig.ident, index);
+        let name = expr.name();
+        let name = quote_spanned!(span=> #name);
+        output.extend(policy_items(
+            &marker,
+            &function.vis,
+            expr,
+            hide,
+            &name,
+            span,
+        ));
+        marker.into_token_stream()
+    });
+    guard(function, policy, span, &mut output);
     output
 }
 
@@ -96,8 +110,9 @@ pub(crate) fn policy_ref(expr: &Expr, hide: bool, span: Span) -> TokenStream {
         &name,
         span,
     );
+    let track = track_declarations(&declared_kinds(expr), span);
     let policy_ref = exports::policy_ref(span);
-    quote_spanned!(span=> { #items #policy_ref::of::<#marker>() })
+    quote_spanned!(span=> { #items #track #policy_ref::of::<#marker>() })
 }
 
 /// The marker type `marker`, visible as `vis`, and its `Policy` impl carrying the rule and
@@ -111,13 +126,12 @@ fn policy_items(
     span: Span,
 ) -> TokenStream {
     let (policy, rule_type) = (exports::policy(span), exports::rule(span));
-    let RuleTokens {
-        rule,
-        adapters,
+    let RuleTokens { rule, adapters } = rule_tokens(expr, marker, span);
+    let Requirements {
         scopes,
         acr_values,
         max_age,
-    } = rule_tokens(expr, marker, span);
+    } = Requirements::of(expr);
     let scopes = (!scopes.is_empty()).then(|| {
         let scopes = scopes.join(" ");
         quote_spanned!(span=> const SCOPES: &'static str = #scopes;)
@@ -136,7 +150,7 @@ fn policy_items(
             impl #marker { #(#adapters)* }
         }
     });
-    let mut output = quote_spanned! {span=>
+    quote_spanned! {span=>
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #marker;
@@ -152,9 +166,7 @@ fn policy_items(
             #max_age
             #hide
         }
-    };
-    output.extend(track_declarations(&declared_kinds(expr), span));
-    output
+    }
 }
 
 /// Makes rustc record the declaration variables the rule's names were checked against as

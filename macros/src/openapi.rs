@@ -44,6 +44,12 @@ fn utoipa_path(function: &Handler) -> Option<usize> {
     })
 }
 
+/// Whether `#[utoipa::path]` is below this attribute and the `utoipa` feature on: whether
+/// [`document`] has anything to do, asked before its entries are built.
+pub(crate) fn below_utoipa(function: &Handler) -> bool {
+    cfg!(feature = "utoipa") && utoipa_path(function).is_some()
+}
+
 /// Whether an attribute above already documented this handler.
 fn documented(function: &Handler) -> bool {
     function.attrs.iter().any(|attr| {

@@ -17,7 +17,7 @@ pub(crate) fn check(
 ) -> syn::Result<()> {
     let siblings = siblings(function);
     let repeated = siblings.iter().any(|(kind, sibling)| {
-        *kind == attribute && sibling.as_ref().map(|s| canonical(&s.expr)) == expr.map(canonical)
+        *kind == attribute && sibling.as_ref().map(|s| s.expr.key()) == expr.map(Expr::key)
     });
     if repeated {
         return Err(syn::Error::new(
@@ -76,16 +76,5 @@ fn conjuncts(expr: &Expr) -> Vec<&Expr> {
     match expr {
         Expr::All(_, items) => items.iter().collect(),
         other => vec![other],
-    }
-}
-
-/// A rendering of an expression that is equal for expressions that mean the same.
-fn canonical(expr: &Expr) -> String {
-    let list = |items: &[Expr]| items.iter().map(canonical).collect::<Vec<_>>().join(",");
-    match expr {
-        Expr::Leaf(leaf) => leaf.key(),
-        Expr::Any(_, items) => format!("any({})", list(items)),
-        Expr::All(_, items) => format!("all({})", list(items)),
-        Expr::Not(_, item) => format!("not({})", canonical(item)),
     }
 }

@@ -167,7 +167,7 @@ async fn refusals_are_reported_with_why_and_by_whom_and_grants_are_not() {
         (forbidden.outcome, forbidden.status, forbidden.reason),
         (Outcome::Forbidden, 403, "rule")
     );
-    assert_eq!(forbidden.policy, "decision_events::admin");
+    assert_eq!(forbidden.policy, "role(admin)");
     assert_eq!(forbidden.scheme, Some("bearer"));
     assert_eq!(forbidden.issuer.as_deref(), Some(ISSUER));
     assert_eq!(forbidden.cause, Some(Cause::Rule));
@@ -281,7 +281,7 @@ async fn address_and_basic_refusals_say_so() {
         ("address_rule", Some(Cause::Address), None)
     );
     assert_eq!(address.client, Some(IpAddr::from([198, 51, 100, 7])));
-    assert_eq!(address.policy, "decision_events::internal");
+    assert_eq!(address.policy, "ip(10.0.0.0/8)");
     let password = &events[1];
     assert_eq!(
         (password.reason, password.error, password.scheme),

@@ -76,7 +76,7 @@ async fn each_guarded_request_is_one_span_with_the_decision_in_its_fields() {
     let spans: Vec<&str> = spans.into_iter().filter(|l| l.contains("close")).collect();
     assert_eq!(spans.len(), 4, "{text}");
     let fields = format!(
-        "route_guard{{policy=\"guard_span::role_routes::admin\" scheme=\"bearer\" \
+        "route_guard{{policy=\"role(admin)\" scheme=\"bearer\" \
          issuer=\"{ISSUER}\" result=\"forbidden\" reason=\"rule\"}}"
     );
     assert!(spans[0].contains(&fields), "{}", spans[0]);
@@ -86,15 +86,15 @@ async fn each_guarded_request_is_one_span_with_the_decision_in_its_fields() {
     );
     assert!(spans[1].contains(&granted), "{}", spans[1]);
     // Authenticated later, on the blocking pool: the span covers the wait.
-    let basic = "route_guard{policy=\"guard_span::role_routes::admin\" scheme=\"basic\" \
+    let basic = "route_guard{policy=\"role(admin)\" scheme=\"basic\" \
                  result=\"granted\" reason=\"none\"}";
     assert!(spans[2].contains(basic), "{}", spans[2]);
-    let refused = "route_guard{policy=\"guard_span::role_routes::admin\" scheme=\"basic\" \
+    let refused = "route_guard{policy=\"role(admin)\" scheme=\"basic\" \
                    result=\"unauthenticated\" reason=\"wrong_credentials\"}";
     assert!(spans[3].contains(refused), "{}", spans[3]);
     // What the authentication logs, on the blocking pool and after, is inside the span.
     let inside = text.lines().any(|line| {
-        line.contains("route_guard{policy=\"guard_span::role_routes::admin\"")
+        line.contains("route_guard{policy=\"role(admin)\"")
             && line.contains("Basic credentials refused")
     });
     assert!(inside, "{text}");

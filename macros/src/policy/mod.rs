@@ -16,12 +16,15 @@
 //! ```
 //!
 //! Parsing builds an [`Expr`] that keeps every token for error spans; [`check`] collects all
-//! problems in one pass; [`tokens`] turns a checked expression into a `Rule` constant.
+//! problems in one pass; [`typed`] spells a checked expression as a type of the runtime's
+//! `policy::encoded`, shared by every handler with the same rule, and [`tokens`] turns one
+//! that has no such spelling into a `Rule` constant on a marker type of its own.
 
 pub(crate) mod check;
 pub(crate) mod parse;
 mod range;
 pub(crate) mod tokens;
+pub(crate) mod typed;
 
 use proc_macro2::Span;
 use syn::{LitStr, Path};
@@ -50,6 +53,19 @@ impl Kind {
             Kind::Issuer => "issuer",
             Kind::Acr => "acr",
         }
+    }
+
+    /// The `Rule` variant (and the runtime's type of the same name) for this kind of name.
+    pub(crate) fn variant(self) -> syn::Ident {
+        let name = match self {
+            Kind::Role => "Role",
+            Kind::Scope => "Scope",
+            Kind::Permission => "Permission",
+            Kind::Scheme => "Scheme",
+            Kind::Issuer => "Issuer",
+            Kind::Acr => "Acr",
+        };
+        syn::Ident::new(name, Span::call_site())
     }
 }
 
@@ -104,6 +120,34 @@ pub(crate) enum Expr {
     Not(Span, Box<Expr>),
 }
 
+impl Expr {
+    /// A rendering that is equal for rules that mean the same thing however they were written
+    /// (`require_role("admin")` and `require(role("admin"))`).
+    pub(crate) fn key(&self) -> String {
+        self.render(&Leaf::key)
+    }
+
+    /// The policy's name in metrics and decision events: the rule in the `#[require(..)]`
+    /// grammar without its quotes, as the runtime derives it for a rule spelled as a type
+    /// (`policy/encoded/text.rs`): `any(role(admin), scope(read))`.
+    pub(crate) fn name(&self) -> String {
+        self.render(&Leaf::name)
+    }
+
+    fn render(&self, leaf: &dyn Fn(&Leaf) -> String) -> String {
+        let list = |keyword: &str, items: &[Expr]| {
+            let items: Vec<String> = items.iter().map(|item| item.render(leaf)).collect();
+            format!("{keyword}({})", items.join(", "))
+        };
+        match self {
+            Expr::Leaf(l) => leaf(l),
+            Expr::Any(_, items) => list("any", items),
+            Expr::All(_, items) => list("all", items),
+            Expr::Not(_, item) => format!("not({})", item.render(leaf)),
+        }
+    }
+}
+
 impl Leaf {
     /// A key that is equal for leaves that mean the same thing.
     pub(crate) fn key(&self) -> String {
@@ -118,6 +162,27 @@ impl Leaf {
                 format!("ip({})", values(&literals))
             }
             Leaf::Country(_, codes) => format!("country({})", values(codes)),
+        }
+    }
+
+    /// [`Expr::name`]'s rendering of a leaf.
+    fn name(&self) -> String {
+        let joined = |values: Vec<String>| values.join(", ");
+        match self {
+            Leaf::Name(kind, name) => format!("{}({})", kind.keyword(), name.value()),
+            Leaf::Ip(_, ranges) => {
+                let nets = ranges.iter().filter_map(|r| r.net.as_ref().ok());
+                format!("ip({})", joined(nets.map(ToString::to_string).collect()))
+            }
+            Leaf::Country(_, codes) => {
+                format!(
+                    "country({})",
+                    joined(codes.iter().map(LitStr::value).collect())
+                )
+            }
+            Leaf::Authenticated(_) | Leaf::MaxAge(_) | Leaf::TypedRole(_) | Leaf::Predicate(_) => {
+                self.key()
+            }
         }
     }
 

@@ -1,21 +1,17 @@
-//! A checked expression as a `Rule` constant, plus the items its predicates need.
+//! A checked expression as a `Rule` constant, plus the items its predicates need, and what
+//! its challenges ask for.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote_spanned};
 
 use super::{Expr, Kind, Leaf, path_string};
 use crate::exports;
 
-/// The `Rule` expression, the predicate adapter functions it refers to (to be placed in an
-/// inherent impl of `marker`), and the scopes it names.
+/// The `Rule` expression and the predicate adapter functions it refers to (to be placed in an
+/// inherent impl of `marker`).
 pub(crate) struct RuleTokens {
     pub(crate) rule: TokenStream,
     pub(crate) adapters: Vec<TokenStream>,
-    pub(crate) scopes: Vec<String>,
-    /// The contexts and the login age an `insufficient_user_authentication` challenge asks
-    /// for (RFC 9470 §3): those the rule requires, as for scopes.
-    pub(crate) acr_values: Vec<String>,
-    pub(crate) max_age: Option<u32>,
 }
 
 pub(crate) fn rule_tokens(expr: &Expr, marker: &syn::Ident, span: Span) -> RuleTokens {
@@ -23,35 +19,70 @@ pub(crate) fn rule_tokens(expr: &Expr, marker: &syn::Ident, span: Span) -> RuleT
         marker,
         span,
         adapters: Vec::new(),
-        scopes: Vec::new(),
-        acr_values: Vec::new(),
-        max_age: None,
-        positive: true,
     };
     let rule = builder.build(expr);
     RuleTokens {
         rule,
         adapters: builder.adapters,
-        scopes: builder.scopes,
-        acr_values: builder.acr_values,
-        max_age: builder.max_age,
     }
 }
 
-/// Builds one rule's tokens, collecting what its leaves need beside the constant.
-struct Builder<'a> {
-    marker: &'a syn::Ident,
-    span: Span,
-    adapters: Vec<TokenStream>,
+/// What a rule's challenges ask a client for.
+#[derive(Default)]
+pub(crate) struct Requirements {
     /// The scopes an `insufficient_scope` challenge asks for (RFC 6750 §3.1): those the rule
     /// requires a token to hold. A scope under `not(..)` (an odd number of them) is one the
     /// token must lack, and asking a client for it would send it after a token that can
     /// never pass.
-    scopes: Vec<String>,
-    acr_values: Vec<String>,
-    max_age: Option<u32>,
-    /// Whether the leaf being built must be held (it sits under an even number of `not`s).
-    positive: bool,
+    pub(crate) scopes: Vec<String>,
+    /// The contexts and the login age an `insufficient_user_authentication` challenge asks
+    /// for (RFC 9470 §3): those the rule requires, as for scopes.
+    pub(crate) acr_values: Vec<String>,
+    pub(crate) max_age: Option<u32>,
+}
+
+impl Requirements {
+    pub(crate) fn of(expr: &Expr) -> Requirements {
+        let mut requirements = Requirements::default();
+        requirements.collect(expr, true);
+        requirements
+    }
+
+    /// `positive`: whether `expr` must hold (it sits under an even number of `not`s).
+    fn collect(&mut self, expr: &Expr, positive: bool) {
+        match expr {
+            Expr::Any(_, items) | Expr::All(_, items) => {
+                items.iter().for_each(|item| self.collect(item, positive));
+            }
+            Expr::Not(_, item) => self.collect(item, !positive),
+            _ if !positive => {}
+            Expr::Leaf(Leaf::Name(Kind::Scope, name)) => push_new(&mut self.scopes, name.value()),
+            Expr::Leaf(Leaf::Name(Kind::Acr, name)) => push_new(&mut self.acr_values, name.value()),
+            Expr::Leaf(Leaf::MaxAge(seconds)) => {
+                let value = max_age(seconds);
+                self.max_age = Some(self.max_age.map_or(value, |m| m.min(value)));
+            }
+            Expr::Leaf(_) => {}
+        }
+    }
+}
+
+fn push_new(names: &mut Vec<String>, name: String) {
+    if !names.contains(&name) {
+        names.push(name);
+    }
+}
+
+/// A `max_age(N)`'s seconds; the check has refused anything but a number in range.
+pub(crate) fn max_age(seconds: &syn::LitInt) -> u32 {
+    seconds.base10_parse::<u32>().unwrap_or(1)
+}
+
+/// Builds one rule's tokens, collecting the predicate adapters beside the constant.
+struct Builder<'a> {
+    marker: &'a syn::Ident,
+    span: Span,
+    adapters: Vec<TokenStream>,
 }
 
 impl Builder<'_> {
@@ -67,18 +98,13 @@ impl Builder<'_> {
                 quote_spanned!(*s=> #rule::All(&[#(#items),*]))
             }
             Expr::Not(s, item) => {
-                self.positive = !self.positive;
                 let item = self.build(item);
-                self.positive = !self.positive;
                 quote_spanned!(*s=> #rule::Not(&#item))
             }
             Expr::Leaf(Leaf::Name(kind, name)) => self.name(*kind, name),
             Expr::Leaf(Leaf::Authenticated(span)) => quote_spanned!(*span=> #rule::Authenticated),
             Expr::Leaf(Leaf::MaxAge(seconds)) => {
-                let value = seconds.base10_parse::<u32>().unwrap_or(1);
-                if self.positive {
-                    self.max_age = Some(self.max_age.map_or(value, |m| m.min(value)));
-                }
+                let value = max_age(seconds);
                 quote_spanned!(seconds.span()=> #rule::MaxAge(#value))
             }
             Expr::Leaf(Leaf::TypedRole(path)) => self.typed_role(path),
@@ -100,26 +126,9 @@ impl Builder<'_> {
         items.iter().map(|item| self.build(item)).collect()
     }
 
-    fn name(&mut self, kind: Kind, name: &syn::LitStr) -> TokenStream {
+    fn name(&self, kind: Kind, name: &syn::LitStr) -> TokenStream {
         let rule = exports::rule(self.span);
-        let variant = match kind {
-            Kind::Role => quote!(Role),
-            Kind::Scope => {
-                if self.positive && !self.scopes.contains(&name.value()) {
-                    self.scopes.push(name.value());
-                }
-                quote!(Scope)
-            }
-            Kind::Permission => quote!(Permission),
-            Kind::Scheme => quote!(Scheme),
-            Kind::Issuer => quote!(Issuer),
-            Kind::Acr => {
-                if self.positive && !self.acr_values.contains(&name.value()) {
-                    self.acr_values.push(name.value());
-                }
-                quote!(Acr)
-            }
-        };
+        let variant = kind.variant();
         quote_spanned!(name.span()=> #rule::#variant(#name))
     }
 

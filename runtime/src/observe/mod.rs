@@ -17,9 +17,12 @@
 //! | `route_guard.introspection.calls` | counter | `outcome` | call to an introspection endpoint (RFC 7662) |
 //! | `route_guard.introspection.duration` | histogram (s) | `outcome` | call to an introspection endpoint |
 //!
-//! - `policy`: [`Policy::NAME`](crate::Policy::NAME), the handler's path for the guard
-//!   attributes (`my_app::admin`), `route_guard::require_auth` for `#[require_auth]`, where the
-//!   rule is written for `rule!`. The policy that refused, or the route's first one when granted.
+//! - `policy`: [`Policy::NAME`](crate::Policy::NAME): the rule for the guard attributes, in
+//!   the `#[require(..)]` grammar without quotes (`role(admin)`, shared by every handler with
+//!   that rule),
+//!   `route_guard::require_auth` for `#[require_auth]`, where the rule is written for `rule!`.
+//!   The policy that refused, or the route's first one when granted. Which route it was is the
+//!   HTTP layer's label (`http.route`), not the guard's.
 //! - `result` of an attempt: [`Outcome`]: `granted`, `unauthenticated` (401), `forbidden` (403,
 //!   or 404 on a hidden route), `bad_request` (400), `throttled` (429), `unavailable` (503), `error` (500).
 //! - `reason`: `none` when granted; otherwise `missing_credentials`, `unsupported_scheme`, the

@@ -113,9 +113,11 @@ pub trait Policy: 'static {
     const HIDE: bool = false;
 
     /// The name metrics, decision events and the guard's span give this policy. The guard
-    /// attributes name it after the handler (`my_app::routes::admin`), `rule!` after where it
-    /// is written (`my_app::routes:42`); never anything from a request, so that a metric label
-    /// built from it stays bounded.
+    /// attributes name it after its rule, in the `#[require(..)]` grammar without quotes
+    /// (`role(admin)`, `any(role(admin), scope(read))`): handlers with the same rule share one
+    /// policy, and so one name. `#[require_auth]` is `route_guard::require_auth`, `rule!` is named after
+    /// where it is written (`my_app::routes:42`). Never anything from a request, so that a
+    /// metric label built from it stays bounded.
     const NAME: &'static str = "unnamed";
 }
 
