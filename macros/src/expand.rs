@@ -8,8 +8,8 @@
 //! ```
 //!
 //! The policy is the rule spelled as a type (`policy::typed`, shown here with the strings
-//! abbreviated), so every handler with the same rule names the same one. A rule with a
-//! predicate or a typed role has no such spelling and gets a marker type of its own, emitted
+//! abbreviated), so every handler with the same rule names the same one. A rule with no such
+//! spelling (a predicate, a typed role, a list over eight) gets a marker type of its own, emitted
 //! beside the handler: `struct __route_guard_policy_admin_0;` with an `impl Policy` holding
 //! the `Rule` constant.
 //!

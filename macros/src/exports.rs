@@ -28,4 +28,5 @@ exports! {
     role_name_trait => RoleName,
     ip_net => IpNet,
     policy_ref => PolicyRef,
+    encoded => enc,
 }

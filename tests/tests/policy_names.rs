@@ -45,9 +45,16 @@ async fn nine() -> &'static str {
     "nine"
 }
 
+/// A 64-byte role name: the longest a type spells.
+#[get("/sixty-four")]
+#[require_role("a-role-name-of-sixty-four-bytes-the-longest-that-a-type-spells-x")]
+async fn sixty_four() -> &'static str {
+    "sixty-four"
+}
+
 /// A 65-byte role name: longer than a type spells.
 #[get("/long")]
-#[require_role("a-role-name-of-sixty-five-bytes-which-is-one-more-than-a-type-holds")]
+#[require_role("a-role-name-of-sixty-five-bytes-which-is-one-more-than-a-type-hol")]
 async fn long() -> &'static str {
     "long"
 }
@@ -91,6 +98,7 @@ async fn policies_are_named_after_their_rule_however_it_is_kept() {
             .service(mixed)
             .service(eight)
             .service(nine)
+            .service(sixty_four)
             .service(long)
             .service(predicate)
             .service(mapped),
@@ -113,8 +121,12 @@ async fn policies_are_named_after_their_rule_however_it_is_kept() {
             "any(role(a), role(b), role(c), role(d), role(e), role(f), role(g), role(h), role(i))",
         ),
         (
+            "/sixty-four",
+            "role(a-role-name-of-sixty-four-bytes-the-longest-that-a-type-spells-x)",
+        ),
+        (
             "/long",
-            "role(a-role-name-of-sixty-five-bytes-which-is-one-more-than-a-type-holds)",
+            "role(a-role-name-of-sixty-five-bytes-which-is-one-more-than-a-type-hol)",
         ),
         ("/predicate", "policy(never)"),
         ("/mapped", "ip(10.0.0.0/8, 2001:db8::/32)"),

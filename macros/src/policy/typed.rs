@@ -12,14 +12,15 @@
 //!
 //! A rule with an application predicate or a typed role has no spelling (a function or a
 //! variant is not a const generic), and neither has a list longer than the runtime's tuples,
-//! a name over 64 bytes or scopes over the runtime's buffer: those keep a marker type of
-//! their own.
+//! a name over 64 bytes, a suffixed literal, or a name, scopes or contexts longer than the
+//! runtime's buffer: those keep a marker type of their own.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote_spanned};
 
 use super::tokens::{Requirements, max_age};
 use super::{Expr, Leaf};
+use crate::exports;
 
 /// The runtime's `encoded::MAX_LIST`: the longest tuple its list traits are implemented for.
 const MAX_LIST: usize = 8;
@@ -27,7 +28,7 @@ const MAX_LIST: usize = 8;
 /// The longest string the runtime's `S1`..`S4` spell.
 const MAX_STR: usize = 64;
 
-/// The runtime's `encoded::text::TEXT_CAP`: the longest scopes or contexts it derives.
+/// The runtime's `encoded::text::TEXT_CAP`: the longest name, scopes or contexts it derives.
 const TEXT_CAP: usize = 256;
 
 /// The policy type of a guard attribute with `expr` (and `hide`), or `None` when the rule has
@@ -38,21 +39,22 @@ pub(crate) fn policy_type(expr: &Expr, hide: bool, span: Span) -> Option<TokenSt
     let Requirements {
         scopes, acr_values, ..
     } = Requirements::of(expr);
-    if scopes.join(" ").len() > TEXT_CAP || acr_values.join(" ").len() > TEXT_CAP {
+    let texts = [expr.name(), scopes.join(" "), acr_values.join(" ")];
+    if texts.iter().any(|text| text.len() > TEXT_CAP) {
         return None;
     }
-    let enc = enc(span);
+    let enc = exports::encoded(span);
     Some(quote_spanned!(span=> #enc::Keyed<#rule, #hide>))
-}
-
-/// `::route_guard::__private::enc`, where the types live.
-fn enc(span: Span) -> TokenStream {
-    quote_spanned!(span=> ::route_guard::__private::enc)
 }
 
 /// `value` as `S1<A>` .. `S4<A, B, C, D>`: its bytes in little-endian `u128` words, the last
 /// padded with zeros, which end the string. `None` for a string too long or holding a zero.
-fn type_str(value: &str, span: Span) -> Option<TokenStream> {
+fn type_str(literal: &syn::LitStr, span: Span) -> Option<TokenStream> {
+    // A suffixed literal (`"admin"x`) is rustc's to refuse, in a marker's `Rule` constant.
+    if !literal.suffix().is_empty() {
+        return None;
+    }
+    let value = literal.value();
     let bytes = value.as_bytes();
     if bytes.len() > MAX_STR || bytes.contains(&0) {
         return None;
@@ -66,7 +68,7 @@ fn type_str(value: &str, span: Span) -> Option<TokenStream> {
     if words.is_empty() {
         words.push(Literal::u128_unsuffixed(0));
     }
-    let (enc, size) = (enc(span), format_ident!("S{}", words.len()));
+    let (enc, size) = (exports::encoded(span), format_ident!("S{}", words.len()));
     Some(quote_spanned!(span=> #enc::#size<#(#words),*>))
 }
 
@@ -76,7 +78,7 @@ struct Speller {
 
 impl Speller {
     fn rule(&self, expr: &Expr) -> Option<TokenStream> {
-        let (span, enc) = (self.span, enc(self.span));
+        let (span, enc) = (self.span, exports::encoded(self.span));
         Some(match expr {
             Expr::Any(_, items) => {
                 let items = self.list(items)?;
@@ -102,10 +104,10 @@ impl Speller {
     }
 
     fn leaf(&self, leaf: &Leaf) -> Option<TokenStream> {
-        let (span, enc) = (self.span, enc(self.span));
+        let (span, enc) = (self.span, exports::encoded(self.span));
         Some(match leaf {
             Leaf::Name(kind, name) => {
-                let (variant, name) = (kind.variant(), type_str(&name.value(), span)?);
+                let (variant, name) = (kind.variant(), type_str(name, span)?);
                 quote_spanned!(span=> #enc::#variant<#name>)
             }
             Leaf::Authenticated(_) => quote_spanned!(span=> #enc::Authenticated),
@@ -121,7 +123,7 @@ impl Speller {
                 quote_spanned!(span=> #enc::Ip<(#(#nets,)*)>)
             }
             Leaf::Country(_, codes) if codes.len() <= MAX_LIST => {
-                let codes = codes.iter().map(|code| type_str(&code.value(), span));
+                let codes = codes.iter().map(|code| type_str(code, span));
                 let codes = codes.collect::<Option<Vec<_>>>()?;
                 quote_spanned!(span=> #enc::Country<(#(#codes,)*)>)
             }
@@ -134,7 +136,7 @@ impl Speller {
 
 /// A range as `V4<ADDR, PREFIX>` or `V6<ADDR, PREFIX>`, its address as one integer.
 fn net(net: &ipnet::IpNet, span: Span) -> TokenStream {
-    let enc = enc(span);
+    let enc = exports::encoded(span);
     let prefix = Literal::u8_unsuffixed(net.prefix_len());
     match net.addr() {
         std::net::IpAddr::V4(v4) => {

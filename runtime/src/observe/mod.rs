@@ -22,7 +22,9 @@
 //!   that rule),
 //!   `route_guard::require_auth` for `#[require_auth]`, where the rule is written for `rule!`.
 //!   The policy that refused, or the route's first one when granted. Which route it was is the
-//!   HTTP layer's label (`http.route`), not the guard's.
+//!   HTTP layer's label (`http.route`), not the guard's. A name holds `(`, `)`, `, ` and
+//!   whatever the rule's names hold: Prometheus and OTLP carry it as it is; an exporter whose
+//!   format gives `,` or `:` a meaning (DogStatsD tags) must escape it.
 //! - `result` of an attempt: [`Outcome`]: `granted`, `unauthenticated` (401), `forbidden` (403,
 //!   or 404 on a hidden route), `bad_request` (400), `throttled` (429), `unavailable` (503), `error` (500).
 //! - `reason`: `none` when granted; otherwise `missing_credentials`, `unsupported_scheme`, the

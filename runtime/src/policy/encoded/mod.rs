@@ -20,8 +20,8 @@
 //! linker see the type's name in every function generic over the handler. Strings are up to
 //! four `u128` words of little-endian bytes (`S1` .. `S4`, 64 bytes), ended by the first zero
 //! byte. A rule that has no such spelling (an application predicate, a typed role, a name over
-//! 64 bytes, a list longer than [`MAX_LIST`]) keeps a marker type of its own. Not public API:
-//! the macros write these types, users never do.
+//! 64 bytes, a list longer than [`MAX_LIST`], a derived text over 256 bytes) keeps a marker
+//! type of its own. Not public API: the macros write these types, users never do.
 
 use std::marker::PhantomData;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -51,9 +51,14 @@ pub trait TypeStr {
 
 macro_rules! type_strs {
     ($($S:ident<$($C:ident),+> = $N:literal;)+) => {$(
+        impl<$(const $C: u128),+> $S<$($C),+> {
+            // The outermost `&` of a constant's value lives for `'static`, so `STR` can
+            // borrow from it.
+            const BYTES: &'static [u8; $N] = &unpack::<$N>(&[$($C),+]);
+        }
+
         impl<$(const $C: u128),+> TypeStr for $S<$($C),+> {
-            // The outermost `&` of a constant's value lives for `'static`.
-            const STR: &'static str = until_zero(&unpack::<$N>(&[$($C),+]));
+            const STR: &'static str = until_zero(Self::BYTES);
         }
     )+};
 }

@@ -13,8 +13,8 @@ use ipnet::IpNet;
 
 use crate::policy::Rule;
 
-/// The longest text a policy derives: a longer name is cut short with `…`. The attributes give
-/// a rule whose scopes or contexts would not fit a marker type of its own instead.
+/// The longest text a policy derives. The attributes give a rule whose name, scopes or
+/// contexts would not fit a marker type of its own instead.
 pub(super) const TEXT_CAP: usize = 256;
 
 /// Text built at compile time in a fixed buffer.
@@ -39,9 +39,10 @@ impl Text {
     pub(super) const fn name(rule: &Rule) -> Text {
         let mut text = Text::new();
         text.rule(rule);
-        if text.overflow {
-            text.cut_short();
-        }
+        assert!(
+            !text.overflow,
+            "route-guard: the name of this rule is too long for a policy type"
+        );
         text
     }
 
@@ -75,15 +76,6 @@ impl Text {
             self.len += 1;
             i += 1;
         }
-    }
-
-    /// Ends the text with `…` at a character boundary.
-    const fn cut_short(&mut self) {
-        self.len = TEXT_CAP - "…".len();
-        while self.bytes[self.len] & 0xC0 == 0x80 {
-            self.len -= 1;
-        }
-        self.push("…".as_bytes());
     }
 
     const fn number(&mut self, mut value: u32) {
@@ -358,15 +350,6 @@ mod tests {
                     .contains(&net.to_string())
             );
         }
-    }
-
-    #[test]
-    fn long_names_are_cut_short_on_a_character() {
-        const LONG: Rule = Rule::Role(
-            "éééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé",
-        );
-        let cut = name(&LONG);
-        assert!(cut.len() <= TEXT_CAP && cut.ends_with('…'), "{cut}");
     }
 
     #[test]

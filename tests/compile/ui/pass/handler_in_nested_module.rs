@@ -1,5 +1,5 @@
 //! Handlers deep in a module tree, with `pub`, `pub(super)` and `pub(in path)` visibility:
-//! the generated paths are absolute and the marker type follows the handler's visibility.
+//! the generated paths are absolute, whether the rule is spelled as a type or kept on a marker.
 #![deny(warnings)]
 
 use actix_web::{App, web};
