@@ -3,7 +3,9 @@
 # and the same app without guards, builds the dependencies once, then times rebuilding each
 # app's own crate RUNS times (default 3, alternating) and prints the medians and their ratio.
 # A third app, the unguarded one that registers a `RouteGuard` all the same, separates what
-# linking the runtime costs once from what each guard costs.
+# linking the runtime costs once from what each guard costs; a fourth, that one with each
+# handler taking an `HttpRequest`, shows what actix-web charges for a handler with any
+# extractor at all, which a guard (an extractor) cannot cost less than.
 #
 #   benches/build_cost.sh                  # dev profile, 500 handlers
 #   PROFILE=release HANDLERS=500 RUNS=5 benches/build_cost.sh
@@ -23,9 +25,9 @@ PROFILE=${PROFILE:-dev}
 out=$root/target/build-cost
 export CARGO_TARGET_DIR=$out/target
 
-# generate NAME GUARDED(0|1) REGISTERED(0|1)
+# generate NAME GUARDED(0|1) REGISTERED(0|1) [PARAMETER]
 generate() {
-    local dir=$out/$1 guarded=$2 registered=$3 i
+    local dir=$out/$1 guarded=$2 registered=$3 parameter=${4:-} i
     mkdir -p "$dir/src"
     cp "$root/Cargo.lock" "$dir/Cargo.lock"
     cat >"$dir/Cargo.toml" <<TOML
@@ -58,7 +60,7 @@ TOML
                     2) echo "#[require_role(any(\"admin\", \"role$((i % 5))\"))]" ;;
                 esac
             fi
-            echo "async fn h$i() -> &'static str {"
+            echo "async fn h$i($parameter) -> &'static str {"
             echo "    \"r$i\""
             echo "}"
         done
@@ -94,20 +96,24 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { pr
 generate guarded 1 1
 generate plain 0 0
 generate registered 0 1
+generate extractor 0 1 "_: actix_web::HttpRequest"
 echo "building dependencies once ($PROFILE profile)..." >&2
-for app in guarded plain registered; do
+for app in guarded plain registered extractor; do
     cargo build --quiet --profile "$PROFILE" --manifest-path "$out/$app/Cargo.toml"
 done
 
-guarded="" plain="" registered=""
+guarded="" plain="" registered="" extractor="" ratio="" over_extractor=""
 for run in $(seq "$RUNS"); do
     p=$(time_build plain)
     r=$(time_build registered)
+    x=$(time_build extractor)
     g=$(time_build guarded)
-    echo "run $run: plain ${p}s, registered ${r}s, guarded ${g}s" >&2
-    plain+="$p " registered+="$r " guarded+="$g "
+    echo "run $run: plain ${p}s, registered ${r}s, extractor ${x}s, guarded ${g}s" >&2
+    plain+="$p " registered+="$r " extractor+="$x " guarded+="$g "
+    ratio+="$(awk -v g="$g" -v r="$r" 'BEGIN { printf "%.3f", g / r }') "
+    over_extractor+="$(awk -v g="$g" -v x="$x" 'BEGIN { printf "%.3f", g / x }') "
 done
-p=$(median "$plain") r=$(median "$registered") g=$(median "$guarded")
+p=$(median "$plain") r=$(median "$registered") x=$(median "$extractor") g=$(median "$guarded")
 echo
 echo "$HANDLERS handlers${RULES:+ over $RULES distinct rules}, cargo build --profile $PROFILE of the app crate, median of $RUNS runs"
 echo
@@ -115,4 +121,8 @@ echo "| app | build time (s) | ratio |"
 echo "|---|---:|---:|"
 echo "| $HANDLERS handlers, no guards | $p | 1.00 |"
 awk -v p="$p" -v r="$r" -v n="$HANDLERS" 'BEGIN { printf "| %d handlers, no guards, a `RouteGuard` registered | %.2f | %.2f |\n", n, r, r / p }'
+awk -v p="$p" -v x="$x" -v n="$HANDLERS" 'BEGIN { printf "| %d handlers, no guards, a `RouteGuard` registered, each taking an `HttpRequest` | %.2f | %.2f |\n", n, x, x / p }'
 awk -v p="$p" -v g="$g" -v n="$HANDLERS" 'BEGIN { printf "| %d handlers, each guarded | %.2f | %.2f |\n", n, g, g / p }'
+echo
+echo "guarded ÷ registered, median of the $RUNS runs' ratios: $(median "$ratio")x"
+echo "guarded ÷ each taking an HttpRequest, median of the $RUNS runs' ratios: $(median "$over_extractor")x"
