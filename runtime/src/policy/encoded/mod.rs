@@ -13,7 +13,7 @@
 //! Two handlers with the same rule then share one `Guarded<..>` extractor, and with it one copy
 //! of the guard's generic code: what a guarded handler costs to build is paid per distinct
 //! rule, not per handler (BENCHMARKS.md, issue 14). The types are evaluated at compile time into
-//! the same `Rule` constant a hand-written [`Policy`] holds, and [`text`] derives the policy's
+//! the same `Rule` constant a hand-written [`Policy`] holds, and `text.rs` derives the policy's
 //! name, scopes, contexts and login age from it, so nothing changes at run time.
 //!
 //! The spelling is kept short, because its length is paid per handler: debuggers and the
@@ -236,7 +236,7 @@ lists!(A, B, C, D, E, F, G, H);
 
 /// The policy of a guard attribute whose rule `R` is spelled as a type, and whether a refusal
 /// answers 404. Everything else a policy holds is derived from the rule at compile time
-/// ([`text`]): its name in metrics and events, the scopes and authentication contexts its
+/// (`text.rs`): its name in metrics and events, the scopes and authentication contexts its
 /// challenges ask for and the login age.
 pub struct Keyed<R, const HIDE: bool>(PhantomData<fn() -> R>);
 
