@@ -1,11 +1,13 @@
 //! Shared fixtures of the route-guard benchmarks: keys, tokens and authenticators for each
-//! algorithm, the peer stack's validator, and an allocation counter.
+//! algorithm, the peer stack's validator, the routes the servers mount, and an allocation
+//! counter.
 //!
 //! The keys are the test suite's (`tests/keys`); they sign nothing outside this repository.
 
 pub mod alloc;
 pub mod dpop;
 pub mod peer;
+pub mod routes;
 pub mod rules;
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -54,6 +54,25 @@ fn bare_dpop() -> String {
     format!(r#"DPoP algs="{ALGS}""#)
 }
 
+/// What a proof sent a second time gets: 401, the plain Bearer challenge beside DPoP's
+/// `invalid_dpop_proof`, and nothing of the token echoed.
+trait Replayed {
+    fn assert_replayed(&self, token: &str);
+}
+
+impl Replayed for FullReply {
+    fn assert_replayed(&self, token: &str) {
+        self.assert_refused(
+            401,
+            &[
+                BARE_BEARER,
+                &dpop_error("invalid_dpop_proof", "The DPoP proof was used before"),
+            ],
+            token,
+        );
+    }
+}
+
 /// A request for /reports with `token` under `Authorization: DPoP` and each of `proofs`.
 fn with_proofs(token: &str, proofs: &[&str]) -> actix_web::test::TestRequest {
     let mut req = get("/reports").insert_header(("authorization", format!("DPoP {token}")));
@@ -108,14 +127,7 @@ async fn a_good_proof_passes_once_and_a_replay_is_refused() {
     // The verified token is cached; the proof is checked again, and its jti is spent.
     call_full(&app, with_proofs(&client.token, &[&proof]))
         .await
-        .assert_refused(
-            401,
-            &[
-                BARE_BEARER,
-                &dpop_error("invalid_dpop_proof", "The DPoP proof was used before"),
-            ],
-            &client.token,
-        );
+        .assert_replayed(&client.token);
     let fresh = client.proof(json!({})).await;
     call(&app, with_proofs(&client.token, &[&fresh]))
         .await
@@ -366,14 +378,7 @@ async fn an_introspected_token_bound_to_a_key_needs_its_proof_too() {
         .assert_ok("reports");
     call_full(&app, with_proofs(&client.token, &[&proof]))
         .await
-        .assert_refused(
-            401,
-            &[
-                BARE_BEARER,
-                &dpop_error("invalid_dpop_proof", "The DPoP proof was used before"),
-            ],
-            &client.token,
-        );
+        .assert_replayed(&client.token);
     let bound = bearer_error(
         "invalid_token",
         "The access token is bound to another key or to DPoP",
@@ -410,14 +415,7 @@ async fn a_proof_used_on_one_instance_is_refused_on_another() {
         .assert_ok("reports");
     call_full(&apps[1], with_proofs(&client.token, &[&proof]))
         .await
-        .assert_refused(
-            401,
-            &[
-                BARE_BEARER,
-                &dpop_error("invalid_dpop_proof", "The DPoP proof was used before"),
-            ],
-            &client.token,
-        );
+        .assert_replayed(&client.token);
     let fresh = client.proof(json!({})).await;
     call(&apps[1], with_proofs(&client.token, &[&fresh]))
         .await

@@ -12,20 +12,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, get, web};
-use route_guard::{IntrospectionAuthenticator, RouteGuard, require_role};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use route_guard::{IntrospectionAuthenticator, RouteGuard};
+use route_guard_benches::routes::{guarded, unguarded};
 use serde_json::json;
-
-#[get("/admin")]
-async fn unguarded() -> &'static str {
-    "ok"
-}
-
-#[get("/admin")]
-#[require_role("admin")]
-async fn guarded() -> &'static str {
-    "ok"
-}
 
 /// The endpoint: every token is alice's, an admin, for an hour.
 async fn introspect() -> HttpResponse {

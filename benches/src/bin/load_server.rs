@@ -21,18 +21,8 @@ use actix_web_httpauth::middleware::HttpAuthentication;
 use route_guard::{RouteGuard, TokenCache, require_role};
 use route_guard_benches::dpop::{DpopClient, PATH};
 use route_guard_benches::peer::{PeerVerifier, validator};
+use route_guard_benches::routes::{guarded, unguarded};
 use route_guard_benches::{ALGORITHMS, authenticator, signer};
-
-#[get("/admin")]
-async fn unguarded() -> &'static str {
-    "ok"
-}
-
-#[get("/admin")]
-#[require_role("admin")]
-async fn guarded() -> &'static str {
-    "ok"
-}
 
 #[require_role("admin")]
 async fn guarded_dpop() -> &'static str {

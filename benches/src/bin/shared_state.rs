@@ -12,22 +12,12 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use actix_web::{App, HttpServer, get, test, web};
+use actix_web::{App, HttpServer, test, web};
 use jsonwebtoken::Algorithm;
 use route_guard::store::RedisStore;
-use route_guard::{RouteGuard, TokenCache, require_role};
+use route_guard::{RouteGuard, TokenCache};
+use route_guard_benches::routes::{guarded, unguarded};
 use route_guard_benches::{ISSUER, authenticator, claims, signer};
-
-#[get("/admin")]
-async fn unguarded() -> &'static str {
-    "ok"
-}
-
-#[get("/admin")]
-#[require_role("admin")]
-async fn guarded() -> &'static str {
-    "ok"
-}
 
 fn now() -> u64 {
     SystemTime::now()
